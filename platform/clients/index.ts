@@ -1,0 +1,24 @@
+import { createClient, type Client, type Interceptor } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import type { DescService } from "@bufbuild/protobuf";
+
+/**
+ * A client for another Boxoffice service: gRPC over HTTP/2 cleartext to `baseUrl` (in the mesh the
+ * sidecar adds mTLS; all-in-one it is loopback). Services never import each other's code: they call
+ * each other only through these generated clients. Resilience policies (timeout, retry on
+ * UNAVAILABLE, breaker) wrap the calls at the call site, where idempotency is known.
+ */
+export function createServiceClient<D extends DescService>(
+  desc: D,
+  baseUrl: string,
+  opts: { interceptors?: Interceptor[]; defaultTimeoutMs?: number } = {},
+): Client<D> {
+  const transport = createGrpcTransport({
+    baseUrl,
+    interceptors: opts.interceptors ?? [],
+    defaultTimeoutMs: opts.defaultTimeoutMs ?? 5_000,
+    pingIntervalMs: 30_000,
+    idleConnectionTimeoutMs: 60_000,
+  });
+  return createClient(desc, transport);
+}

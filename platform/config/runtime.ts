@@ -1,0 +1,48 @@
+import { envTypes, envVar, loadConfig, type ConfigOf } from "./index.js";
+import { logLevels } from "../log/index.js";
+
+/** Every service a process can run, in start order. One name everywhere (folder, proto package, Deployment, database). */
+export const serviceNames = ["auth", "event", "ticket", "payment", "notification"] as const;
+export type ServiceName = (typeof serviceNames)[number];
+
+/** The runtime's variables (services add their own specs). */
+export const runtimeSpec = {
+  host: envVar("BOXOFFICE_HOST", envTypes.string("0.0.0.0"), "address the RPC and admin ports bind to"),
+  port: envVar("BOXOFFICE_PORT", envTypes.port(8080), "the one port for gRPC, Connect and gRPC-Web"),
+  adminPort: envVar("BOXOFFICE_ADMIN_PORT", envTypes.port(9090), "admin port: /metrics, /healthz, /readyz"),
+  logLevel: envVar("BOXOFFICE_LOG_LEVEL", envTypes.enumOf(logLevels, "info"), "pino log level"),
+  corsOrigins: envVar("BOXOFFICE_CORS_ORIGINS", envTypes.list("*"), "comma-separated origins browsers may call from, or *"),
+  maxInflight: envVar("BOXOFFICE_MAX_INFLIGHT", envTypes.positiveInt(1000), "calls in progress above which new calls get RESOURCE_EXHAUSTED"),
+  defaultDeadlineMs: envVar("BOXOFFICE_DEFAULT_DEADLINE_MS", envTypes.positiveInt(15_000), "deadline for unary calls that bring none"),
+  maxDeadlineMs: envVar("BOXOFFICE_MAX_DEADLINE_MS", envTypes.positiveInt(300_000), "longest deadline a client may ask for"),
+  shutdownGraceMs: envVar("BOXOFFICE_SHUTDOWN_GRACE_MS", envTypes.positiveInt(20_000), "how long SIGTERM waits for calls in progress"),
+  readMaxBytes: envVar("BOXOFFICE_READ_MAX_BYTES", envTypes.positiveInt(8 * 1024 * 1024), "largest accepted request message, bytes"),
+  authUrl: envVar("BOXOFFICE_AUTH_URL", envTypes.url(), "base URL of the auth service (default: this process)"),
+  eventUrl: envVar("BOXOFFICE_EVENT_URL", envTypes.url(), "base URL of the event service (default: this process)"),
+  ticketUrl: envVar("BOXOFFICE_TICKET_URL", envTypes.url(), "base URL of the ticket service (default: this process)"),
+  paymentUrl: envVar("BOXOFFICE_PAYMENT_URL", envTypes.url(), "base URL of the payment service (default: this process)"),
+  notificationUrl: envVar("BOXOFFICE_NOTIFICATION_URL", envTypes.url(), "base URL of the notification service (default: this process)"),
+};
+
+export type RuntimeConfig = ConfigOf<typeof runtimeSpec>;
+
+/** Reads the runtime configuration from the environment. */
+export function loadRuntimeConfig(env: Record<string, string | undefined> = process.env): RuntimeConfig {
+  return loadConfig(runtimeSpec, env);
+}
+
+/** Where service `name` is reached: its configured URL, else loopback on this process's port (all-in-one). */
+export function serviceUrl(cfg: RuntimeConfig, name: ServiceName, boundPort = cfg.port): string {
+  return cfg[`${name}Url`] ?? `http://127.0.0.1:${boundPort}`;
+}
+
+/** Parses a `--services` value: `all` or a comma-separated subset, checked against the known names. */
+export function parseServiceList(value: string): ServiceName[] {
+  if (value.trim() === "all") return [...serviceNames];
+  const names = value.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+  const unknown = names.filter((n) => !(serviceNames as readonly string[]).includes(n));
+  if (unknown.length > 0 || names.length === 0) {
+    throw new Error(`--services: unknown service ${unknown.join(", ") || "(none given)"}; use "all" or some of ${serviceNames.join(", ")}`);
+  }
+  return serviceNames.filter((n) => names.includes(n));
+}

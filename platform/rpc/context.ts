@@ -1,0 +1,12 @@
+import { createContextKey } from "@connectrpc/connect";
+import type { Logger } from "pino";
+import type { Principal } from "./access.js";
+
+/** The request id of the call: the caller's `x-request-id`, or a new UUIDv7. Echoed in the response. */
+export const requestIdKey = createContextKey<string>("", { description: "request id" });
+
+/** A child logger bound to the call (request id, procedure). */
+export const loggerKey = createContextKey<Logger | undefined>(undefined, { description: "call logger" });
+
+/** Who is calling, once the authentication interceptor has verified a token; undefined for anonymous calls. */
+export const principalKey = createContextKey<Principal | undefined>(undefined, { description: "principal" });

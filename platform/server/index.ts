@@ -1,0 +1,153 @@
+import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import type { Logger } from "pino";
+import { createHealthService, Health, HealthRegistry, ServingStatus } from "../health/index.js";
+import type { IdGenerator } from "../ids/index.js";
+import { metricsInterceptor, type Metrics } from "../metrics/index.js";
+import { createReflectionV1, createReflectionV1Alpha } from "../reflection/index.js";
+import { access } from "../rpc/access.js";
+import { admissionInterceptor } from "../rpc/interceptors/admission.js";
+import { accessInterceptor, authenticationInterceptor, type Authenticator } from "../rpc/interceptors/auth.js";
+import { deadlineInterceptor } from "../rpc/interceptors/deadline.js";
+import { errorMappingInterceptor } from "../rpc/interceptors/error-mapping.js";
+import { requestLogInterceptor } from "../rpc/interceptors/request-log.js";
+import { buildAccessTable, defineService, type ServiceRegistration } from "../rpc/service.js";
+import { ServerReflection as ReflectionV1 } from "../../gen/grpc/reflection/v1/reflection_pb.js";
+import { ServerReflection as ReflectionV1Alpha } from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
+import { AdminServer, type ReadinessCheck } from "./admin.js";
+import { handleCors } from "./cors.js";
+import { unknownRoute } from "./fallback.js";
+import type { HttpRoute, Req, Res } from "./http.js";
+import { OnePortListener } from "./one-port.js";
+
+export type { ReadinessCheck } from "./admin.js";
+
+export type { HttpRoute } from "./http.js";
+
+export interface RpcServerOptions {
+  host: string;
+  /** The one port for gRPC, Connect and gRPC-Web; 0 picks a free one. */
+  port: number;
+  /** The admin port (/metrics, /healthz, /readyz); 0 picks a free one. */
+  adminPort: number;
+  logger: Logger;
+  metrics: Metrics;
+  newId: IdGenerator;
+  /** The application services; health and reflection are added by the server. */
+  services: readonly ServiceRegistration[];
+  authenticate?: Authenticator;
+  corsOrigins: readonly string[];
+  maxInflight: number;
+  defaultDeadlineMs: number;
+  /** The longest deadline a client may ask for; longer ones get INVALID_ARGUMENT. */
+  maxDeadlineMs: number;
+  /** How long a drain waits for calls in progress before cutting them off. */
+  shutdownGraceMs: number;
+  /** Largest accepted request message, in bytes. */
+  readMaxBytes: number;
+  readiness?: readonly ReadinessCheck[];
+  httpRoutes?: Readonly<Record<string, HttpRoute>>;
+}
+
+export interface RpcServer {
+  /** The bound RPC port. */
+  readonly port: number;
+  readonly adminPort: number;
+  readonly health: HealthRegistry;
+  /** Aborted when the drain starts: long-lived streams end cleanly on it. */
+  readonly drainSignal: AbortSignal;
+  /**
+   * Graceful shutdown: health turns NOT_SERVING at once, new calls get UNAVAILABLE, calls in
+   * progress finish (up to the grace period, then they are cancelled), then connections close.
+   * Resolves `clean: false` when the grace period ran out.
+   */
+  drain(): Promise<{ clean: boolean }>;
+}
+
+const controlPlane = new Set([Health.typeName, ReflectionV1.typeName, ReflectionV1Alpha.typeName]);
+
+/** Builds the one-port server of a process and starts listening. */
+export async function startRpcServer(opts: RpcServerOptions): Promise<RpcServer> {
+  const health = new HealthRegistry();
+  const drainController = new AbortController();
+  const shutdownController = new AbortController();
+  const isDraining = () => drainController.signal.aborted;
+
+  const appServices = opts.services;
+  const reflectionOpts = {
+    serviceNames: () => allServices.map((s) => s.desc.typeName),
+    services: () => allServices.map((s) => s.desc),
+    drainSignal: drainController.signal,
+  };
+  const allServices: ServiceRegistration[] = [
+    ...appServices,
+    defineService(Health, { check: access.public(), watch: access.public(), list: access.public() }, createHealthService(health)),
+    defineService(ReflectionV1, { serverReflectionInfo: access.public() }, createReflectionV1(reflectionOpts)),
+    defineService(ReflectionV1Alpha, { serverReflectionInfo: access.public() }, createReflectionV1Alpha(reflectionOpts)),
+  ];
+  const accessTable = buildAccessTable(allServices);
+  const admission = admissionInterceptor({ maxInflight: opts.maxInflight, isDraining, exempt: controlPlane });
+
+  const rpcHandler = connectNodeAdapter({
+    routes: (router: ConnectRouter) => {
+      for (const s of allServices) router.service(s.desc, s.impl);
+    },
+    interceptors: [
+      requestLogInterceptor(opts.logger, opts.newId, controlPlane),
+      metricsInterceptor(opts.metrics),
+      errorMappingInterceptor(opts.logger),
+      deadlineInterceptor(opts.defaultDeadlineMs),
+      authenticationInterceptor(opts.authenticate),
+      accessInterceptor(accessTable),
+      admission,
+    ],
+    maxTimeoutMs: opts.maxDeadlineMs,
+    readMaxBytes: opts.readMaxBytes,
+    shutdownSignal: shutdownController.signal,
+    fallback: unknownRoute,
+  });
+
+  let httpInflight = 0;
+  const handler = (req: Req, res: Res) => {
+    httpInflight++;
+    res.once("close", () => httpInflight--);
+    if (handleCors(req, res, opts.corsOrigins)) return;
+    const route = opts.httpRoutes?.[(req.url ?? "/").split("?")[0] ?? "/"];
+    if (route !== undefined) return route(req, res);
+    rpcHandler(req, res);
+  };
+
+  const listener = new OnePortListener(handler);
+  const admin = new AdminServer({ registry: opts.metrics.registry, isDraining, readiness: opts.readiness ?? [] });
+  const port = await listener.listen(opts.port, opts.host);
+  const adminPort = await admin.listen(opts.adminPort, opts.host);
+
+  health.set("", ServingStatus.SERVING);
+  for (const s of allServices) health.set(s.desc.typeName, ServingStatus.SERVING);
+
+  let drained: Promise<{ clean: boolean }> | undefined;
+  const drain = () => {
+    drained ??= (async () => {
+      const log = opts.logger;
+      log.info({ graceMs: opts.shutdownGraceMs }, "draining: health NOT_SERVING, refusing new calls");
+      health.drain();
+      drainController.abort();
+      const deadline = Date.now() + opts.shutdownGraceMs;
+      while ((httpInflight > 0 || admission.inflight() > 0) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const clean = httpInflight === 0 && admission.inflight() === 0;
+      if (!clean) {
+        log.warn({ inflight: admission.inflight() }, "grace period over: cancelling calls still in progress");
+        shutdownController.abort(new ConnectError("server shut down before the call finished", Code.Unavailable));
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await Promise.all([listener.close(), admin.close()]);
+      log.info({ clean }, "drained");
+      return { clean };
+    })();
+    return drained;
+  };
+
+  return { port, adminPort, health, drainSignal: drainController.signal, drain };
+}

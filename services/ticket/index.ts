@@ -1,0 +1,32 @@
+import { access } from "../../platform/rpc/access.js";
+import { unimplementedService } from "../../platform/rpc/service.js";
+import type { ServiceModule } from "../../platform/app/index.js";
+import { TicketService } from "../../gen/boxoffice/ticket/v1/ticket_service_pb.js";
+
+const pending = "the ticket service (inventory, holds, checkout) is not built yet";
+
+/** ticket: inventory per event, holds, orders, issued tickets. */
+export const ticketModule: ServiceModule = {
+  name: "ticket",
+  create: () => ({
+    services: [
+      unimplementedService(
+        TicketService,
+        {
+          getAvailability: access.public(),
+          watchAvailability: access.public(),
+          holdSeats: access.user(),
+          releaseHold: access.user(),
+          checkout: access.user(),
+          getOrder: access.user(),
+          watchOrder: access.user(),
+          listOrders: access.user(),
+          cancelOrder: access.user(),
+          getTicket: access.user(),
+          checkIn: access.roles("ORGANIZER", "ADMIN"),
+        },
+        pending,
+      ),
+    ],
+  }),
+};
