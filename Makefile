@@ -52,7 +52,7 @@ lint-proto: gen ## buf lint (STANDARD) on our contracts
 	$(BIN)/buf lint
 
 breaking: gen ## buf breaking against the committed baseline image
-	$(BIN)/buf breaking --against buf.baseline.binpb
+	$(BIN)/buf breaking proto --against buf.baseline.binpb
 
 proto-baseline: gen ## refresh the breaking-change baseline (a deliberate, reviewed change)
 	$(BIN)/buf build proto -o buf.baseline.binpb

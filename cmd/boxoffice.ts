@@ -5,6 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import { startProcess } from "../platform/app/index.js";
+import { serveUntilSignal } from "../platform/app/signals.js";
 import { ConfigError } from "../platform/config/index.js";
 import { parseServiceList, runtimeSpec } from "../platform/config/runtime.js";
 import { modules } from "./modules.js";
@@ -26,27 +27,7 @@ async function serve(args: string[]): Promise<number> {
   const proc = await startProcess({ modules: names.map((n) => modules[n]) });
   if (values.banner) printBanner(proc.server.port, proc.server.adminPort);
 
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        proc.logger.warn({ signal }, "second signal: exiting now");
-        resolve(130);
-        return;
-      }
-      stopping = true;
-      proc.logger.info({ signal }, "shutting down");
-      proc.stop().then(
-        ({ clean }) => resolve(clean ? 0 : 1),
-        (err: unknown) => {
-          proc.logger.error({ err }, "shutdown failed");
-          resolve(1);
-        },
-      );
-    };
-    process.on("SIGTERM", onSignal);
-    process.on("SIGINT", onSignal);
-  });
+  return serveUntilSignal(proc);
 }
 
 function printBanner(port: number, adminPort: number): void {

@@ -11,6 +11,7 @@ import { accessInterceptor, authenticationInterceptor, type Authenticator } from
 import { deadlineInterceptor } from "../rpc/interceptors/deadline.js";
 import { errorMappingInterceptor } from "../rpc/interceptors/error-mapping.js";
 import { requestLogInterceptor } from "../rpc/interceptors/request-log.js";
+import { reclassifyParseErrors } from "../rpc/parse-errors.js";
 import { buildAccessTable, defineService, type ServiceRegistration } from "../rpc/service.js";
 import { ServerReflection as ReflectionV1 } from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ReflectionV1Alpha } from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
@@ -105,6 +106,7 @@ export async function startRpcServer(opts: RpcServerOptions): Promise<RpcServer>
     readMaxBytes: opts.readMaxBytes,
     shutdownSignal: shutdownController.signal,
     fallback: unknownRoute,
+    requestGate: reclassifyParseErrors,
   });
 
   let httpInflight = 0;

@@ -43,13 +43,15 @@ export class OnePortListener {
       socket.pause();
       socket.unshift(seen);
       if (seen.subarray(0, 3).equals(preface.subarray(0, 3))) {
+        // The HTTP/2 session drains the unshifted bytes itself, then reads the socket natively:
+        // resuming the JS stream here would steal frames from it.
         this.#h2.emit("connection", socket);
       } else {
         this.#h1Sockets.add(socket);
         socket.once("close", () => this.#h1Sockets.delete(socket));
         this.#h1.emit("connection", socket);
+        socket.resume();
       }
-      socket.resume();
     };
     const onEarlyError = () => socket.destroy();
     socket.on("error", onEarlyError);
