@@ -1,0 +1,145 @@
+import assert from "node:assert/strict";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
+import { RetryInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
+import { EchoService } from "../../gen/boxoffice/testing/v1/echo_service_pb.js";
+import { Health, ServingStatus } from "../../platform/health/index.js";
+import { access } from "../../platform/rpc/access.js";
+import { defineService, MissingAccessError, type ServiceRegistration } from "../../platform/rpc/service.js";
+import { startTestProcess } from "../support/process.js";
+import { rawRequest } from "../support/raw-http.js";
+
+async function failure(p: Promise<unknown>): Promise<ConnectError> {
+  try {
+    await p;
+  } catch (e) {
+    return ConnectError.from(e);
+  }
+  assert.fail("expected the call to fail");
+}
+
+describe("runtime behaviour on the one port", () => {
+  it("refuses to start when an RPC has no access declaration", async () => {
+    const undeclared = defineService(EchoService, { echo: access.public() } as never, {
+      echo: (r) => ({ message: r.message }),
+      async *echoStream() {},
+    }) as ServiceRegistration;
+    await assert.rejects(startTestProcess({ echo: false, extraServices: [undeclared] }), (e: unknown) => {
+      assert.ok(e instanceof MissingAccessError);
+      assert.match(e.message, /EchoService\/EchoStream/);
+      return true;
+    });
+  });
+
+  describe("with small limits", () => {
+    let proc: Awaited<ReturnType<typeof startTestProcess>>;
+    before(async () => {
+      proc = await startTestProcess({
+        env: {
+          BOXOFFICE_MAX_INFLIGHT: "2",
+          BOXOFFICE_DEFAULT_DEADLINE_MS: "300",
+          BOXOFFICE_MAX_DEADLINE_MS: "60000",
+          BOXOFFICE_CORS_ORIGINS: "https://shop.example",
+        },
+      });
+    });
+    after(() => proc.stop());
+
+    it("sheds load past the in-flight bound with RESOURCE_EXHAUSTED and RetryInfo, but never health", async () => {
+      const transport = createGrpcTransport({ baseUrl: proc.baseUrl });
+      const echo = createClient(EchoService, transport);
+      const slow = [echo.echo({ message: "a", delayMs: 250 }), echo.echo({ message: "b", delayMs: 250 })];
+      await new Promise((r) => setTimeout(r, 50));
+      const shed = await failure(echo.echo({ message: "c" }));
+      assert.equal(shed.code, Code.ResourceExhausted);
+      assert.ok(shed.findDetails(RetryInfoSchema).length === 1, "RetryInfo attached");
+      assert.equal((await createClient(Health, transport).check({})).status, ServingStatus.SERVING);
+      await Promise.all(slow);
+      assert.equal((await echo.echo({ message: "d" })).message, "d");
+    });
+
+    it("gives calls without a deadline the default one, and refuses deadlines above the maximum", async () => {
+      const echo = createClient(EchoService, createConnectTransport({ baseUrl: proc.baseUrl, httpVersion: "1.1" }));
+      const started = Date.now();
+      const err = await failure(echo.echo({ message: "x", delayMs: 5_000 }));
+      assert.equal(err.code, Code.DeadlineExceeded);
+      assert.ok(Date.now() - started < 2_000);
+      const tooLong = await failure(echo.echo({ message: "x" }, { timeoutMs: 120_000 }));
+      assert.equal(tooLong.code, Code.InvalidArgument);
+    });
+
+    it("answers CORS preflights for allowed origins only, and exposes the gRPC-Web headers", async () => {
+      const preflight = (origin: string) =>
+        rawRequest(proc.baseUrl, {
+          httpVersion: "1.1",
+          method: "OPTIONS",
+          path: "/boxoffice.testing.v1.EchoService/Echo",
+          headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "content-type,connect-protocol-version" },
+        });
+      const ok = await preflight("https://shop.example");
+      assert.equal(ok.status, 204);
+      assert.equal(ok.headers["access-control-allow-origin"], "https://shop.example");
+      assert.match(ok.headers["access-control-allow-headers"] ?? "", /Connect-Protocol-Version/i);
+      assert.match(ok.headers["access-control-allow-headers"] ?? "", /Authorization/i);
+      const denied = await preflight("https://evil.example");
+      assert.equal(denied.headers["access-control-allow-origin"], undefined);
+
+      const call = await rawRequest(proc.baseUrl, {
+        httpVersion: "1.1",
+        path: "/boxoffice.testing.v1.EchoService/Echo",
+        headers: { origin: "https://shop.example", "content-type": "application/json", "x-request-id": "req-123" },
+        body: '{"message":"hi"}',
+      });
+      assert.equal(call.status, 200);
+      assert.equal(call.headers["access-control-allow-origin"], "https://shop.example");
+      assert.match(call.headers["access-control-expose-headers"] ?? "", /Grpc-Status/i);
+      assert.equal(call.headers["x-request-id"], "req-123");
+    });
+
+    it("counts RPCs by service, method and code on /metrics, and serves /healthz and /readyz", async () => {
+      const echo = createClient(EchoService, createConnectTransport({ baseUrl: proc.baseUrl, httpVersion: "1.1" }));
+      await echo.echo({ message: "counted" });
+      const metrics = await (await fetch(`${proc.adminUrl}/metrics`)).text();
+      const ok = /rpc_server_handled_total\{service="boxoffice\.testing\.v1\.EchoService",method="Echo",code="ok"\} (\d+)/.exec(metrics);
+      assert.ok(ok && Number(ok[1]) >= 1, "ok calls counted");
+      assert.match(metrics, /rpc_server_handled_total\{service="boxoffice\.testing\.v1\.EchoService",method="Echo",code="deadline_exceeded"\} \d+/);
+      assert.match(metrics, /rpc_server_handling_seconds_bucket\{le="0\.005",service="boxoffice\.testing\.v1\.EchoService",method="Echo",code="ok"\}/);
+      assert.equal((await fetch(`${proc.adminUrl}/healthz`)).status, 200);
+      assert.equal((await fetch(`${proc.adminUrl}/readyz`)).status, 200);
+    });
+  });
+
+  it("turns a handler's bug into INTERNAL without leaking its message", async () => {
+    const buggy = defineService(
+      EchoService,
+      { echo: access.public(), echoStream: access.public() },
+      {
+        echo: () => {
+          throw new TypeError("secret internals: cannot read properties of undefined");
+        },
+        async *echoStream() {},
+      },
+    );
+    const proc = await startTestProcess({ echo: false, extraServices: [buggy] });
+    try {
+      const err = await failure(createClient(EchoService, createGrpcTransport({ baseUrl: proc.baseUrl })).echo({}));
+      assert.equal(err.code, Code.Internal);
+      assert.doesNotMatch(err.rawMessage, /secret internals/);
+    } finally {
+      await proc.stop();
+    }
+  });
+
+  it("reports not ready on /readyz while draining", async () => {
+    const proc = await startTestProcess();
+    const echo = createClient(EchoService, createGrpcTransport({ baseUrl: proc.baseUrl }));
+    const slow = echo.echo({ message: "x", delayMs: 400 });
+    await new Promise((r) => setTimeout(r, 50));
+    const stopping = proc.stop();
+    const ready = await fetch(`${proc.adminUrl}/readyz`);
+    assert.equal(ready.status, 503);
+    assert.equal((await fetch(`${proc.adminUrl}/healthz`)).status, 200, "alive while draining");
+    await slow;
+    assert.deepEqual(await stopping, { clean: true });
+  });
+});
