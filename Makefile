@@ -18,6 +18,8 @@ NODE := $(LOCAL_NODE)/bin/node
 endif
 
 BIN := $(CURDIR)/node_modules/.bin
+# buf finds protoc-gen-es (a local plugin) on PATH
+export PATH := $(BIN):$(PATH)
 PROTOS := $(shell find proto test/proto -name '*.proto' 2>/dev/null)
 DEPS_STAMP := node_modules/.installed
 GEN_STAMP := gen/.generated
