@@ -107,7 +107,7 @@ export async function startProcess(opts: ProcessOptions): Promise<RunningProcess
     throw e;
   }
   boundPort = server.port;
-  logger.info({ port: server.port, adminPort: server.adminPort, services: names }, "serving");
+  logger.info({ port: server.port, adminPort: server.adminPort }, "serving");
 
   let stopped: Promise<{ clean: boolean }> | undefined;
   return {
