@@ -4,7 +4,7 @@
  * Kubernetes). Services reach each other over the network in every mode.
  */
 import { parseArgs } from "node:util";
-import { startProcess } from "../platform/app/index.js";
+import { migrateServices, startProcess } from "../platform/app/index.js";
 import { serveUntilSignal } from "../platform/app/signals.js";
 import { ConfigError } from "../platform/config/index.js";
 import { parseServiceList, runtimeSpec } from "../platform/config/runtime.js";
@@ -14,6 +14,7 @@ const usage = `usage: boxoffice <command> [options]
 
 commands:
   serve [--services=all|a,b] [--banner]   run services behind one port (default: all)
+  migrate [--services=all|a,b]            apply committed migrations to <prefix>_<service> (safe to run concurrently)
   config                                  list the environment variables the runtime reads
   help                                    this text
 `;
@@ -28,6 +29,16 @@ async function serve(args: string[]): Promise<number> {
   if (values.banner) printBanner(proc.server.port, proc.server.adminPort);
 
   return serveUntilSignal(proc);
+}
+
+async function migrateCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { services: { type: "string", default: process.env.BOXOFFICE_SERVICES ?? "all" } } });
+  const names = parseServiceList(values.services);
+  const applied = await migrateServices(names.map((n) => modules[n]));
+  for (const [service, tags] of Object.entries(applied)) {
+    process.stdout.write(`${service}: ${tags.length === 0 ? "up to date" : `applied ${tags.join(", ")}`}\n`);
+  }
+  return 0;
 }
 
 function printBanner(port: number, adminPort: number): void {
@@ -54,6 +65,8 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case "serve":
       return serve(rest);
+    case "migrate":
+      return migrateCommand(rest);
     case "config":
       printConfig();
       return 0;

@@ -1,4 +1,7 @@
 import type { Logger } from "pino";
+import { infraNames, type InfraNames } from "../config/names.js";
+import { createDb, type Db } from "../db/index.js";
+import { migrate } from "../db/migrate.js";
 import { systemClock, type Clock } from "../clock/index.js";
 import { loadRuntimeConfig, serviceUrl, type RuntimeConfig, type ServiceName } from "../config/runtime.js";
 import { createIdGenerator, type IdGenerator } from "../ids/index.js";
@@ -18,8 +21,15 @@ export interface ServiceContext {
   readonly clock: Clock;
   readonly newId: IdGenerator;
   readonly metrics: Metrics;
+  /** Names in shared infrastructure, under this process's prefix. */
+  readonly names: InfraNames;
   /** The base URL of another service (its configured URL, or this process in all-in-one). */
   serviceUrl(name: ServiceName): string;
+  /**
+   * The service's own database (`<prefix>_<service>`), one pool per service, opened on first use,
+   * checked by readiness and closed when the process stops.
+   */
+  database(): Db;
 }
 
 /** A running service inside a process. */
@@ -33,6 +43,8 @@ export interface ServiceInstance {
 /** How a service plugs into the `boxoffice` program. Each services/<name>/index.ts exports one. */
 export interface ServiceModule {
   readonly name: ServiceName;
+  /** The service's committed drizzle-kit migrations folder (absolute path). */
+  readonly migrations: string;
   create(ctx: ServiceContext): Promise<ServiceInstance> | ServiceInstance;
 }
 
@@ -58,30 +70,44 @@ export interface RunningProcess {
 export async function startProcess(opts: ProcessOptions): Promise<RunningProcess> {
   const env = opts.env ?? process.env;
   const config = loadRuntimeConfig(env);
-  const names = opts.modules.map((m) => m.name);
-  const logger = opts.logger ?? createLogger({ level: config.logLevel, base: { services: names.join(",") } });
+  const serviceList = opts.modules.map((m) => m.name).join(",");
+  const logger = opts.logger ?? createLogger({ level: config.logLevel, base: { services: serviceList } });
   const clock = opts.clock ?? systemClock;
   const newId = createIdGenerator(clock);
   const metrics = createMetrics();
+  const names = infraNames(config.prefix);
   let boundPort = config.port;
 
   const instances: ServiceInstance[] = [];
+  const dbs: Db[] = [];
   const closeAll = async () => {
     for (const inst of instances.reverse()) await inst.close?.();
+    await Promise.all(dbs.map((db) => db.close()));
   };
   let server: RpcServer;
   try {
     for (const m of opts.modules) {
+      const log = logger.child({ service: m.name });
+      let db: Db | undefined;
+      const database = () => {
+        if (db === undefined) {
+          db = createDb({ url: config.mariadbUrl, database: names.database(m.name), poolSize: config.dbPoolSize, logger: log });
+          dbs.push(db);
+        }
+        return db;
+      };
       instances.push(
         await m.create({
           name: m.name,
           config,
           env,
-          logger: logger.child({ service: m.name }),
+          logger: log,
           clock,
           newId,
           metrics,
+          names,
           serviceUrl: (name) => serviceUrl(config, name, boundPort),
+          database,
         }),
       );
     }
@@ -100,7 +126,7 @@ export async function startProcess(opts: ProcessOptions): Promise<RunningProcess
       maxDeadlineMs: config.maxDeadlineMs,
       shutdownGraceMs: config.shutdownGraceMs,
       readMaxBytes: config.readMaxBytes,
-      readiness: instances.flatMap((i) => i.readiness ?? []),
+      readiness: [...dbs.map((db) => databaseReady(db)), ...instances.flatMap((i) => i.readiness ?? [])],
     });
   } catch (e) {
     await closeAll();
@@ -121,4 +147,35 @@ export async function startProcess(opts: ProcessOptions): Promise<RunningProcess
         return result;
       })()),
   };
+}
+
+/** Readiness of a service database: a trivial query within a second. */
+function databaseReady(db: Db): ReadinessCheck {
+  return async () => {
+    try {
+      await Promise.race([db.pool.query("SELECT 1"), new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), 1000).unref())]);
+      return true;
+    } catch (e) {
+      return `database ${db.name}: ${e instanceof Error ? e.message : String(e)}`;
+    }
+  };
+}
+
+/**
+ * Applies the committed migrations of `modules` to their databases under `<prefix>_<service>`,
+ * each under its own named lock (`boxoffice migrate`, and `make dev` before it serves).
+ */
+export async function migrateServices(
+  modules: readonly ServiceModule[],
+  env: Record<string, string | undefined> = process.env,
+  logger?: Logger,
+): Promise<Record<string, string[]>> {
+  const config = loadRuntimeConfig(env);
+  const names = infraNames(config.prefix);
+  const out: Record<string, string[]> = {};
+  for (const m of modules) {
+    const { applied } = await migrate({ url: config.mariadbUrl, database: names.database(m.name), migrationsFolder: m.migrations, logger });
+    out[m.name] = applied;
+  }
+  return out;
 }

@@ -1,3 +1,4 @@
+import { z } from "zod";
 import { envTypes, envVar, loadConfig, type ConfigOf } from "./index.js";
 import { logLevels } from "../log/index.js";
 
@@ -17,6 +18,16 @@ export const runtimeSpec = {
   maxDeadlineMs: envVar("BOXOFFICE_MAX_DEADLINE_MS", envTypes.positiveInt(300_000), "longest deadline a client may ask for"),
   shutdownGraceMs: envVar("BOXOFFICE_SHUTDOWN_GRACE_MS", envTypes.positiveInt(20_000), "how long SIGTERM waits for calls in progress"),
   readMaxBytes: envVar("BOXOFFICE_READ_MAX_BYTES", envTypes.positiveInt(8 * 1024 * 1024), "largest accepted request message, bytes"),
+  prefix: envVar(
+    "BOXOFFICE_PREFIX",
+    envTypes.string("boxoffice").pipe(z.string().regex(/^[a-z][a-z0-9_]{0,23}$/, "lower-case letters, digits and _, starting with a letter, at most 24")),
+    "prefix of every name in shared infrastructure: databases, streams, subjects, consumers, Redis keys and channels",
+  ),
+  mariadbUrl: envVar("BOXOFFICE_MARIADB_URL", envTypes.string("mysql://root@127.0.0.1:3306").pipe(z.url()), "MariaDB server (no database in the path)"),
+  redisUrl: envVar("BOXOFFICE_REDIS_URL", envTypes.string("redis://127.0.0.1:6379").pipe(z.url()), "Redis server (the cache)"),
+  natsUrl: envVar("BOXOFFICE_NATS_URL", envTypes.string("nats://127.0.0.1:4222").pipe(z.url()), "NATS server with JetStream"),
+  dbPoolSize: envVar("BOXOFFICE_DB_POOL_SIZE", envTypes.positiveInt(10), "connections per service database pool"),
+  idempotencyRetentionHours: envVar("BOXOFFICE_IDEMPOTENCY_RETENTION_HOURS", envTypes.positiveInt(24), "how long a request_id's response is kept for replay"),
   authUrl: envVar("BOXOFFICE_AUTH_URL", envTypes.url(), "base URL of the auth service (default: this process)"),
   eventUrl: envVar("BOXOFFICE_EVENT_URL", envTypes.url(), "base URL of the event service (default: this process)"),
   ticketUrl: envVar("BOXOFFICE_TICKET_URL", envTypes.url(), "base URL of the ticket service (default: this process)"),

@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { access } from "../../platform/rpc/access.js";
 import { unimplementedService } from "../../platform/rpc/service.js";
 import type { ServiceModule } from "../../platform/app/index.js";
@@ -9,6 +10,7 @@ const pending = "the auth service lands with issue #5 (users, JWT, refresh rotat
 /** auth: users, credentials, refresh tokens, roles, service identity. */
 export const authModule: ServiceModule = {
   name: "auth",
+  migrations: fileURLToPath(new URL("./db/migrations", import.meta.url)),
   create: () => ({
     services: [
       unimplementedService(

@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { access } from "../../platform/rpc/access.js";
 import { unimplementedService } from "../../platform/rpc/service.js";
 import type { ServiceModule } from "../../platform/app/index.js";
@@ -10,6 +11,7 @@ const organizer = access.roles("ORGANIZER", "ADMIN");
 /** event: venues, events, seat maps, prices; the hot cached GetEvent. */
 export const eventModule: ServiceModule = {
   name: "event",
+  migrations: fileURLToPath(new URL("./db/migrations", import.meta.url)),
   create: () => ({
     services: [
       unimplementedService(

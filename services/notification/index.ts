@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { access } from "../../platform/rpc/access.js";
 import { unimplementedService } from "../../platform/rpc/service.js";
 import type { ServiceModule } from "../../platform/app/index.js";
@@ -8,6 +9,7 @@ const pending = "the notification service (confirmation emails) is not built yet
 /** notification: one confirmation email per paid order, and the delivery log. */
 export const notificationModule: ServiceModule = {
   name: "notification",
+  migrations: fileURLToPath(new URL("./db/migrations", import.meta.url)),
   create: () => ({
     services: [unimplementedService(NotificationService, { listNotifications: access.user() }, pending)],
   }),

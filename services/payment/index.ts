@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { access } from "../../platform/rpc/access.js";
 import { unimplementedService } from "../../platform/rpc/service.js";
 import type { ServiceModule } from "../../platform/app/index.js";
@@ -9,6 +10,7 @@ const pending = "the payment service (charges, refunds) is not built yet";
 /** payment: payments and refunds, charged at most once per order. */
 export const paymentModule: ServiceModule = {
   name: "payment",
+  migrations: fileURLToPath(new URL("./db/migrations", import.meta.url)),
   create: () => ({
     services: [
       unimplementedService(PaymentService, { getPayment: access.user(), listPayments: access.user() }, pending),

@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { access } from "../../platform/rpc/access.js";
 import { unimplementedService } from "../../platform/rpc/service.js";
 import type { ServiceModule } from "../../platform/app/index.js";
@@ -8,6 +9,7 @@ const pending = "the ticket service (inventory, holds, checkout) is not built ye
 /** ticket: inventory per event, holds, orders, issued tickets. */
 export const ticketModule: ServiceModule = {
   name: "ticket",
+  migrations: fileURLToPath(new URL("./db/migrations", import.meta.url)),
   create: () => ({
     services: [
       unimplementedService(

@@ -1,0 +1,19 @@
+/**
+ * drizzle-kit configuration for every service: `make migrations` runs
+ * `SERVICE=<svc> drizzle-kit generate --config drizzle.config.ts` per service. Each service's
+ * migrations create the platform tables (platform/db/platform-schema.ts) plus its own
+ * (services/<svc>/db/schema.ts, once it has one). Only `generate` is used: `push`/`pull` crash on
+ * MariaDB JSON columns, and the committed SQL is what `boxoffice migrate` applies.
+ */
+import { existsSync } from "node:fs";
+import { defineConfig } from "drizzle-kit";
+
+const service = process.env.SERVICE;
+if (!service || !/^[a-z]+$/.test(service)) throw new Error("set SERVICE=<service name>");
+const own = `./services/${service}/db/schema.ts`;
+
+export default defineConfig({
+  dialect: "mysql",
+  schema: ["./platform/db/platform-schema.ts", ...(existsSync(own) ? [own] : [])],
+  out: `./services/${service}/db/migrations`,
+});

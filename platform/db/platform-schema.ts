@@ -1,0 +1,93 @@
+/**
+ * Tables every service has in its own database, owned by the platform. Each service's drizzle-kit
+ * config lists this file beside its own schema, so these tables are created by the service's own
+ * committed migrations. Change them only with a migration in every service.
+ *
+ * Kept free of relative imports: drizzle-kit loads schema files with its own loader.
+ */
+import { bigint, customType, datetime, index, int, mysqlTable, primaryKey, uniqueIndex, varchar } from "drizzle-orm/mysql-core";
+
+/** MEDIUMBLOB (up to 16 MiB) as a Buffer: serialized protobuf messages. */
+export const mediumblob = customType<{ data: Buffer; driverData: Buffer }>({
+  dataType: () => "mediumblob",
+});
+
+/** BINARY(32) as a Buffer (drizzle's `binary` maps to string): a SHA-256 digest. */
+export const sha256Column = customType<{ data: Buffer; driverData: Buffer }>({
+  dataType: () => "binary(32)",
+});
+
+/**
+ * AIP-155 request idempotency: the first response to (caller, method, request_id), written in the
+ * same transaction as the effect. `request_hash` (SHA-256 of the request) tells a repeat from a
+ * different request reusing the id.
+ */
+export const idempotencyRecords = mysqlTable(
+  "idempotency_records",
+  {
+    caller: varchar("caller", { length: 128 }).notNull(),
+    method: varchar("method", { length: 191 }).notNull(),
+    requestId: varchar("request_id", { length: 64 }).notNull(),
+    requestHash: sha256Column("request_hash").notNull(),
+    response: mediumblob("response"),
+    createTime: datetime("create_time", { mode: "date", fsp: 3 }).notNull(),
+    expireTime: datetime("expire_time", { mode: "date", fsp: 3 }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.caller, t.method, t.requestId] }), index("idempotency_records_expire").on(t.expireTime)],
+);
+
+/**
+ * Transactional outbox: integration events written in the transaction of the change that caused
+ * them, published to JetStream by the relay. `seq` orders rows (and so events of one aggregate).
+ */
+export const outboxEvents = mysqlTable(
+  "outbox_events",
+  {
+    seq: bigint("seq", { mode: "number", unsigned: true }).autoincrement().primaryKey(),
+    eventId: varchar("event_id", { length: 36 }).notNull(),
+    subject: varchar("subject", { length: 255 }).notNull(),
+    eventType: varchar("event_type", { length: 191 }).notNull(),
+    aggregateType: varchar("aggregate_type", { length: 64 }).notNull(),
+    aggregateId: varchar("aggregate_id", { length: 64 }).notNull(),
+    aggregateVersion: bigint("aggregate_version", { mode: "number", unsigned: true }).notNull(),
+    /** The serialized EventEnvelope. */
+    envelope: mediumblob("envelope").notNull(),
+    createTime: datetime("create_time", { mode: "date", fsp: 3 }).notNull(),
+    /** Set when JetStream acknowledged the publish. */
+    sendTime: datetime("send_time", { mode: "date", fsp: 3 }),
+    /** Relay instance holding the row, and until when (a claim lapses if its relay dies). */
+    claimedBy: varchar("claimed_by", { length: 64 }),
+    claimExpireTime: datetime("claim_expire_time", { mode: "date", fsp: 3 }),
+    attempts: int("attempts", { unsigned: true }).notNull().default(0),
+    lastError: varchar("last_error", { length: 1000 }),
+  },
+  (t) => [
+    uniqueIndex("outbox_events_event_id").on(t.eventId),
+    index("outbox_events_pending").on(t.sendTime, t.seq),
+    index("outbox_events_aggregate").on(t.aggregateType, t.aggregateId, t.seq),
+  ],
+);
+
+/** Inbox: events a consumer has applied, written in the transaction of the effect. */
+export const inboxEvents = mysqlTable(
+  "inbox_events",
+  {
+    consumer: varchar("consumer", { length: 128 }).notNull(),
+    eventId: varchar("event_id", { length: 36 }).notNull(),
+    processTime: datetime("process_time", { mode: "date", fsp: 3 }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.consumer, t.eventId] }), index("inbox_events_process_time").on(t.processTime)],
+);
+
+/** The newest aggregate version each consumer has applied: older events are skipped. */
+export const inboxAggregates = mysqlTable(
+  "inbox_aggregates",
+  {
+    consumer: varchar("consumer", { length: 128 }).notNull(),
+    aggregateType: varchar("aggregate_type", { length: 64 }).notNull(),
+    aggregateId: varchar("aggregate_id", { length: 64 }).notNull(),
+    version: bigint("version", { mode: "number", unsigned: true }).notNull(),
+    updateTime: datetime("update_time", { mode: "date", fsp: 3 }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.consumer, t.aggregateType, t.aggregateId] })],
+);
