@@ -17,6 +17,13 @@ module.exports = {
       to: { path: "^(services|cmd)/" },
     },
     {
+      name: "production-does-not-import-the-harness",
+      comment: "harness/ starts local servers for make dev and tests; the program never depends on it.",
+      severity: "error",
+      from: { path: "^(platform|services|cmd)/" },
+      to: { path: "^(harness|scripts)/" },
+    },
+    {
       name: "services-do-not-import-the-program",
       severity: "error",
       from: { path: "^services/" },

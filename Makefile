@@ -24,7 +24,7 @@ PROTOS := $(shell find proto test/proto -name '*.proto' 2>/dev/null)
 DEPS_STAMP := node_modules/.installed
 GEN_STAMP := gen/.generated
 
-.PHONY: help dev test check typecheck lint-proto breaking boundaries unit proto-baseline gen deps node clean
+.PHONY: help dev dev-reset migrations test check typecheck lint-proto breaking boundaries unit proto-baseline gen deps node clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -44,8 +44,11 @@ $(GEN_STAMP): $(PROTOS) buf.yaml buf.gen.yaml scripts/sync-third-party-protos.sh
 	$(BIN)/buf generate
 	@touch $@
 
-dev: gen ## run every service on :8080 (admin :9090); Ctrl-C stops it
-	bin/boxoffice serve --services=all --banner
+dev: gen ## MariaDB, Redis, NATS, migrations, then every service on :8080 (admin :9090); Ctrl-C stops it
+	$(NODE) --enable-source-maps --import tsx scripts/dev.ts
+
+dev-reset: ## wipe the data `make dev` keeps between runs (.data/dev)
+	rm -rf .data/dev
 
 typecheck: gen ## tsc --noEmit
 	$(BIN)/tsc --noEmit -p .
@@ -56,11 +59,14 @@ lint-proto: gen ## buf lint (STANDARD) on our contracts
 breaking: gen ## buf breaking against the committed baseline image
 	$(BIN)/buf breaking proto --against buf.baseline.binpb
 
+migrations: deps ## regenerate each service's SQL migrations from its drizzle schema (commit the result)
+	for s in auth event ticket payment notification; do SERVICE=$$s $(BIN)/drizzle-kit generate --config drizzle.config.ts; done
+
 proto-baseline: gen ## refresh the breaking-change baseline (a deliberate, reviewed change)
 	$(BIN)/buf build proto -o buf.baseline.binpb
 
 boundaries: deps ## services never import each other; platform never imports a service
-	$(BIN)/depcruise --config .dependency-cruiser.cjs --output-type err cmd platform services test
+	$(BIN)/depcruise --config .dependency-cruiser.cjs --output-type err cmd platform services harness scripts test
 
 unit: gen ## mocha: unit, integration and end-to-end tests
 	$(BIN)/mocha
@@ -69,5 +75,5 @@ check: typecheck lint-proto breaking boundaries
 
 test: check unit ## everything CI runs
 
-clean: ## remove generated code and installed tools (keeps nothing local)
-	rm -rf gen third_party/proto node_modules .tools
+clean: ## remove generated code, installed tools and local data
+	rm -rf gen third_party/proto node_modules .tools .data

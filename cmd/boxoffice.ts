@@ -8,6 +8,7 @@ import { migrateServices, startProcess } from "../platform/app/index.js";
 import { serveUntilSignal } from "../platform/app/signals.js";
 import { ConfigError } from "../platform/config/index.js";
 import { parseServiceList, runtimeSpec } from "../platform/config/runtime.js";
+import { printBanner } from "./banner.js";
 import { modules } from "./modules.js";
 
 const usage = `usage: boxoffice <command> [options]
@@ -39,21 +40,6 @@ async function migrateCommand(args: string[]): Promise<number> {
     process.stdout.write(`${service}: ${tags.length === 0 ? "up to date" : `applied ${tags.join(", ")}`}\n`);
   }
   return 0;
-}
-
-function printBanner(port: number, adminPort: number): void {
-  const base = `http://localhost:${port}`;
-  process.stderr.write(`
-Boxoffice is running: every service on ${base} (gRPC, Connect, gRPC-Web), admin on http://localhost:${adminPort}
-
-  curl -H 'content-type: application/json' -d '{}' ${base}/grpc.health.v1.Health/Check
-  curl -H 'content-type: application/json' -d '{}' ${base}/boxoffice.event.v1.EventService/ListEvents
-  grpcurl -plaintext localhost:${port} list
-  grpcurl -plaintext localhost:${port} describe boxoffice.ticket.v1.TicketService.HoldSeats
-  curl http://localhost:${adminPort}/metrics
-
-Ctrl-C stops it.
-`);
 }
 
 function printConfig(): void {

@@ -25,6 +25,21 @@ export interface EmbeddedServer {
   restart(): Promise<void>;
 }
 
+/** Options of startMariaDb, startRedis and startNats. */
+export interface StartServerOptions {
+  /** The server's own directory (created if missing); for MariaDB it IS the datadir. */
+  dataDir: string;
+  /** Port on 127.0.0.1; default: a free one. */
+  port?: number;
+  /** Default 30000. */
+  readyTimeoutMs?: number;
+  /** Progress lines; default stderr. */
+  log?: (line: string) => void;
+}
+
+/** Default progress sink: stderr, so test reporters on stdout stay readable. */
+export const stderrLog = (line: string): void => void process.stderr.write(`[harness] ${line}\n`);
+
 /** What differs between servers; everything else lives in {@link launch}. */
 export interface ServerSpec {
   kind: ServerKind;
@@ -196,22 +211,23 @@ class Managed implements EmbeddedServer {
       child.once("error", (error) => done({ code: null, signal: null, error }));
     });
 
-    const fail = async (reason: string, addressInUse = false): Promise<never> => {
+    const fail = (reason: string): Error => {
       const tail = logTail(spec.logFile, logStart);
       const err = new Error(
         `harness: ${spec.kind} on 127.0.0.1:${port} ${reason}\n--- last lines of ${spec.logFile} ---\n${tail}`,
       );
-      return Promise.reject(Object.assign(err, { addressInUse: addressInUse || ADDRESS_IN_USE.test(tail) }));
+      // start() retries on another port when the bind lost a race
+      return Object.assign(err, { addressInUse: ADDRESS_IN_USE.test(tail) });
     };
 
     const deadline = Date.now() + spec.readyTimeoutMs;
     let lastError = "no probe yet";
     for (;;) {
-      if (this.exited) return fail(`${describeExit(this.exited)} before becoming ready`);
+      if (this.exited) throw fail(`${describeExit(this.exited)} before becoming ready`);
       const remaining = deadline - Date.now();
       if (remaining <= 0) {
         await this.kill();
-        return fail(`was not ready within ${spec.readyTimeoutMs} ms (last check: ${lastError})`);
+        throw fail(`was not ready within ${spec.readyTimeoutMs} ms (last check: ${lastError})`);
       }
       try {
         await withTimeout(spec.probe(port, child.pid ?? -1), Math.min(3000, remaining));

@@ -38,7 +38,8 @@ export const idempotencyRecords = mysqlTable(
 
 /**
  * Transactional outbox: integration events written in the transaction of the change that caused
- * them, published to JetStream by the relay. `seq` orders rows (and so events of one aggregate).
+ * them, published to JetStream by the service's relay. `seq` orders rows (and so the events of one
+ * aggregate); `subject` is the full subject, prefix included.
  */
 export const outboxEvents = mysqlTable(
   "outbox_events",
@@ -55,9 +56,7 @@ export const outboxEvents = mysqlTable(
     createTime: datetime("create_time", { mode: "date", fsp: 3 }).notNull(),
     /** Set when JetStream acknowledged the publish. */
     sendTime: datetime("send_time", { mode: "date", fsp: 3 }),
-    /** Relay instance holding the row, and until when (a claim lapses if its relay dies). */
-    claimedBy: varchar("claimed_by", { length: 64 }),
-    claimExpireTime: datetime("claim_expire_time", { mode: "date", fsp: 3 }),
+    /** Failed publish attempts so far, and the last failure. */
     attempts: int("attempts", { unsigned: true }).notNull().default(0),
     lastError: varchar("last_error", { length: 1000 }),
   },

@@ -36,8 +36,6 @@ CREATE TABLE `outbox_events` (
 	`envelope` mediumblob NOT NULL,
 	`create_time` datetime(3) NOT NULL,
 	`send_time` datetime(3),
-	`claimed_by` varchar(64),
-	`claim_expire_time` datetime(3),
 	`attempts` int unsigned NOT NULL DEFAULT 0,
 	`last_error` varchar(1000),
 	CONSTRAINT `outbox_events_seq` PRIMARY KEY(`seq`),

@@ -1,0 +1,89 @@
+import type { DescMessage, MessageInitShape } from "@bufbuild/protobuf";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { Clock } from "../clock/index.js";
+import type { InfraNames } from "../config/names.js";
+import { withTransaction, type Db, type Tx } from "../db/index.js";
+import type { IdGenerator } from "../ids/index.js";
+import { outboxEvents } from "../db/platform-schema.js";
+import { encodeEnvelope, envelope, subjectOf, type AggregateRef, type EventType } from "./events.js";
+
+/** One integration event to publish because of a change. */
+export interface OutboxEvent<D extends DescMessage = DescMessage> {
+  type: EventType<D>;
+  payload: MessageInitShape<D>;
+  aggregate: AggregateRef;
+  causationId?: string;
+  correlationId?: string;
+}
+
+/** The core-NATS subject that wakes a service's relays after a commit (not a stream subject). */
+export function wakeSubject(names: InfraNames, service: string): string {
+  return `${names.prefix}._outbox.${service}.wake`;
+}
+
+/**
+ * The producer's side of the transactional outbox: {@link add} writes events as rows in the
+ * caller's transaction (the change and its events commit together or not at all);
+ * {@link transaction} runs a transaction and then wakes the service's relays, so publishing starts
+ * right after the commit instead of at the next sweep.
+ */
+export class Outbox {
+  constructor(
+    private readonly opts: {
+      service: string;
+      db: Db;
+      names: InfraNames;
+      clock: Clock;
+      newId: IdGenerator;
+      /** Wakes relays of this service in every process (optional: they also sweep). */
+      nc?: NatsConnection;
+      /** Wakes a relay in this process directly. */
+      wakeLocal?: () => void;
+    },
+  ) {}
+
+  /** Writes `events` as outbox rows inside `tx`; returns their event ids. */
+  async add(tx: Tx, ...events: OutboxEvent[]): Promise<string[]> {
+    if (events.length === 0) return [];
+    const now = this.opts.clock.now();
+    const rows = events.map((e) => {
+      if (e.type.producer !== this.opts.service) {
+        throw new Error(`${this.opts.service} cannot publish ${e.type.schema.typeName}: it belongs to ${e.type.producer}`);
+      }
+      const eventId = this.opts.newId();
+      const env = envelope(e.type, e.payload, { eventId, occurMs: now, aggregate: e.aggregate, causationId: e.causationId, correlationId: e.correlationId });
+      return {
+        eventId,
+        subject: subjectOf(this.opts.names, e.type),
+        eventType: e.type.schema.typeName,
+        aggregateType: e.aggregate.type,
+        aggregateId: e.aggregate.id,
+        aggregateVersion: Number(e.aggregate.version),
+        envelope: Buffer.from(encodeEnvelope(env)),
+        createTime: new Date(now),
+      };
+    });
+    await tx.insert(outboxEvents).values(rows);
+    return rows.map((r) => r.eventId);
+  }
+
+  /** Runs `fn` in a transaction (deadlock-retried) and wakes the relays once it has committed. */
+  async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const result = await withTransaction(this.opts.db, fn);
+    this.notify();
+    return result;
+  }
+
+  /** Tells the relays that rows are waiting. Best effort: a lost wake-up costs one sweep interval. */
+  notify(): void {
+    this.opts.wakeLocal?.();
+    const nc = this.opts.nc;
+    if (nc !== undefined && !nc.isClosed()) {
+      try {
+        nc.publish(wakeSubject(this.opts.names, this.opts.service));
+      } catch {
+        // disconnected: the sweep picks the rows up
+      }
+    }
+  }
+}

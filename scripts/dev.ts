@@ -1,0 +1,38 @@
+/**
+ * `make dev`: the whole platform on this machine. Starts MariaDB, Redis and NATS (JetStream) from
+ * the system's binaries in .data/dev (kept between runs; `make dev-reset` wipes it) unless
+ * BOXOFFICE_*_URL point at running ones, applies migrations, serves every service on one port, and
+ * stops everything it started on Ctrl-C.
+ */
+import { startInfra } from "../harness/index.js";
+import { migrateServices, startProcess } from "../platform/app/index.js";
+import { serveUntilSignal } from "../platform/app/signals.js";
+import { serviceNames } from "../platform/config/runtime.js";
+import { printBanner } from "../cmd/banner.js";
+import { modules } from "../cmd/modules.js";
+
+const dataDir = process.env.BOXOFFICE_DEV_DATA_DIR ?? ".data/dev";
+const infra = await startInfra({ dataDir, keep: true, log: (line) => process.stderr.write(`dev: ${line}\n`) });
+let code = 1;
+try {
+  process.env.BOXOFFICE_MARIADB_URL = infra.mariadbUrl;
+  process.env.BOXOFFICE_REDIS_URL = infra.redisUrl;
+  process.env.BOXOFFICE_NATS_URL = infra.natsUrl;
+  const all = serviceNames.map((n) => modules[n]);
+  const applied = await migrateServices(all);
+  const fresh = Object.entries(applied).filter(([, tags]) => tags.length > 0);
+  process.stderr.write(`dev: migrations ${fresh.length === 0 ? "up to date" : fresh.map(([s, t]) => `${s}: ${t.join(", ")}`).join("; ")}\n`);
+  const proc = await startProcess({ modules: all });
+  printBanner(
+    proc.server.port,
+    proc.server.adminPort,
+    `Infrastructure (data in ${dataDir}; \`make dev-reset\` wipes it):
+  MariaDB  ${infra.mariadbUrl}   Redis  ${infra.redisUrl}   NATS  ${infra.natsUrl}
+
+`,
+  );
+  code = await serveUntilSignal(proc);
+} finally {
+  await infra.stop();
+}
+process.exit(code);

@@ -1,0 +1,24 @@
+/**
+ * Mocha global fixture: the infrastructure every suite shares. Uses BOXOFFICE_MARIADB_URL,
+ * BOXOFFICE_REDIS_URL and BOXOFFICE_NATS_URL when set; otherwise the harness starts embedded
+ * servers in .data/test-<pid> and removes them afterwards. Suites isolate themselves by prefix
+ * (test/support/infra.ts); fault tests that kill servers start their own with the harness.
+ */
+import { startInfra, type Infra } from "../../harness/index.js";
+
+let infra: Infra | undefined;
+
+export async function mochaGlobalSetup(): Promise<void> {
+  infra = await startInfra({
+    dataDir: `.data/test-${process.pid}`,
+    keep: false,
+    log: (line) => process.stderr.write(`test infra: ${line}\n`),
+  });
+  process.env.BOXOFFICE_MARIADB_URL = infra.mariadbUrl;
+  process.env.BOXOFFICE_REDIS_URL = infra.redisUrl;
+  process.env.BOXOFFICE_NATS_URL = infra.natsUrl;
+}
+
+export async function mochaGlobalTeardown(): Promise<void> {
+  await infra?.stop();
+}
