@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { connect as tcpConnect, createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,7 +9,6 @@ import { connect as natsConnect } from "@nats-io/transport-node";
 import { Redis } from "ioredis";
 import { createConnection } from "mysql2/promise";
 import { startInfra, startMariaDb, startNats, startRedis, type EmbeddedServer } from "./index.js";
-import { ensureBinaries, resetAptStateForTests } from "./install.js";
 
 // HARNESS_VERBOSE=1 shows the harness's progress lines (and so its start-up times)
 const log = process.env.HARNESS_VERBOSE ? (l: string) => void process.stderr.write(`[harness] ${l}\n`) : () => {};
@@ -66,6 +65,18 @@ const alive = (pid: number) => {
     return false;
   }
 };
+
+/** pids whose command line mentions `dir` (what a leaked server would look like) */
+const processesUsing = (dir: string) =>
+  readdirSync("/proc")
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, "utf8").includes(dir);
+      } catch {
+        return false;
+      }
+    });
 
 describe("harness", function () {
   const dirs: string[] = [];
@@ -189,6 +200,16 @@ describe("harness", function () {
     });
   }
 
+  it("a failed startInfra stops what did start and removes the dir", async () => {
+    const dataDir = join(dir(), "infra");
+    await assert.rejects(startInfra({ dataDir, env: {}, readyTimeoutMs: 1, log }), (e: Error) => {
+      for (const kind of ["mariadb", "redis", "nats"]) assert.match(e.message, new RegExp(`${kind} on 127`));
+      return true;
+    });
+    assert.equal(existsSync(dataDir), false);
+    assert.deepEqual(processesUsing(dataDir), []);
+  });
+
   it("kills a leftover server still running on the same data dir", async () => {
     const d = dir();
     const old = await startRedis({ dataDir: d, log });
@@ -215,29 +236,5 @@ describe("harness", function () {
     assert.ok(pid > 0, `child printed ${out}`);
     for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
     assert.equal(alive(pid), false);
-  });
-
-  describe("missing binaries", () => {
-    beforeEach(resetAptStateForTests);
-
-    it("not root: names the Debian packages to install", async () => {
-      await assert.rejects(
-        ensureBinaries(["mariadb", "redis", "nats"], { log, searchPath: [], getuid: () => 1000 }),
-        /apt-get install .*mariadb-server redis-server nats-server/,
-      );
-    });
-
-    it("root: apt-get update once, then one install for all missing packages", async () => {
-      const calls: string[] = [];
-      const runner = async (cmd: string, args: readonly string[]) => (calls.push([cmd, ...args].join(" ")), 0);
-      // the fake install installs nothing, so the second lookup still fails, which is reported
-      await assert.rejects(ensureBinaries(["mariadb", "nats"], { log, searchPath: [], getuid: () => 0, runner }), /still not found/);
-      await assert.rejects(ensureBinaries(["redis"], { log, searchPath: [], getuid: () => 0, runner }), /still not found/);
-      assert.deepEqual(calls, [
-        "apt-get update",
-        "apt-get install -y --no-install-recommends mariadb-server nats-server",
-        "apt-get install -y --no-install-recommends redis-server",
-      ]);
-    });
   });
 });

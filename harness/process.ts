@@ -1,11 +1,13 @@
 /**
- * Running one server process: free ports, spawning with output to a log file, waiting for
- * readiness, stop/kill/restart, leftover processes of crashed runs, and cleanup on parent exit.
+ * Running one server process: spawning with output to a log file, waiting for readiness, retrying
+ * a lost port race, stop/kill/restart, and killing children when the parent process exits.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, openSync, readFileSync, readSync, statSync } from "node:fs";
-import { createServer } from "node:net";
+import { closeSync, openSync, statSync } from "node:fs";
 import type { ServerKind } from "./install.js";
+import { freePort, killLeftover, logTail, sleep } from "./system.js";
+
+export { freePort, logTail } from "./system.js";
 
 /** One server started by the harness. */
 export interface EmbeddedServer {
@@ -50,23 +52,14 @@ export interface ServerSpec {
   pidFile: string;
   args(port: number): string[];
   url(port: number): string;
-  /** Resolves when the server on `port` answers AND is the process `pid` (not some other server that won the port). */
-  probe(port: number, pid: number): Promise<void>;
+  /**
+   * Resolves when the server on `port` answers AND is the process `pid` (not some other server
+   * that won the port). Must close its connections when `signal` aborts: a check can hang on a
+   * port held by something that accepts but never answers.
+   */
+  probe(port: number, pid: number, signal: AbortSignal): Promise<void>;
   readyTimeoutMs: number;
   log: (line: string) => void;
-}
-
-/** A port on 127.0.0.1 that was free a moment ago (the caller retries if it is taken meanwhile). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => (port ? resolve(port) : reject(new Error("harness: no port from the kernel"))));
-    });
-  });
 }
 
 // Children still running; killed synchronously if the parent exits without stopping them
@@ -82,71 +75,11 @@ process.once("exit", () => {
   }
 });
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 const ADDRESS_IN_USE = /address already in use|EADDRINUSE/i;
 
 type ExitInfo = { code: number | null; signal: NodeJS.Signals | null; error?: Error };
 const describeExit = (e: ExitInfo) =>
   e.error ? `failed to spawn (${e.error.message})` : e.signal ? `was killed by ${e.signal}` : `exited with code ${e.code}`;
-
-/** Last `max` lines written to `file` since byte `from` (reads at most the last 64 KiB). */
-export function logTail(file: string, from = 0, max = 30): string {
-  try {
-    const size = statSync(file).size;
-    const start = Math.max(from, size - 65536);
-    if (size <= start) return "(nothing logged)";
-    const buf = Buffer.alloc(size - start);
-    const fd = openSync(file, "r");
-    try {
-      readSync(fd, buf, 0, buf.length, start);
-    } finally {
-      closeSync(fd);
-    }
-    return buf.toString("utf8").split("\n").filter((l) => l.trim() !== "").slice(-max).join("\n");
-  } catch (e) {
-    return `(log unreadable: ${(e as Error).message})`;
-  }
-}
-
-const isAlive = (pid: number): boolean => {
-  try {
-    // field 3 of /proc/PID/stat is the state; a zombie holds no ports or files any more
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-  } catch {
-    return false;
-  }
-};
-
-/** True when an argument is `dir`, under `dir`, or `--opt=` either of those. */
-function mentionsDir(args: string[], dir: string): boolean {
-  return args.some((a) => {
-    const v = a.replace(/^--?[\w-]+=/, "");
-    return v === dir || v.startsWith(dir + "/");
-  });
-}
-
-/** Kills a server left running by a crashed run on this data dir (its pid file names it). */
-async function killLeftover(spec: ServerSpec): Promise<void> {
-  let pid: number;
-  let cmdline: string;
-  try {
-    pid = Number.parseInt(readFileSync(spec.pidFile, "utf8").trim(), 10);
-    if (!Number.isInteger(pid) || pid <= 1 || pid === process.pid) return;
-    cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-  } catch {
-    return; // no pid file, or that process is gone
-  }
-  // pids are reused: only a process whose command line names this data dir is ours to kill
-  if (!isAlive(pid) || !mentionsDir(cmdline.split("\0"), spec.dataDir)) return;
-  spec.log(`${spec.kind}: stopping leftover pid ${pid} still using ${spec.dataDir}`);
-  process.kill(pid, "SIGTERM");
-  for (let waited = 0; isAlive(pid); waited += 100) {
-    if (waited === 10_000) process.kill(pid, "SIGKILL");
-    if (waited > 15_000) throw new Error(`harness: leftover ${spec.kind} pid ${pid} does not die`);
-    await sleep(100);
-  }
-}
 
 class Managed implements EmbeddedServer {
   private child: ChildProcess | undefined;
@@ -222,7 +155,9 @@ class Managed implements EmbeddedServer {
 
     const deadline = Date.now() + spec.readyTimeoutMs;
     let lastError = "no probe yet";
-    for (;;) {
+    // ~100 ms polling, but the first retries come sooner: each server binds within tens of ms,
+    // and fault tests restart servers often enough for the difference to add up
+    for (let attempt = 0; ; attempt++) {
       if (this.exited) throw fail(`${describeExit(this.exited)} before becoming ready`);
       const remaining = deadline - Date.now();
       if (remaining <= 0) {
@@ -230,12 +165,33 @@ class Managed implements EmbeddedServer {
         throw fail(`was not ready within ${spec.readyTimeoutMs} ms (last check: ${lastError})`);
       }
       try {
-        await withTimeout(spec.probe(port, child.pid ?? -1), Math.min(3000, remaining));
-        if (!this.exited) return;
+        if ((await this.check(child.pid ?? -1, Math.min(3000, remaining))) && !this.exited) return;
       } catch (e) {
         lastError = (e as Error).message || String(e);
       }
-      await Promise.race([sleep(100), this.exit]);
+      await Promise.race([sleep(Math.min(100, 20 << attempt)), this.exit]);
+    }
+  }
+
+  /**
+   * One readiness check, bounded by `ms`; false when the process exited meanwhile (so a dead
+   * server is reported at once, not after the check's own timeout).
+   */
+  private async check(pid: number, ms: number): Promise<boolean> {
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(new Error(`check timed out after ${ms} ms`)), ms);
+    const aborted = new Promise<never>((_, reject) => {
+      ac.signal.addEventListener("abort", () => reject(ac.signal.reason as Error), { once: true });
+    });
+    const probe = this.spec.probe(this.port, pid, ac.signal);
+    // whichever loses the race settles later: that must not be an unhandled rejection
+    aborted.catch(() => undefined);
+    probe.catch(() => undefined);
+    try {
+      return await Promise.race([probe.then(() => true), this.exit.then(() => false), aborted]);
+    } finally {
+      clearTimeout(timer);
+      ac.abort(new Error("check finished")); // closes whatever the probe still holds open
     }
   }
 
@@ -243,8 +199,11 @@ class Managed implements EmbeddedServer {
     const child = this.child;
     if (!child || this.exited) return;
     child.kill("SIGTERM");
-    const timer = sleep(10_000).then(() => "timeout" as const);
-    if ((await Promise.race([this.exit, timer])) === "timeout") {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), 10_000)));
+    const outcome = await Promise.race([this.exit, timeout]);
+    clearTimeout(timer); // a pending 10 s timer would keep a finished test run alive
+    if (outcome === "timeout") {
       this.spec.log(`${this.kind}: no exit 10 s after SIGTERM, sending SIGKILL`);
       child.kill("SIGKILL");
       await this.exit;
@@ -262,15 +221,6 @@ class Managed implements EmbeddedServer {
     await this.stop();
     await this.start(this.port, "same-port");
   }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`check timed out after ${ms} ms`)), ms);
-  });
-  p.catch(() => undefined); // a probe that loses the race must not become an unhandled rejection
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
 /** Starts the server described by `spec` on `port` (or a free one) and waits until it is ready. */

@@ -47,7 +47,7 @@ export async function startRedis(o: StartServerOptions): Promise<EmbeddedServer>
   );
 }
 
-async function probe(port: number, pid: number): Promise<void> {
+async function probe(port: number, pid: number, signal: AbortSignal): Promise<void> {
   // fail fast instead of queueing and reconnecting: the caller polls
   const client = new Redis({
     host: "127.0.0.1",
@@ -59,6 +59,9 @@ async function probe(port: number, pid: number): Promise<void> {
     connectTimeout: 2000,
   });
   client.on("error", () => undefined); // errors surface through the awaited calls below
+  // connectTimeout covers only the TCP connect: a listener that never answers HELLO would
+  // keep connect() pending, and the socket open, forever
+  signal.addEventListener("abort", () => client.disconnect(), { once: true });
   try {
     await client.connect();
     if ((await client.ping()) !== "PONG") throw new Error("PING did not answer PONG");

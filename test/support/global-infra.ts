@@ -17,6 +17,12 @@ export async function mochaGlobalSetup(): Promise<void> {
   process.env.BOXOFFICE_MARIADB_URL = infra.mariadbUrl;
   process.env.BOXOFFICE_REDIS_URL = infra.redisUrl;
   process.env.BOXOFFICE_NATS_URL = infra.natsUrl;
+  // Node runs no exit hooks when a signal kills it: stop the servers first (Ctrl-C on a test run).
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      void (infra?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+    });
+  }
 }
 
 export async function mochaGlobalTeardown(): Promise<void> {

@@ -1,0 +1,327 @@
+import { createRegistry, type DescMessage, type MessageShape, type Registry as ProtoRegistry } from "@bufbuild/protobuf";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
+import type { Registry } from "prom-client";
+import type { Clock } from "../clock/index.js";
+import type { InfraNames } from "../config/names.js";
+import type { Db, Tx } from "../db/index.js";
+import type { Logger } from "../log/index.js";
+import { applyOnce } from "./consumer-inbox.js";
+import { consumerMetrics, type ConsumerMetrics, type ConsumerOutcome } from "./consumer-metrics.js";
+import { cancellableDelay, describeError, ensureDurable, isStreamNotFound } from "./consumer-nats.js";
+import { consumerToken, publishDeadLetter } from "./dead-letter.js";
+import { decodeEnvelope, subjectOf, UndecodableEventError, type EventEnvelope, type EventType } from "./events.js";
+import { ensureDeadLetterStream, type StreamSettings } from "./nats.js";
+
+export interface ConsumedEvent<D extends DescMessage> {
+  envelope: EventEnvelope;
+  payload: MessageShape<D>;
+}
+
+export interface ConsumerOptions<D extends DescMessage> {
+  /** Stable consumer name, e.g. "notification.order_confirmed": the inbox key; durable `names.durable(<name with _ for .>)`. */
+  name: string;
+  /** Exactly one event type: the durable's filter_subject is its subject (nats-server 2.9: one filter per consumer). */
+  type: EventType<D>;
+  names: InfraNames;
+  nc: NatsConnection;
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+  metrics: { registry: Registry };
+  /** The effect, written with `tx`: it commits with the inbox row or not at all. Throw to retry. */
+  handle(tx: Tx, event: ConsumedEvent<D>): Promise<void>;
+  /** Attempts before dead-lettering (default 5). Enforced here; the durable has max_deliver -1. */
+  maxDeliver?: number;
+  /** nak delay after failed attempt n is backoffMs[n-1]; the last one repeats (default 1s, 5s, 15s, 30s). */
+  backoffMs?: number[];
+  /** Bound on delivered, unacknowledged messages (default 64). */
+  maxAckPending?: number;
+  /** Redelivery after this long without ack; long handlers send `working()` (default 30 s). */
+  ackWaitMs?: number;
+  /** Messages handled at once; one aggregate's events still run one after another (default 4). */
+  concurrency?: number;
+  /** How long stop() waits for running handlers before it naks them (default 10 s). */
+  stopTimeoutMs?: number;
+  /** Lag gauge refresh interval (default 5 s). */
+  lagRefreshMs?: number;
+  /** Settings of the shared dead-letter stream `<PREFIX>_DLQ` (default 1 replica, 14 days, 2 min duplicate window). */
+  deadLetterStream?: StreamSettings;
+}
+
+type Settings<D extends DescMessage> = Required<ConsumerOptions<D>>;
+type Decoded<D extends DescMessage> = { ok: true; event: ConsumedEvent<D> } | { ok: false; reason: string };
+
+/**
+ * A durable pull consumer of one event type with inbox semantics: each event is applied at most
+ * once per consumer (inbox row + effect in one transaction, then ack), stale aggregate versions are
+ * skipped, failures are retried with growing nak delays and dead-lettered after `maxDeliver`
+ * attempts, undecodable messages at once. Survives NATS restarts: the loop resumes by itself.
+ */
+export class EventConsumer<D extends DescMessage> {
+  readonly #o: Settings<D>;
+  readonly #stream: string;
+  readonly #durable: string;
+  readonly #subject: string;
+  readonly #registry: ProtoRegistry;
+  readonly #m: ConsumerMetrics;
+  readonly #log: Logger;
+  readonly #js: JetStreamClient;
+  #jsm: JetStreamManager | undefined;
+  #running = false;
+  #ensured = false;
+  #loop: Promise<void> | undefined;
+  #messages: ConsumerMessages | undefined;
+  readonly #inflight = new Map<Promise<void>, JsMsg>();
+  readonly #tails = new Map<string, Promise<void>>();
+  #slotWaiters: Array<() => void> = [];
+  #lagTimer: NodeJS.Timeout | undefined;
+  #lagRefresh: Promise<void> | undefined;
+  #pause: { promise: Promise<void>; cancel(): void } | undefined;
+
+  constructor(opts: ConsumerOptions<D>) {
+    this.#o = {
+      maxDeliver: 5,
+      backoffMs: [1000, 5000, 15000, 30000],
+      maxAckPending: 64,
+      ackWaitMs: 30_000,
+      concurrency: 4,
+      stopTimeoutMs: 10_000,
+      lagRefreshMs: 5000,
+      deadLetterStream: { replicas: 1, maxAgeMs: 14 * 24 * 3600_000, duplicateWindowMs: 120_000 },
+      ...opts,
+    };
+    if (this.#o.maxDeliver < 1) throw new Error("maxDeliver must be at least 1");
+    this.#stream = opts.names.stream(opts.type.producer);
+    this.#durable = opts.names.durable(consumerToken(opts.name));
+    this.#subject = subjectOf(opts.names, opts.type);
+    this.#registry = createRegistry(opts.type.schema);
+    this.#m = consumerMetrics(opts.metrics.registry);
+    this.#log = opts.logger.child({ consumer: opts.name });
+    this.#js = jetstream(opts.nc, { timeout: 5000 });
+  }
+
+  /** The durable consumer's name on the producer's stream. */
+  get durable(): string {
+    return this.#durable;
+  }
+
+  /**
+   * Ensures the durable and the dead-letter stream, then consumes in the background. If the
+   * producer's stream does not exist yet, start() resolves and the loop keeps trying.
+   */
+  async start(): Promise<void> {
+    if (this.#running) return;
+    const jsm = (this.#jsm ??= await jetstreamManager(this.#o.nc));
+    await ensureDeadLetterStream(jsm, this.#o.names, this.#o.deadLetterStream);
+    try {
+      await this.#ensure();
+      this.#ensured = true;
+    } catch (e) {
+      if (!isStreamNotFound(e)) throw e;
+      this.#log.warn({ stream: this.#stream }, "producer stream does not exist yet; waiting for it");
+    }
+    this.#running = true;
+    this.#loop = this.#run();
+    this.#lagTimer = setInterval(() => this.#refreshLag(), this.#o.lagRefreshMs).unref();
+    this.#refreshLag();
+  }
+
+  /**
+   * Stops pulling, naks what was received but not started, lets running handlers finish (they ack)
+   * for up to `stopTimeoutMs` and naks those still running after that; resolves with no timer left.
+   */
+  async stop(): Promise<void> {
+    if (!this.#running) return this.#loop;
+    this.#running = false;
+    clearInterval(this.#lagTimer);
+    this.#pause?.cancel();
+    this.#messages?.stop();
+    for (const wake of this.#slotWaiters.splice(0)) wake();
+    const grace = cancellableDelay(this.#o.stopTimeoutMs);
+    const finished = await Promise.race([Promise.allSettled(this.#inflight.keys()).then(() => true), grace.promise.then(() => false)]);
+    grace.cancel();
+    if (!finished) {
+      this.#log.warn({ inflight: this.#inflight.size }, "handlers still running at stop; nak'ing them");
+      for (const m of this.#inflight.values()) m.nak();
+    }
+    await this.#loop;
+    await this.#lagRefresh;
+  }
+
+  async #ensure(): Promise<void> {
+    const jsm = this.#jsm!;
+    await ensureDurable(jsm, this.#stream, this.#durable, {
+      filterSubject: this.#subject,
+      maxAckPending: this.#o.maxAckPending,
+      ackWaitMs: this.#o.ackWaitMs,
+    });
+  }
+
+  async #run(): Promise<void> {
+    let failures = 0;
+    while (this.#running) {
+      let messages: ConsumerMessages | undefined;
+      try {
+        if (!this.#ensured) await this.#ensure();
+        this.#ensured = true;
+        const consumer = await this.#js.consumers.get(this.#stream, this.#durable);
+        messages = await consumer.consume({
+          max_messages: Math.max(1, Math.min(this.#o.maxAckPending, this.#o.concurrency * 2)),
+          expires: 10_000,
+        });
+        this.#messages = messages;
+        if (!this.#running) messages.stop();
+        void this.#watch(messages);
+        for await (const m of messages) {
+          failures = 0;
+          await this.#dispatch(m);
+        }
+      } catch (e) {
+        if (this.#running) this.#log.warn({ err: e }, "consuming interrupted; resuming");
+      } finally {
+        messages?.stop();
+        this.#messages = undefined;
+      }
+      // The iterator ended: stop(), a closed connection, or a durable that must be recreated.
+      this.#ensured = false;
+      if (this.#o.nc.isClosed()) {
+        if (this.#running) this.#log.error("NATS connection closed; consumer ends");
+        return;
+      }
+      if (this.#running) {
+        this.#pause = cancellableDelay(Math.min(100 * 2 ** failures++, 5000));
+        await this.#pause.promise;
+        this.#pause = undefined;
+      }
+    }
+  }
+
+  /** A deleted durable (reset by an operator, or a stream recreated) is recreated by the loop. */
+  async #watch(messages: ConsumerMessages): Promise<void> {
+    for await (const s of messages.status()) {
+      if (s.type === "consumer_deleted" || s.type === "consumer_not_found") {
+        this.#log.warn({ durable: this.#durable, status: s.type }, "durable consumer gone; recreating it");
+        messages.stop();
+        return;
+      }
+      if (s.type === "stream_not_found") this.#log.warn({ stream: this.#stream }, "producer stream not found");
+    }
+  }
+
+  /** Waits for a free slot, then runs the message after the previous one of its aggregate. */
+  async #dispatch(m: JsMsg): Promise<void> {
+    while (this.#running && this.#inflight.size >= this.#o.concurrency) await new Promise<void>((r) => this.#slotWaiters.push(r));
+    if (!this.#running) {
+      m.nak();
+      return;
+    }
+    const decoded = this.#decode(m.data);
+    const env = decoded.ok ? decoded.event.envelope : undefined;
+    const key = env !== undefined && env.aggregateId !== "" ? `${env.aggregateType}\u0000${env.aggregateId}` : undefined;
+    const prev = key === undefined ? undefined : this.#tails.get(key);
+    const task: Promise<void> = (async () => {
+      if (prev !== undefined) await prev;
+      await this.#process(m, decoded);
+    })()
+      .catch((err: unknown) => this.#log.error({ err }, "event processing failed"))
+      .finally(() => {
+        this.#inflight.delete(task);
+        if (key !== undefined && this.#tails.get(key) === task) this.#tails.delete(key);
+        this.#slotWaiters.shift()?.();
+      });
+    this.#inflight.set(task, m);
+    if (key !== undefined) this.#tails.set(key, task);
+  }
+
+  #decode(data: Uint8Array): Decoded<D> {
+    try {
+      const { envelope, payload } = decodeEnvelope(data, this.#registry);
+      // the inbox columns: event_id varchar(36), aggregate type/id varchar(64)
+      if (envelope.eventId === "" || envelope.eventId.length > 36) throw new UndecodableEventError(`invalid event id ${JSON.stringify(envelope.eventId)}`);
+      if (envelope.aggregateType.length > 64 || envelope.aggregateId.length > 64) throw new UndecodableEventError(`event ${envelope.eventId}: aggregate type/id too long`);
+      return { ok: true, event: { envelope, payload: payload as MessageShape<D> } };
+    } catch (e) {
+      return { ok: false, reason: e instanceof UndecodableEventError ? e.message : `undecodable: ${describeError(e)}` };
+    }
+  }
+
+  async #process(m: JsMsg, decoded: Decoded<D>): Promise<void> {
+    if (!this.#running) {
+      m.nak(); // queued behind its aggregate's previous event when stop() came: not started
+      return;
+    }
+    const consumer = this.#o.name;
+    const deliveries = m.info.deliveryCount;
+    if (deliveries > 1) this.#m.redeliveries.inc({ consumer });
+    const end = this.#m.handlingSeconds.startTimer({ consumer });
+    let outcome: ConsumerOutcome;
+    try {
+      if (!decoded.ok) outcome = await this.#deadLetter(m, decoded.reason);
+      else if (deliveries > this.#o.maxDeliver) {
+        // the previous attempt was the last and never answered (crash, or a failed dead-letter publish)
+        outcome = await this.#deadLetter(m, `delivered ${deliveries} times, more than maxDeliver ${this.#o.maxDeliver}; not attempted again`);
+      } else outcome = await this.#apply(m, decoded.event, deliveries);
+    } catch (err) {
+      // the dead-letter publish failed: never term() a message that is not in the DLQ
+      this.#log.error({ err, seq: m.info.streamSequence }, "dead-lettering failed; will retry");
+      m.nak(this.#delay(deliveries));
+      outcome = "retry";
+    }
+    end({ outcome });
+    this.#m.handled.inc({ consumer, outcome });
+  }
+
+  async #apply(m: JsMsg, event: ConsumedEvent<D>, deliveries: number): Promise<ConsumerOutcome> {
+    const keepAlive = setInterval(() => m.working(), Math.max(500, Math.floor(this.#o.ackWaitMs / 3)));
+    let outcome: ConsumerOutcome;
+    try {
+      outcome = await applyOnce(this.#o.db, this.#o.clock, this.#o.name, event.envelope, (tx) => this.#o.handle(tx, event));
+    } catch (err) {
+      const eventId = event.envelope.eventId;
+      if (deliveries >= this.#o.maxDeliver) return this.#deadLetter(m, `handler failed on delivery ${deliveries} of ${this.#o.maxDeliver}: ${describeError(err)}`);
+      const delayMs = this.#delay(deliveries);
+      this.#log.warn({ err, eventId, deliveries, delayMs }, "event handler failed; retrying later");
+      m.nak(delayMs);
+      return "retry";
+    } finally {
+      clearInterval(keepAlive);
+    }
+    try {
+      await m.ackAck();
+    } catch (err) {
+      // committed: a redelivery finds the inbox row and changes nothing
+      this.#log.warn({ err, eventId: event.envelope.eventId }, "ack not confirmed");
+    }
+    return outcome;
+  }
+
+  async #deadLetter(m: JsMsg, reason: string): Promise<ConsumerOutcome> {
+    await publishDeadLetter(this.#js, this.#o.names, { consumer: this.#o.name, msg: m, reason, time: this.#o.clock.date() });
+    m.term(); // no reason: nats-server 2.9 redelivers a term with a reason
+    this.#m.deadLetters.inc({ consumer: this.#o.name });
+    this.#log.error({ subject: m.subject, seq: m.info.streamSequence, deliveries: m.info.deliveryCount, reason }, "event dead-lettered");
+    return "dead_letter";
+  }
+
+  #delay(deliveries: number): number {
+    const b = this.#o.backoffMs;
+    return b.length === 0 ? 0 : (b[Math.min(deliveries, b.length) - 1] ?? 0);
+  }
+
+  #refreshLag(): void {
+    if (this.#lagRefresh !== undefined || this.#jsm === undefined) return;
+    const jsm = this.#jsm;
+    this.#lagRefresh = (async () => {
+      try {
+        const ci = await jsm.consumers.info(this.#stream, this.#durable);
+        this.#m.lag.set({ consumer: this.#o.name }, ci.num_pending);
+        this.#m.ackPending.set({ consumer: this.#o.name }, ci.num_ack_pending);
+      } catch (err) {
+        this.#log.debug({ err }, "consumer info failed");
+      } finally {
+        this.#lagRefresh = undefined;
+      }
+    })();
+  }
+}
