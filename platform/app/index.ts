@@ -1,7 +1,10 @@
 import type { Logger } from "pino";
 import { infraNames, type InfraNames } from "../config/names.js";
-import { createDb, type Db } from "../db/index.js";
+import type { Db } from "../db/index.js";
 import { migrate } from "../db/migrate.js";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { Outbox } from "../bus/outbox.js";
+import { ProcessResources, type Stoppable } from "./resources.js";
 import { systemClock, type Clock } from "../clock/index.js";
 import { loadRuntimeConfig, serviceUrl, type RuntimeConfig, type ServiceName } from "../config/runtime.js";
 import { createIdGenerator, type IdGenerator } from "../ids/index.js";
@@ -30,6 +33,15 @@ export interface ServiceContext {
    * checked by readiness and closed when the process stops.
    */
   database(): Db;
+  /** The process's NATS connection (opened on first use, reconnects forever, drained at stop). */
+  nats(): Promise<NatsConnection>;
+  /**
+   * The service's transactional outbox. The first call ensures the service's stream and starts its
+   * relay, which flushes when the process stops.
+   */
+  outbox(): Promise<Outbox>;
+  /** Stops `consumer` (letting in-flight work finish) before relays and pools close. */
+  track(consumer: Stoppable): void;
 }
 
 /** A running service inside a process. */
@@ -78,24 +90,16 @@ export async function startProcess(opts: ProcessOptions): Promise<RunningProcess
   const names = infraNames(config.prefix);
   let boundPort = config.port;
 
+  const resources = new ProcessResources({ config, names, clock, newId, metrics, logger, instance: `${serviceList}-${process.pid}` });
   const instances: ServiceInstance[] = [];
-  const dbs: Db[] = [];
   const closeAll = async () => {
     for (const inst of instances.reverse()) await inst.close?.();
-    await Promise.all(dbs.map((db) => db.close()));
+    await resources.close();
   };
   let server: RpcServer;
   try {
     for (const m of opts.modules) {
       const log = logger.child({ service: m.name });
-      let db: Db | undefined;
-      const database = () => {
-        if (db === undefined) {
-          db = createDb({ url: config.mariadbUrl, database: names.database(m.name), poolSize: config.dbPoolSize, logger: log });
-          dbs.push(db);
-        }
-        return db;
-      };
       instances.push(
         await m.create({
           name: m.name,
@@ -107,7 +111,10 @@ export async function startProcess(opts: ProcessOptions): Promise<RunningProcess
           metrics,
           names,
           serviceUrl: (name) => serviceUrl(config, name, boundPort),
-          database,
+          database: () => resources.database(m.name, log),
+          nats: () => resources.nats(),
+          outbox: () => resources.outbox(m.name, log),
+          track: (c) => resources.track(c),
         }),
       );
     }
@@ -126,7 +133,7 @@ export async function startProcess(opts: ProcessOptions): Promise<RunningProcess
       maxDeadlineMs: config.maxDeadlineMs,
       shutdownGraceMs: config.shutdownGraceMs,
       readMaxBytes: config.readMaxBytes,
-      readiness: [...dbs.map((db) => databaseReady(db)), ...instances.flatMap((i) => i.readiness ?? [])],
+      readiness: [...resources.readiness(), ...instances.flatMap((i) => i.readiness ?? [])],
     });
   } catch (e) {
     await closeAll();
@@ -146,18 +153,6 @@ export async function startProcess(opts: ProcessOptions): Promise<RunningProcess
         await closeAll();
         return result;
       })()),
-  };
-}
-
-/** Readiness of a service database: a trivial query within a second. */
-function databaseReady(db: Db): ReadinessCheck {
-  return async () => {
-    try {
-      await Promise.race([db.pool.query("SELECT 1"), new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), 1000).unref())]);
-      return true;
-    } catch (e) {
-      return `database ${db.name}: ${e instanceof Error ? e.message : String(e)}`;
-    }
   };
 }
 

@@ -1,56 +1,16 @@
-import { createRegistry, type DescMessage, type MessageShape, type Registry as ProtoRegistry } from "@bufbuild/protobuf";
-import type { NatsConnection } from "@nats-io/transport-node";
+import { createRegistry, type DescMessage, type Registry as ProtoRegistry } from "@bufbuild/protobuf";
 import { jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
-import type { Registry } from "prom-client";
-import type { Clock } from "../clock/index.js";
-import type { InfraNames } from "../config/names.js";
-import type { Db, Tx } from "../db/index.js";
 import type { Logger } from "../log/index.js";
 import { applyOnce } from "./consumer-inbox.js";
 import { consumerMetrics, type ConsumerMetrics, type ConsumerOutcome } from "./consumer-metrics.js";
+import { KeyedDispatcher } from "./consumer-dispatch.js";
 import { cancellableDelay, describeError, ensureDurable, isStreamNotFound } from "./consumer-nats.js";
+import { consumerSettings, decodeEvent, type ConsumedEvent, type ConsumerOptions, type ConsumerSettings, type Decoded } from "./consumer-options.js";
 import { consumerToken, publishDeadLetter } from "./dead-letter.js";
-import { decodeEnvelope, subjectOf, UndecodableEventError, type EventEnvelope, type EventType } from "./events.js";
-import { ensureDeadLetterStream, type StreamSettings } from "./nats.js";
+import { subjectOf } from "./events.js";
+import { ensureDeadLetterStream } from "./nats.js";
 
-export interface ConsumedEvent<D extends DescMessage> {
-  envelope: EventEnvelope;
-  payload: MessageShape<D>;
-}
-
-export interface ConsumerOptions<D extends DescMessage> {
-  /** Stable consumer name, e.g. "notification.order_confirmed": the inbox key; durable `names.durable(<name with _ for .>)`. */
-  name: string;
-  /** Exactly one event type: the durable's filter_subject is its subject (nats-server 2.9: one filter per consumer). */
-  type: EventType<D>;
-  names: InfraNames;
-  nc: NatsConnection;
-  db: Db;
-  clock: Clock;
-  logger: Logger;
-  metrics: { registry: Registry };
-  /** The effect, written with `tx`: it commits with the inbox row or not at all. Throw to retry. */
-  handle(tx: Tx, event: ConsumedEvent<D>): Promise<void>;
-  /** Attempts before dead-lettering (default 5). Enforced here; the durable has max_deliver -1. */
-  maxDeliver?: number;
-  /** nak delay after failed attempt n is backoffMs[n-1]; the last one repeats (default 1s, 5s, 15s, 30s). */
-  backoffMs?: number[];
-  /** Bound on delivered, unacknowledged messages (default 64). */
-  maxAckPending?: number;
-  /** Redelivery after this long without ack; long handlers send `working()` (default 30 s). */
-  ackWaitMs?: number;
-  /** Messages handled at once; one aggregate's events still run one after another (default 4). */
-  concurrency?: number;
-  /** How long stop() waits for running handlers before it naks them (default 10 s). */
-  stopTimeoutMs?: number;
-  /** Lag gauge refresh interval (default 5 s). */
-  lagRefreshMs?: number;
-  /** Settings of the shared dead-letter stream `<PREFIX>_DLQ` (default 1 replica, 14 days, 2 min duplicate window). */
-  deadLetterStream?: StreamSettings;
-}
-
-type Settings<D extends DescMessage> = Required<ConsumerOptions<D>>;
-type Decoded<D extends DescMessage> = { ok: true; event: ConsumedEvent<D> } | { ok: false; reason: string };
+export type { ConsumedEvent, ConsumerOptions } from "./consumer-options.js";
 
 /**
  * A durable pull consumer of one event type with inbox semantics: each event is applied at most
@@ -59,7 +19,7 @@ type Decoded<D extends DescMessage> = { ok: true; event: ConsumedEvent<D> } | { 
  * attempts, undecodable messages at once. Survives NATS restarts: the loop resumes by itself.
  */
 export class EventConsumer<D extends DescMessage> {
-  readonly #o: Settings<D>;
+  readonly #o: ConsumerSettings<D>;
   readonly #stream: string;
   readonly #durable: string;
   readonly #subject: string;
@@ -72,26 +32,13 @@ export class EventConsumer<D extends DescMessage> {
   #ensured = false;
   #loop: Promise<void> | undefined;
   #messages: ConsumerMessages | undefined;
-  readonly #inflight = new Map<Promise<void>, JsMsg>();
-  readonly #tails = new Map<string, Promise<void>>();
-  #slotWaiters: Array<() => void> = [];
+  #dispatcher = new KeyedDispatcher<JsMsg>(1);
   #lagTimer: NodeJS.Timeout | undefined;
   #lagRefresh: Promise<void> | undefined;
   #pause: { promise: Promise<void>; cancel(): void } | undefined;
 
   constructor(opts: ConsumerOptions<D>) {
-    this.#o = {
-      maxDeliver: 5,
-      backoffMs: [1000, 5000, 15000, 30000],
-      maxAckPending: 64,
-      ackWaitMs: 30_000,
-      concurrency: 4,
-      stopTimeoutMs: 10_000,
-      lagRefreshMs: 5000,
-      deadLetterStream: { replicas: 1, maxAgeMs: 14 * 24 * 3600_000, duplicateWindowMs: 120_000 },
-      ...opts,
-    };
-    if (this.#o.maxDeliver < 1) throw new Error("maxDeliver must be at least 1");
+    this.#o = consumerSettings(opts);
     this.#stream = opts.names.stream(opts.type.producer);
     this.#durable = opts.names.durable(consumerToken(opts.name));
     this.#subject = subjectOf(opts.names, opts.type);
@@ -122,6 +69,7 @@ export class EventConsumer<D extends DescMessage> {
       this.#log.warn({ stream: this.#stream }, "producer stream does not exist yet; waiting for it");
     }
     this.#running = true;
+    this.#dispatcher = new KeyedDispatcher(this.#o.concurrency);
     this.#loop = this.#run();
     this.#lagTimer = setInterval(() => this.#refreshLag(), this.#o.lagRefreshMs).unref();
     this.#refreshLag();
@@ -136,14 +84,12 @@ export class EventConsumer<D extends DescMessage> {
     this.#running = false;
     clearInterval(this.#lagTimer);
     this.#pause?.cancel();
-    this.#messages?.stop();
-    for (const wake of this.#slotWaiters.splice(0)) wake();
-    const grace = cancellableDelay(this.#o.stopTimeoutMs);
-    const finished = await Promise.race([Promise.allSettled(this.#inflight.keys()).then(() => true), grace.promise.then(() => false)]);
-    grace.cancel();
-    if (!finished) {
-      this.#log.warn({ inflight: this.#inflight.size }, "handlers still running at stop; nak'ing them");
-      for (const m of this.#inflight.values()) m.nak();
+    this.#messages?.stop(); // buffered messages still come out of the iterator and are nak'd
+    this.#dispatcher.close();
+    const unfinished = await this.#dispatcher.drain(this.#o.stopTimeoutMs);
+    if (unfinished.length > 0) {
+      this.#log.warn({ inflight: unfinished.length }, "handlers still running at stop; nak'ing them");
+      for (const m of unfinished) m.nak(); // a late commit is harmless: the inbox dedupes the redelivery
     }
     await this.#loop;
     await this.#lagRefresh;
@@ -211,39 +157,20 @@ export class EventConsumer<D extends DescMessage> {
 
   /** Waits for a free slot, then runs the message after the previous one of its aggregate. */
   async #dispatch(m: JsMsg): Promise<void> {
-    while (this.#running && this.#inflight.size >= this.#o.concurrency) await new Promise<void>((r) => this.#slotWaiters.push(r));
-    if (!this.#running) {
-      m.nak();
+    if (!(await this.#dispatcher.slot()) || !this.#running) {
+      m.nak(); // received but not started: hand it back now rather than after ack_wait
       return;
     }
-    const decoded = this.#decode(m.data);
+    const decoded = decodeEvent<D>(m.data, this.#registry);
     const env = decoded.ok ? decoded.event.envelope : undefined;
     const key = env !== undefined && env.aggregateId !== "" ? `${env.aggregateType}\u0000${env.aggregateId}` : undefined;
-    const prev = key === undefined ? undefined : this.#tails.get(key);
-    const task: Promise<void> = (async () => {
-      if (prev !== undefined) await prev;
-      await this.#process(m, decoded);
-    })()
-      .catch((err: unknown) => this.#log.error({ err }, "event processing failed"))
-      .finally(() => {
-        this.#inflight.delete(task);
-        if (key !== undefined && this.#tails.get(key) === task) this.#tails.delete(key);
-        this.#slotWaiters.shift()?.();
-      });
-    this.#inflight.set(task, m);
-    if (key !== undefined) this.#tails.set(key, task);
-  }
-
-  #decode(data: Uint8Array): Decoded<D> {
-    try {
-      const { envelope, payload } = decodeEnvelope(data, this.#registry);
-      // the inbox columns: event_id varchar(36), aggregate type/id varchar(64)
-      if (envelope.eventId === "" || envelope.eventId.length > 36) throw new UndecodableEventError(`invalid event id ${JSON.stringify(envelope.eventId)}`);
-      if (envelope.aggregateType.length > 64 || envelope.aggregateId.length > 64) throw new UndecodableEventError(`event ${envelope.eventId}: aggregate type/id too long`);
-      return { ok: true, event: { envelope, payload: payload as MessageShape<D> } };
-    } catch (e) {
-      return { ok: false, reason: e instanceof UndecodableEventError ? e.message : `undecodable: ${describeError(e)}` };
-    }
+    this.#dispatcher.run(key, m, async () => {
+      try {
+        await this.#process(m, decoded);
+      } catch (err) {
+        this.#log.error({ err, seq: m.info.streamSequence }, "event processing failed");
+      }
+    });
   }
 
   async #process(m: JsMsg, decoded: Decoded<D>): Promise<void> {

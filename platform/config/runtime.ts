@@ -26,6 +26,13 @@ export const runtimeSpec = {
   mariadbUrl: envVar("BOXOFFICE_MARIADB_URL", envTypes.string("mysql://root@127.0.0.1:3306").pipe(z.url()), "MariaDB server (no database in the path)"),
   redisUrl: envVar("BOXOFFICE_REDIS_URL", envTypes.string("redis://127.0.0.1:6379").pipe(z.url()), "Redis server (the cache)"),
   natsUrl: envVar("BOXOFFICE_NATS_URL", envTypes.string("nats://127.0.0.1:4222").pipe(z.url()), "NATS server with JetStream"),
+  natsReplicas: envVar("BOXOFFICE_NATS_REPLICAS", envTypes.positiveInt(1), "replicas of each JetStream stream (1 locally, 3 in a cluster)"),
+  streamMaxAgeHours: envVar("BOXOFFICE_STREAM_MAX_AGE_HOURS", envTypes.positiveInt(168), "how long streams keep events"),
+  duplicateWindowSeconds: envVar(
+    "BOXOFFICE_DUPLICATE_WINDOW_SECONDS",
+    envTypes.positiveInt(120),
+    "JetStream duplicate window: a republished event id inside it is dropped",
+  ),
   dbPoolSize: envVar("BOXOFFICE_DB_POOL_SIZE", envTypes.positiveInt(10), "connections per service database pool"),
   idempotencyRetentionHours: envVar("BOXOFFICE_IDEMPOTENCY_RETENTION_HOURS", envTypes.positiveInt(24), "how long a request_id's response is kept for replay"),
   authUrl: envVar("BOXOFFICE_AUTH_URL", envTypes.url(), "base URL of the auth service (default: this process)"),

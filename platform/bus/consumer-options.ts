@@ -1,0 +1,86 @@
+import type { DescMessage, MessageShape, Registry as ProtoRegistry } from "@bufbuild/protobuf";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { Registry } from "prom-client";
+import type { Clock } from "../clock/index.js";
+import type { InfraNames } from "../config/names.js";
+import type { Db, Tx } from "../db/index.js";
+import type { Logger } from "../log/index.js";
+import { describeError } from "./consumer-nats.js";
+import { decodeEnvelope, UndecodableEventError, type EventEnvelope, type EventType } from "./events.js";
+import type { StreamSettings } from "./nats.js";
+
+/** What a handler gets: the envelope and its decoded payload. */
+export interface ConsumedEvent<D extends DescMessage> {
+  envelope: EventEnvelope;
+  payload: MessageShape<D>;
+}
+
+export interface ConsumerOptions<D extends DescMessage> {
+  /** Stable consumer name, e.g. "notification.order_confirmed": the inbox key; durable `names.durable(<name with _ for .>)`. */
+  name: string;
+  /** Exactly one event type: the durable's filter_subject is its subject (nats-server 2.9: one filter per consumer). */
+  type: EventType<D>;
+  names: InfraNames;
+  nc: NatsConnection;
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+  metrics: { registry: Registry };
+  /** The effect, written with `tx`: it commits with the inbox row or not at all. Throw to retry. */
+  handle(tx: Tx, event: ConsumedEvent<D>): Promise<void>;
+  /** Attempts before dead-lettering (default 5). Enforced here; the durable has max_deliver -1. */
+  maxDeliver?: number;
+  /** nak delay after failed attempt n is backoffMs[n-1]; the last one repeats (default 1s, 5s, 15s, 30s). */
+  backoffMs?: number[];
+  /** Bound on delivered, unacknowledged messages (default 64). */
+  maxAckPending?: number;
+  /** Redelivery after this long without ack; long handlers send `working()` (default 30 s). */
+  ackWaitMs?: number;
+  /** Messages handled at once; one aggregate's events still run one after another (default 4). */
+  concurrency?: number;
+  /** How long stop() waits for running handlers before it naks them (default 10 s). */
+  stopTimeoutMs?: number;
+  /** Lag gauge refresh interval (default 5 s). */
+  lagRefreshMs?: number;
+  /** Settings of the shared dead-letter stream `<PREFIX>_DLQ` (default 1 replica, 14 days, 2 min duplicate window). */
+  deadLetterStream?: StreamSettings;
+}
+
+export type ConsumerSettings<D extends DescMessage> = Required<ConsumerOptions<D>>;
+
+export function consumerSettings<D extends DescMessage>(opts: ConsumerOptions<D>): ConsumerSettings<D> {
+  const s: ConsumerSettings<D> = {
+    maxDeliver: 5,
+    backoffMs: [1000, 5000, 15000, 30000],
+    maxAckPending: 64,
+    ackWaitMs: 30_000,
+    concurrency: 4,
+    stopTimeoutMs: 10_000,
+    lagRefreshMs: 5000,
+    deadLetterStream: { replicas: 1, maxAgeMs: 14 * 24 * 3600_000, duplicateWindowMs: 120_000 },
+    ...opts,
+  };
+  if (!(s.maxDeliver >= 1)) throw new Error("maxDeliver must be at least 1");
+  if (!(s.concurrency >= 1)) throw new Error("concurrency must be at least 1");
+  return s;
+}
+
+export type Decoded<D extends DescMessage> = { ok: true; event: ConsumedEvent<D> } | { ok: false; reason: string };
+
+/**
+ * Decodes a delivered message with a registry holding only the consumer's event type: anything
+ * else (not an envelope, another payload type, ids the inbox columns cannot hold) is undecodable
+ * and goes to the dead-letter stream at once.
+ */
+export function decodeEvent<D extends DescMessage>(data: Uint8Array, registry: ProtoRegistry): Decoded<D> {
+  try {
+    const { envelope, payload } = decodeEnvelope(data, registry);
+    // the inbox columns: event_id varchar(36), aggregate type/id varchar(64)
+    if (envelope.eventId === "" || envelope.eventId.length > 36) throw new UndecodableEventError(`invalid event id ${JSON.stringify(envelope.eventId)}`);
+    if (envelope.aggregateType.length > 64 || envelope.aggregateId.length > 64) throw new UndecodableEventError(`event ${envelope.eventId}: aggregate type/id too long`);
+    return { ok: true, event: { envelope, payload: payload as MessageShape<D> } };
+  } catch (e) {
+    return { ok: false, reason: e instanceof UndecodableEventError ? e.message : `undecodable: ${describeError(e)}` };
+  }
+}
+
