@@ -12,7 +12,8 @@ import { createLogger } from "../log/index.js";
 import { createMetrics, type Metrics } from "../metrics/index.js";
 import type { Authenticator } from "../rpc/interceptors/auth.js";
 import type { ServiceRegistration } from "../rpc/service.js";
-import { startRpcServer, type ReadinessCheck, type RpcServer } from "../server/index.js";
+import { startRpcServer, type HttpRoute, type ReadinessCheck, type RpcServer } from "../server/index.js";
+import { createTokenVerifier } from "../auth/index.js";
 
 /** What a service gets from the process that runs it. */
 export interface ServiceContext {
@@ -47,6 +48,10 @@ export interface ServiceContext {
 /** A running service inside a process. */
 export interface ServiceInstance {
   readonly services: readonly ServiceRegistration[];
+  /** Plain HTTP GET routes on the service port (the JWKS document). */
+  readonly httpRoutes?: Readonly<Record<string, HttpRoute>>;
+  /** Handles a service exposes to tests of the running process. */
+  readonly internals?: Readonly<Record<string, unknown>>;
   readonly readiness?: readonly ReadinessCheck[];
   /** Releases the service's resources (pools, subscriptions) after the server drained. */
   close?(): Promise<void>;
@@ -72,6 +77,8 @@ export interface ProcessOptions {
 
 export interface RunningProcess {
   readonly server: RpcServer;
+  /** Each service's instance, by name (tests reach `internals` through it). */
+  readonly services: ReadonlyMap<string, ServiceInstance>;
   readonly config: RuntimeConfig;
   readonly logger: Logger;
   /** Drains the server, then closes every service. */
@@ -126,7 +133,8 @@ export async function startProcess(opts: ProcessOptions): Promise<RunningProcess
       metrics,
       newId,
       services: [...instances.flatMap((i) => i.services), ...(opts.extraServices ?? [])],
-      authenticate: opts.authenticate,
+      authenticate: opts.authenticate ?? lazyVerifier(config, () => boundPort, clock),
+      httpRoutes: Object.assign({}, ...instances.map((i) => i.httpRoutes ?? {})),
       corsOrigins: config.corsOrigins,
       maxInflight: config.maxInflight,
       defaultDeadlineMs: config.defaultDeadlineMs,
@@ -145,6 +153,7 @@ export async function startProcess(opts: ProcessOptions): Promise<RunningProcess
   let stopped: Promise<{ clean: boolean }> | undefined;
   return {
     server,
+    services: new Map(opts.modules.map((m, i) => [m.name, instances[i]!])),
     config,
     logger,
     stop: () =>
@@ -173,4 +182,22 @@ export async function migrateServices(
     out[m.name] = applied;
   }
   return out;
+}
+
+/**
+ * Token verification against the auth service's JWKS (BOXOFFICE_JWKS_URL, else the auth service's
+ * `/.well-known/jwks.json`), created on first use: the port of an all-in-one process is only known
+ * once it listens, and jose fetches the key set lazily anyway.
+ */
+function lazyVerifier(config: RuntimeConfig, port: () => number, clock: Clock): Authenticator {
+  let verifier: Authenticator | undefined;
+  return (header) => {
+    verifier ??= createTokenVerifier({
+      jwks: config.jwksUrl ?? `${serviceUrl(config, "auth", port())}/.well-known/jwks.json`,
+      issuer: config.jwtIssuer,
+      audience: config.jwtAudience,
+      clock,
+    });
+    return verifier(header);
+  };
 }

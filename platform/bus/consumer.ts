@@ -48,9 +48,17 @@ export class EventConsumer<D extends DescMessage> {
     this.#js = jetstream(opts.nc, { timeout: 5000 });
   }
 
+  get name(): string {
+    return this.#o.name;
+  }
+
   /** The durable consumer's name on the producer's stream. */
   get durable(): string {
     return this.#durable;
+  }
+
+  get isRunning(): boolean {
+    return this.#running;
   }
 
   /**

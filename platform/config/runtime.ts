@@ -35,6 +35,16 @@ export const runtimeSpec = {
   ),
   dbPoolSize: envVar("BOXOFFICE_DB_POOL_SIZE", envTypes.positiveInt(10), "connections per service database pool"),
   idempotencyRetentionHours: envVar("BOXOFFICE_IDEMPOTENCY_RETENTION_HOURS", envTypes.positiveInt(24), "how long a request_id's response is kept for replay"),
+  jwtIssuer: envVar("BOXOFFICE_JWT_ISSUER", envTypes.string("boxoffice-auth"), "iss of access and service tokens (signed by auth, checked everywhere)"),
+  jwtAudience: envVar("BOXOFFICE_JWT_AUDIENCE", envTypes.string("boxoffice"), "aud of access and service tokens"),
+  jwksUrl: envVar("BOXOFFICE_JWKS_URL", envTypes.url(), "where token verification fetches the JWKS (default: the auth service's /.well-known/jwks.json)"),
+  serviceSecrets: envVar(
+    "BOXOFFICE_SERVICE_SECRETS",
+    envTypes.list("").pipe(
+      z.array(z.string().regex(/^[a-z]+=.{16,}$/, "entries look like name=secret, secrets of 16+ characters")).transform((l) => Object.fromEntries(l.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]))),
+    ),
+    "service=secret pairs: auth checks them in IssueServiceToken; every service uses its own to call internal RPCs (secret)",
+  ),
   authUrl: envVar("BOXOFFICE_AUTH_URL", envTypes.url(), "base URL of the auth service (default: this process)"),
   eventUrl: envVar("BOXOFFICE_EVENT_URL", envTypes.url(), "base URL of the event service (default: this process)"),
   ticketUrl: envVar("BOXOFFICE_TICKET_URL", envTypes.url(), "base URL of the ticket service (default: this process)"),

@@ -10,3 +10,9 @@ export const loggerKey = createContextKey<Logger | undefined>(undefined, { descr
 
 /** Who is calling, once the authentication interceptor has verified a token; undefined for anonymous calls. */
 export const principalKey = createContextKey<Principal | undefined>(undefined, { description: "principal" });
+
+/**
+ * The caller's network address: the first `x-forwarded-for` hop when present (the ingress sets
+ * it), else the socket's peer. For throttling, never for authorisation.
+ */
+export const clientAddressKey = createContextKey<string | undefined>(undefined, { description: "client address" });

@@ -1,4 +1,4 @@
-import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
+import { Code, ConnectError, createContextValues, type ConnectRouter } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
 import { createHealthService, Health, HealthRegistry, ServingStatus } from "../health/index.js";
@@ -12,6 +12,7 @@ import { deadlineInterceptor } from "../rpc/interceptors/deadline.js";
 import { errorMappingInterceptor } from "../rpc/interceptors/error-mapping.js";
 import { requestLogInterceptor } from "../rpc/interceptors/request-log.js";
 import { reclassifyParseErrors } from "../rpc/parse-errors.js";
+import { clientAddressKey } from "../rpc/context.js";
 import { buildAccessTable, defineService, type ServiceRegistration } from "../rpc/service.js";
 import { ServerReflection as ReflectionV1 } from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ReflectionV1Alpha } from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
@@ -107,6 +108,7 @@ export async function startRpcServer(opts: RpcServerOptions): Promise<RpcServer>
     shutdownSignal: shutdownController.signal,
     fallback: unknownRoute,
     requestGate: reclassifyParseErrors,
+    contextValues: (req) => createContextValues().set(clientAddressKey, clientAddress(req)),
   });
 
   let httpInflight = 0;
@@ -152,4 +154,10 @@ export async function startRpcServer(opts: RpcServerOptions): Promise<RpcServer>
   };
 
   return { port, adminPort, health, drainSignal: drainController.signal, drain };
+}
+
+function clientAddress(req: Req): string | undefined {
+  const forwarded = req.headers["x-forwarded-for"];
+  const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(",")[0]?.trim();
+  return first !== undefined && first !== "" ? first : req.socket.remoteAddress;
 }

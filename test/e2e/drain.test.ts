@@ -23,8 +23,9 @@ async function startChild(env: Record<string, string>): Promise<Child> {
   });
   const exited = once(proc, "exit").then(([code]) => ({ code: code as number | null, at: Date.now() }));
   const lines = createInterface({ input: proc.stdout! });
-  const [first] = (await Promise.race([once(lines, "line"), exited.then(() => assert.fail("server exited before serving"))])) as [string];
-  const { port } = JSON.parse(first) as { port: number };
+  const ready = new Promise<string>((resolve) => lines.on("line", (l) => l.startsWith("READY ") && resolve(l.slice(6))));
+  const line = await Promise.race([ready, exited.then(() => assert.fail("server exited before serving"))]);
+  const { port } = JSON.parse(line) as { port: number };
   return { proc, baseUrl: `http://127.0.0.1:${port}`, exited };
 }
 

@@ -1,8 +1,9 @@
-import { startProcess, type RunningProcess, type ServiceModule } from "../../platform/app/index.js";
+import { migrateServices, startProcess, type RunningProcess, type ServiceModule } from "../../platform/app/index.js";
 import { modules } from "../../cmd/modules.js";
 import { serviceNames } from "../../platform/config/runtime.js";
 import type { ServiceRegistration } from "../../platform/rpc/service.js";
 import { echoService } from "./echo.js";
+import { dropPrefix, prefixedEnv, testPrefix } from "./infra.js";
 
 /** Environment for an in-test process: loopback, free ports, quiet logs (BOXOFFICE_TEST_LOG_LEVEL to see them). */
 export function testEnv(extra: Record<string, string> = {}): Record<string, string> {
@@ -16,19 +17,32 @@ export function testEnv(extra: Record<string, string> = {}): Record<string, stri
 }
 
 /**
- * Starts a process like `boxoffice serve --services=all` on free ports. With `echo` (the default)
- * the test-only echo service is registered too.
+ * Starts a process like `boxoffice serve --services=all` on free ports, under a fresh prefix on the
+ * test infrastructure (migrated first; its databases are dropped by stop()). With `echo` (the
+ * default) the test-only echo service is registered too.
  */
 export async function startTestProcess(
   opts: { env?: Record<string, string>; echo?: boolean; modules?: ServiceModule[]; extraServices?: ServiceRegistration[] } = {},
-): Promise<RunningProcess & { baseUrl: string; adminUrl: string }> {
+): Promise<RunningProcess & { baseUrl: string; adminUrl: string; prefix: string; env: Record<string, string> }> {
+  const prefix = opts.env?.BOXOFFICE_PREFIX ?? testPrefix();
+  const env = testEnv({ ...prefixedEnv(prefix), ...opts.env });
+  const chosen = opts.modules ?? serviceNames.map((n) => modules[n]);
+  await migrateServices(chosen, env);
   const proc = await startProcess({
-    modules: opts.modules ?? serviceNames.map((n) => modules[n]),
-    env: testEnv(opts.env),
+    modules: chosen,
+    env,
     extraServices: [...(opts.echo === false ? [] : [echoService]), ...(opts.extraServices ?? [])],
   });
+  const stop = proc.stop;
   return Object.assign(proc, {
     baseUrl: `http://127.0.0.1:${proc.server.port}`,
     adminUrl: `http://127.0.0.1:${proc.server.adminPort}`,
+    prefix,
+    env,
+    stop: async () => {
+      const result = await stop();
+      await dropPrefix(prefix);
+      return result;
+    },
   });
 }

@@ -1,0 +1,20 @@
+/**
+ * Access-token verification for every Boxoffice service, and the signing half the auth service
+ * reuses. The token contract (claims, reasons, rotation rules) is in tokens.ts.
+ *
+ * ```ts
+ * const authenticate = createTokenVerifier({ jwks: jwksUrl, issuer, audience: DEFAULT_AUDIENCE, clock });
+ * // → authenticationInterceptor(authenticate); authenticate.stats() for metrics
+ * ```
+ */
+export { createTokenVerifier, type TokenVerifier, type TokenVerifierOptions, type TokenVerifierStats } from "./verify.js";
+export {
+  JWKS_RETRY_MS,
+  JWKS_STALE_MAX_AGE_MS,
+  JWKS_TIMEOUT_MS,
+  type JwksSource,
+  type RemoteJwksOptions,
+} from "./jwks.js";
+export { generateSigningKey, publicJwks, signAccessToken, signServiceToken, type SignOptions, type SigningKey } from "./sign.js";
+export * from "./tokens.js";
+export { benchVerify, type VerifyBenchResult } from "./bench.js";

@@ -1,0 +1,35 @@
+import { z } from "zod";
+import { envTypes, envVar, loadConfig, type ConfigOf } from "../../platform/config/index.js";
+
+/** The auth service's own variables (the runtime's are in platform/config/runtime.ts). */
+export const authSpec = {
+  signingKeys: envVar(
+    "BOXOFFICE_AUTH_SIGNING_KEYS",
+    z.string().optional(),
+    "JSON array of private Ed25519 JWKs with kid; all are published in the JWKS, the last one signs (secret; unset = an ephemeral dev key)",
+  ),
+  refreshSecret: envVar(
+    "BOXOFFICE_AUTH_REFRESH_SECRET",
+    z.string().min(32, "at least 32 characters").optional(),
+    "HMAC key deriving a refresh token's successor (secret; unset = an ephemeral dev secret)",
+  ),
+  accessTtlSeconds: envVar("BOXOFFICE_AUTH_ACCESS_TTL_SECONDS", envTypes.positiveInt(900), "access token lifetime"),
+  refreshTtlDays: envVar("BOXOFFICE_AUTH_REFRESH_TTL_DAYS", envTypes.positiveInt(30), "refresh token lifetime"),
+  refreshGraceSeconds: envVar(
+    "BOXOFFICE_AUTH_REFRESH_GRACE_SECONDS",
+    envTypes.positiveInt(10),
+    "a rotated refresh token used again within this window gets the same new pair back (lost response, mesh retry)",
+  ),
+  serviceTokenTtlSeconds: envVar("BOXOFFICE_AUTH_SERVICE_TOKEN_TTL_SECONDS", envTypes.positiveInt(600), "service token lifetime"),
+  loginMaxPerEmail: envVar("BOXOFFICE_AUTH_LOGIN_MAX_PER_EMAIL", envTypes.positiveInt(10), "login attempts per email per window"),
+  loginMaxPerAddress: envVar("BOXOFFICE_AUTH_LOGIN_MAX_PER_ADDRESS", envTypes.positiveInt(100), "login attempts per client address per window"),
+  loginWindowSeconds: envVar("BOXOFFICE_AUTH_LOGIN_WINDOW_SECONDS", envTypes.positiveInt(900), "login throttling window (sliding)"),
+  bootstrapAdminEmail: envVar("BOXOFFICE_AUTH_BOOTSTRAP_ADMIN_EMAIL", z.string().optional(), "creates this ADMIN at start-up when missing"),
+  bootstrapAdminPassword: envVar("BOXOFFICE_AUTH_BOOTSTRAP_ADMIN_PASSWORD", z.string().optional(), "password of the bootstrap admin (secret)"),
+};
+
+export type AuthConfig = ConfigOf<typeof authSpec>;
+
+export function loadAuthConfig(env: Readonly<Record<string, string | undefined>>): AuthConfig {
+  return loadConfig(authSpec, env);
+}
