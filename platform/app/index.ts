@@ -133,7 +133,7 @@ export async function startProcess(opts: ProcessOptions): Promise<RunningProcess
       metrics,
       newId,
       services: [...instances.flatMap((i) => i.services), ...(opts.extraServices ?? [])],
-      authenticate: opts.authenticate ?? lazyVerifier(config, () => boundPort, clock),
+      authenticate: opts.authenticate ?? lazyVerifier(config, () => boundPort, clock, logger),
       httpRoutes: Object.assign({}, ...instances.map((i) => i.httpRoutes ?? {})),
       corsOrigins: config.corsOrigins,
       maxInflight: config.maxInflight,
@@ -189,7 +189,7 @@ export async function migrateServices(
  * `/.well-known/jwks.json`), created on first use: the port of an all-in-one process is only known
  * once it listens, and jose fetches the key set lazily anyway.
  */
-function lazyVerifier(config: RuntimeConfig, port: () => number, clock: Clock): Authenticator {
+function lazyVerifier(config: RuntimeConfig, port: () => number, clock: Clock, logger: Logger): Authenticator {
   let verifier: Authenticator | undefined;
   return (header) => {
     verifier ??= createTokenVerifier({
@@ -197,6 +197,7 @@ function lazyVerifier(config: RuntimeConfig, port: () => number, clock: Clock): 
       issuer: config.jwtIssuer,
       audience: config.jwtAudience,
       clock,
+      remote: { onError: (err: unknown) => logger.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, "JWKS fetch failed") },
     });
     return verifier(header);
   };

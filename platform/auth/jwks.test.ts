@@ -90,6 +90,18 @@ describe("token verification against a remote JWKS", () => {
     jwks = await startJwksServer([k1.privateJwk]); // for afterEach
   });
 
+  it("recovers on the first call after the retry interval once the JWKS is back", async () => {
+    jwks.mode = "503";
+    const verify = verifier({ retryMs: 100 });
+    await rejectsWith(verify(bearer(await sign(k1))), AUTH_REASONS.JWKS_UNAVAILABLE);
+    await rejectsWith(verify(bearer(await sign(k1))), AUTH_REASONS.JWKS_UNAVAILABLE);
+    assert.equal(jwks.hits, 1, "no fetch per request while failing");
+    jwks.mode = "ok";
+    await sleep(120);
+    assert.equal((await verify(bearer(await sign(k1))))?.kind, "user");
+    assert.equal(jwks.hits, 2);
+  });
+
   for (const mode of ["503", "garbage"] as const) {
     it(`answers JWKS_UNAVAILABLE when the JWKS endpoint answers ${mode}`, async () => {
       jwks.mode = mode;
@@ -106,7 +118,7 @@ describe("token verification against a remote JWKS", () => {
 
   it("keeps verifying with the last good keys while the JWKS is down, and recovers", async () => {
     const errors: unknown[] = [];
-    const verify = verifier({ cacheMaxAgeMs: 50, retryMs: 100, onError: (e) => errors.push(e) });
+    const verify = verifier({ cacheMaxAgeMs: 50, retryMs: 300, onError: (e) => errors.push(e) });
     await verify(bearer(await sign(k1)));
     jwks.mode = "503";
     await sleep(60); // the key set is past its max age: jose wants to refetch
@@ -121,9 +133,11 @@ describe("token verification against a remote JWKS", () => {
 
     jwks.mode = "ok";
     jwks.keys = [k1.privateJwk, k2.privateJwk];
-    await sleep(120);
+    await sleep(320);
     await verify(bearer(await sign(k1))); // answered from the last good set; starts a background retry
-    await sleep(50);
+    const deadline = Date.now() + 2_000;
+    while (jwks.hits === hitsWhileDown && Date.now() < deadline) await sleep(5);
+    await sleep(20); // the retry's response is being read
     assert.equal((await verify(bearer(await sign(k2))))?.kind, "user", "recovered: the new key is known");
   });
 

@@ -95,21 +95,22 @@ function remoteResolver(url: URL, opts: RemoteJwksOptions): JWTVerifyGetKey {
   };
 
   let failedAt: number | undefined;
-  let probing = false;
+  let probing: Promise<void> | undefined;
   const failed = (err: unknown) => {
     failedAt = Date.now();
     opts.onError?.(err);
   };
-  const probe = () => {
-    if (probing || failedAt === undefined || Date.now() - failedAt < retryMs) return;
-    probing = true;
-    remote
+  /** Starts a retry when one is due; returns it so a caller with nothing better may wait for it. */
+  const probe = (): Promise<void> | undefined => {
+    if (probing !== undefined || failedAt === undefined || Date.now() - failedAt < retryMs) return undefined;
+    probing = remote
       .reload()
       .then(() => {
         failedAt = undefined;
         copy();
       }, failed)
-      .finally(() => (probing = false));
+      .finally(() => (probing = undefined));
+    return probing;
   };
   const fromLastGood: JWTVerifyGetKey = async (header, token) => {
     if (lastGood === undefined || Date.now() - lastGood.at > staleMaxAgeMs) throw new JwksUnavailableError();
@@ -124,8 +125,11 @@ function remoteResolver(url: URL, opts: RemoteJwksOptions): JWTVerifyGetKey {
 
   return async (header, token) => {
     if (failedAt !== undefined) {
-      probe();
-      return fromLastGood(header, token);
+      const retry = probe();
+      // With no keys to answer from, this request may as well wait for the retry; the others
+      // (until the next retry is due) fail fast instead of each waiting on a dead JWKS.
+      if (retry !== undefined && lastGood === undefined) await retry;
+      if (failedAt !== undefined) return fromLastGood(header, token);
     }
     try {
       const key = await remote(header, token);

@@ -1,4 +1,6 @@
+import type { JetStreamManager } from "@nats-io/jetstream";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import type { Logger } from "../log/index.js";
 
 /** What became of one delivered message. */
 export type ConsumerOutcome = "applied" | "duplicate" | "stale" | "retry" | "dead_letter";
@@ -61,4 +63,46 @@ export function consumerMetrics(registry: Registry): ConsumerMetrics {
     cache.set(registry, m);
   }
   return m;
+}
+
+/** Keeps the lag and ack-pending gauges of one durable fresh (consumer info every `everyMs`) while running. */
+export class LagRefresher {
+  #timer: NodeJS.Timeout | undefined;
+  #inflight: Promise<void> | undefined;
+
+  constructor(
+    private readonly m: ConsumerMetrics,
+    private readonly consumer: string,
+    private readonly info: { jsm: JetStreamManager; stream: string; durable: string },
+    private readonly log: Logger,
+  ) {}
+
+  start(everyMs: number): void {
+    clearInterval(this.#timer);
+    this.#timer = setInterval(() => this.refresh(), everyMs).unref();
+    this.refresh();
+  }
+
+  refresh(): void {
+    if (this.#inflight !== undefined) return;
+    const { jsm, stream, durable } = this.info;
+    this.#inflight = (async () => {
+      try {
+        const ci = await jsm.consumers.info(stream, durable);
+        this.m.lag.set({ consumer: this.consumer }, ci.num_pending);
+        this.m.ackPending.set({ consumer: this.consumer }, ci.num_ack_pending);
+      } catch (err) {
+        this.log.debug({ err }, "consumer info failed");
+      } finally {
+        this.#inflight = undefined;
+      }
+    })();
+  }
+
+  /** No timer left once this resolves. */
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#inflight;
+  }
 }

@@ -168,4 +168,18 @@ describe("EventConsumer (real NATS JetStream + MariaDB)", function () {
     assert.match(dl?.reason ?? "", /more than maxDeliver 2/);
     assert.equal(calls, 2, "not attempted a third time");
   });
+
+  it("reports its lag (messages not yet delivered) and ack-pending count as gauges", async () => {
+    const type = await t.producer("lag");
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    for (let i = 1; i <= 5; i++) await t.publish(type, { id: `lag-${i}` });
+    const { consumer: c, registry } = await t.consume("test.lag", type, { concurrency: 1, maxAckPending: 1, lagRefreshMs: 100, before: () => gate });
+    const gauge = (name: string) => metric(registry, name, { consumer: "test.lag" });
+    await until("lag 4 while the first one is handled", async () => (await gauge("bus_consumer_lag")) === 4 && (await gauge("bus_consumer_ack_pending")) === 1);
+    release();
+    await t.settled(type, c);
+    await until("lag 0", async () => (await gauge("bus_consumer_lag")) === 0 && (await gauge("bus_consumer_ack_pending")) === 0);
+    assert.equal(await t.effects("test.lag"), 5);
+  });
 });

@@ -2,7 +2,7 @@ import { createRegistry, type DescMessage, type Registry as ProtoRegistry } from
 import { jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
 import type { Logger } from "../log/index.js";
 import { applyOnce } from "./consumer-inbox.js";
-import { consumerMetrics, type ConsumerMetrics, type ConsumerOutcome } from "./consumer-metrics.js";
+import { consumerMetrics, LagRefresher, type ConsumerMetrics, type ConsumerOutcome } from "./consumer-metrics.js";
 import { KeyedDispatcher } from "./consumer-dispatch.js";
 import { cancellableDelay, describeError, ensureDurable, isStreamNotFound } from "./consumer-nats.js";
 import { consumerSettings, decodeEvent, type ConsumedEvent, type ConsumerOptions, type ConsumerSettings, type Decoded } from "./consumer-options.js";
@@ -29,12 +29,12 @@ export class EventConsumer<D extends DescMessage> {
   readonly #js: JetStreamClient;
   #jsm: JetStreamManager | undefined;
   #running = false;
+  #starting: Promise<void> | undefined;
   #ensured = false;
   #loop: Promise<void> | undefined;
   #messages: ConsumerMessages | undefined;
   #dispatcher = new KeyedDispatcher<JsMsg>(1);
-  #lagTimer: NodeJS.Timeout | undefined;
-  #lagRefresh: Promise<void> | undefined;
+  #lag: LagRefresher | undefined;
   #pause: { promise: Promise<void>; cancel(): void } | undefined;
 
   constructor(opts: ConsumerOptions<D>) {
@@ -65,9 +65,13 @@ export class EventConsumer<D extends DescMessage> {
    * Ensures the durable and the dead-letter stream, then consumes in the background. If the
    * producer's stream does not exist yet, start() resolves and the loop keeps trying.
    */
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    return (this.#starting ??= this.#start().finally(() => (this.#starting = undefined)));
+  }
+
+  async #start(): Promise<void> {
     if (this.#running) return;
-    const jsm = (this.#jsm ??= await jetstreamManager(this.#o.nc));
+    const jsm = (this.#jsm ??= await jetstreamManager(this.#o.nc, { timeout: 5000 }));
     await ensureDeadLetterStream(jsm, this.#o.names, this.#o.deadLetterStream);
     try {
       await this.#ensure();
@@ -79,8 +83,8 @@ export class EventConsumer<D extends DescMessage> {
     this.#running = true;
     this.#dispatcher = new KeyedDispatcher(this.#o.concurrency);
     this.#loop = this.#run();
-    this.#lagTimer = setInterval(() => this.#refreshLag(), this.#o.lagRefreshMs).unref();
-    this.#refreshLag();
+    this.#lag = new LagRefresher(this.#m, this.#o.name, { jsm, stream: this.#stream, durable: this.#durable }, this.#log);
+    this.#lag.start(this.#o.lagRefreshMs);
   }
 
   /**
@@ -88,9 +92,10 @@ export class EventConsumer<D extends DescMessage> {
    * for up to `stopTimeoutMs` and naks those still running after that; resolves with no timer left.
    */
   async stop(): Promise<void> {
+    await this.#starting?.catch(() => {});
     if (!this.#running) return this.#loop;
     this.#running = false;
-    clearInterval(this.#lagTimer);
+    const lagStopped = this.#lag?.stop();
     this.#pause?.cancel();
     this.#messages?.stop(); // buffered messages still come out of the iterator and are nak'd
     this.#dispatcher.close();
@@ -100,7 +105,7 @@ export class EventConsumer<D extends DescMessage> {
       for (const m of unfinished) m.nak(); // a late commit is harmless: the inbox dedupes the redelivery
     }
     await this.#loop;
-    await this.#lagRefresh;
+    await lagStopped;
   }
 
   async #ensure(): Promise<void> {
@@ -242,21 +247,5 @@ export class EventConsumer<D extends DescMessage> {
   #delay(deliveries: number): number {
     const b = this.#o.backoffMs;
     return b.length === 0 ? 0 : (b[Math.min(deliveries, b.length) - 1] ?? 0);
-  }
-
-  #refreshLag(): void {
-    if (this.#lagRefresh !== undefined || this.#jsm === undefined) return;
-    const jsm = this.#jsm;
-    this.#lagRefresh = (async () => {
-      try {
-        const ci = await jsm.consumers.info(this.#stream, this.#durable);
-        this.#m.lag.set({ consumer: this.#o.name }, ci.num_pending);
-        this.#m.ackPending.set({ consumer: this.#o.name }, ci.num_ack_pending);
-      } catch (err) {
-        this.#log.debug({ err }, "consumer info failed");
-      } finally {
-        this.#lagRefresh = undefined;
-      }
-    })();
   }
 }

@@ -10,8 +10,10 @@ export interface KeyRing {
 
 /**
  * Keys come from BOXOFFICE_AUTH_SIGNING_KEYS (a Kubernetes Secret in the cluster; `make dev`
- * generates them into its data directory). Rotation: append a new key, deploy, and once every
- * token signed by the old key has expired, remove it. Without configuration a key is generated
+ * generates them into its data directory). Rotation, in three deploys: (1) add the new key at the
+ * front (published, not signing) and wait until every verifier has refreshed its JWKS (10 min:
+ * verifiers refetch an unknown kid at most every 30 s and refresh at least every 10 min); (2) move
+ * it to the end, so it signs; (3) once the old key's last tokens have expired, remove it. Without configuration a key is generated
  * for this process only — fine for tests, never for a deployment (tokens die with the process).
  */
 export async function loadKeyRing(json: string | undefined, logger: Logger): Promise<KeyRing> {

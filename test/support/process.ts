@@ -2,6 +2,8 @@ import { migrateServices, startProcess, type RunningProcess, type ServiceModule 
 import { modules } from "../../cmd/modules.js";
 import { serviceNames } from "../../platform/config/runtime.js";
 import type { ServiceRegistration } from "../../platform/rpc/service.js";
+import type { Logger } from "pino";
+import type { Clock } from "../../platform/clock/index.js";
 import { echoService } from "./echo.js";
 import { dropPrefix, prefixedEnv, testPrefix } from "./infra.js";
 
@@ -22,7 +24,7 @@ export function testEnv(extra: Record<string, string> = {}): Record<string, stri
  * default) the test-only echo service is registered too.
  */
 export async function startTestProcess(
-  opts: { env?: Record<string, string>; echo?: boolean; modules?: ServiceModule[]; extraServices?: ServiceRegistration[] } = {},
+  opts: { env?: Record<string, string>; echo?: boolean; modules?: ServiceModule[]; extraServices?: ServiceRegistration[]; clock?: Clock; logger?: Logger } = {},
 ): Promise<RunningProcess & { baseUrl: string; adminUrl: string; prefix: string; env: Record<string, string> }> {
   const prefix = opts.env?.BOXOFFICE_PREFIX ?? testPrefix();
   const env = testEnv({ ...prefixedEnv(prefix), ...opts.env });
@@ -32,6 +34,8 @@ export async function startTestProcess(
     modules: chosen,
     env,
     extraServices: [...(opts.echo === false ? [] : [echoService]), ...(opts.extraServices ?? [])],
+    clock: opts.clock,
+    logger: opts.logger,
   });
   const stop = proc.stop;
   return Object.assign(proc, {
