@@ -10,6 +10,7 @@ import { serveUntilSignal } from "../platform/app/signals.js";
 import { serviceNames } from "../platform/config/runtime.js";
 import { printBanner } from "../cmd/banner.js";
 import { modules } from "../cmd/modules.js";
+import { devSecrets, secretsEnv } from "./dev-secrets.js";
 
 const dataDir = process.env.BOXOFFICE_DEV_DATA_DIR ?? ".data/dev";
 const infra = await startInfra({ dataDir, keep: true, log: (line) => process.stderr.write(`dev: ${line}\n`) });
@@ -18,6 +19,8 @@ try {
   process.env.BOXOFFICE_MARIADB_URL = infra.mariadbUrl;
   process.env.BOXOFFICE_REDIS_URL = infra.redisUrl;
   process.env.BOXOFFICE_NATS_URL = infra.natsUrl;
+  const secrets = await devSecrets(dataDir);
+  for (const [k, v] of Object.entries(secretsEnv(secrets))) process.env[k] ??= v;
   const all = serviceNames.map((n) => modules[n]);
   const applied = await migrateServices(all);
   const fresh = Object.entries(applied).filter(([, tags]) => tags.length > 0);
@@ -26,7 +29,10 @@ try {
   printBanner(
     proc.server.port,
     proc.server.adminPort,
-    `Infrastructure (data in ${dataDir}; \`make dev-reset\` wipes it):
+    `Log in as the admin (dev secrets in ${dataDir}/dev-secrets.json):
+  curl -H 'content-type: application/json' -d '{"email":"${secrets.adminEmail}","password":"${secrets.adminPassword}"}' http://localhost:${proc.server.port}/boxoffice.auth.v1.AuthService/Login
+
+Infrastructure (data in ${dataDir}; \`make dev-reset\` wipes it):
   MariaDB  ${infra.mariadbUrl}   Redis  ${infra.redisUrl}   NATS  ${infra.natsUrl}
 
 `,

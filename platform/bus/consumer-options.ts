@@ -26,7 +26,11 @@ export interface ConsumerOptions<D extends DescMessage> {
   clock: Clock;
   logger: Logger;
   metrics: { registry: Registry };
-  /** The effect, written with `tx`: it commits with the inbox row or not at all. Throw to retry. */
+  /**
+   * The effect, written with `tx`: it commits with the inbox row or not at all. Throw to retry.
+   * Keep it to the database and short (it holds a connection and the aggregate's inbox row lock);
+   * it runs again if the transaction is retried after a deadlock.
+   */
   handle(tx: Tx, event: ConsumedEvent<D>): Promise<void>;
   /** Attempts before dead-lettering (default 5). Enforced here; the durable has max_deliver -1. */
   maxDeliver?: number;

@@ -90,6 +90,8 @@ export class EventConsumer<D extends DescMessage> {
   /**
    * Stops pulling, naks what was received but not started, lets running handlers finish (they ack)
    * for up to `stopTimeoutMs` and naks those still running after that; resolves with no timer left.
+   * On nats-server 2.9.10 a nak'd message reaches another instance at once only if one is pulling;
+   * with none, the server loses the immediate redelivery and the message returns after ack_wait.
    */
   async stop(): Promise<void> {
     await this.#starting?.catch(() => {});

@@ -1,0 +1,48 @@
+/**
+ * Development secrets for `make dev`, generated once into the dev data directory (never committed,
+ * wiped by `make dev-reset`): the auth signing key, the refresh-token secret, one secret per
+ * service, and the password of the bootstrap admin. In a cluster they come from Kubernetes Secrets.
+ */
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { JWK } from "jose";
+import { generateSigningKey } from "../platform/auth/index.js";
+import { serviceNames } from "../platform/config/runtime.js";
+
+export interface DevSecrets {
+  signingKeys: JWK[];
+  refreshSecret: string;
+  serviceSecrets: Record<string, string>;
+  adminEmail: string;
+  adminPassword: string;
+}
+
+export async function devSecrets(dataDir: string): Promise<DevSecrets> {
+  const file = join(dataDir, "dev-secrets.json");
+  if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8")) as DevSecrets;
+  const secret = () => randomBytes(24).toString("base64url");
+  const secrets: DevSecrets = {
+    signingKeys: [(await generateSigningKey(`dev-${new Date().toISOString().slice(0, 10)}`)).privateJwk],
+    refreshSecret: randomBytes(32).toString("base64url"),
+    serviceSecrets: Object.fromEntries(serviceNames.map((s) => [s, secret()])),
+    adminEmail: "admin@boxoffice.local",
+    adminPassword: secret(),
+  };
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  return secrets;
+}
+
+/** The environment the platform reads these secrets from. */
+export function secretsEnv(s: DevSecrets): Record<string, string> {
+  return {
+    BOXOFFICE_AUTH_SIGNING_KEYS: JSON.stringify(s.signingKeys),
+    BOXOFFICE_AUTH_REFRESH_SECRET: s.refreshSecret,
+    BOXOFFICE_SERVICE_SECRETS: Object.entries(s.serviceSecrets)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(","),
+    BOXOFFICE_AUTH_BOOTSTRAP_ADMIN_EMAIL: s.adminEmail,
+    BOXOFFICE_AUTH_BOOTSTRAP_ADMIN_PASSWORD: s.adminPassword,
+  };
+}
