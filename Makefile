@@ -24,7 +24,7 @@ PROTOS := $(shell find proto test/proto -name '*.proto' 2>/dev/null)
 DEPS_STAMP := node_modules/.installed
 GEN_STAMP := gen/.generated
 
-.PHONY: help dev dev-reset migrations test check typecheck lint-proto breaking boundaries unit proto-baseline gen deps node clean
+.PHONY: help dev dev-reset migrations bench bench-smoke test check typecheck lint-proto breaking boundaries unit proto-baseline gen deps node clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -71,9 +71,15 @@ boundaries: deps ## services never import each other; platform never imports a s
 unit: gen ## mocha: unit, integration and end-to-end tests
 	$(BIN)/mocha
 
+bench: gen ## on-sale benchmarks with same-run baselines (figures printed)
+	$(NODE) --import tsx bench/run.ts
+
+bench-smoke: gen
+	BENCH_SMOKE=1 $(NODE) --import tsx bench/run.ts
+
 check: typecheck lint-proto breaking boundaries
 
-test: check unit ## everything CI runs
+test: check unit bench-smoke ## everything CI runs
 
 clean: ## remove generated code, installed tools and local data
 	rm -rf gen third_party/proto node_modules .tools .data
