@@ -7,7 +7,13 @@ import { parseArgs } from "node:util";
 import { migrateServices, startProcess } from "../platform/app/index.js";
 import { serveUntilSignal } from "../platform/app/signals.js";
 import { ConfigError } from "../platform/config/index.js";
-import { parseServiceList, runtimeSpec } from "../platform/config/runtime.js";
+import { loadRuntimeConfig, parseServiceList, runtimeSpec } from "../platform/config/runtime.js";
+import { infraNames } from "../platform/config/names.js";
+import { connectNats } from "../platform/bus/nats.js";
+import { listDeadLetters, replayDeadLetters } from "../platform/bus/dead-letter.js";
+import { createLogger } from "../platform/log/index.js";
+import { loadAuthConfig } from "../services/auth/config.js";
+import { loadKeyRing } from "../services/auth/keys.js";
 import { printBanner } from "./banner.js";
 import { modules } from "./modules.js";
 
@@ -16,6 +22,10 @@ const usage = `usage: boxoffice <command> [options]
 commands:
   serve [--services=all|a,b] [--banner]   run services behind one port (default: all)
   migrate [--services=all|a,b]            apply committed migrations to <prefix>_<service> (safe to run concurrently)
+  jwks                                    print the public JWKS of BOXOFFICE_AUTH_SIGNING_KEYS (for Istio's RequestAuthentication)
+  dlq list [--consumer=name]              list dead-lettered events
+  dlq replay --seq=N | --all | --consumer=name
+                                          republish dead letters to their original subjects (the inbox still dedupes)
   config                                  list the environment variables the runtime reads
   help                                    this text
 `;
@@ -30,6 +40,40 @@ async function serve(args: string[]): Promise<number> {
   if (values.banner) printBanner(proc.server.port, proc.server.adminPort);
 
   return serveUntilSignal(proc);
+}
+
+async function jwksCommand(): Promise<number> {
+  const cfg = loadAuthConfig(process.env);
+  if (cfg.signingKeys === undefined) throw new Error("BOXOFFICE_AUTH_SIGNING_KEYS is not set");
+  const ring = await loadKeyRing(cfg.signingKeys, createLogger({ level: "silent" }));
+  process.stdout.write(`${JSON.stringify(ring.jwks, null, 2)}\n`);
+  return 0;
+}
+
+async function dlqCommand(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  const { values } = parseArgs({ args: rest, options: { seq: { type: "string" }, all: { type: "boolean" }, consumer: { type: "string" } } });
+  const cfg = loadRuntimeConfig(process.env);
+  const names = infraNames(cfg.prefix);
+  const nc = await connectNats(cfg.natsUrl, "boxoffice-dlq");
+  try {
+    if (sub === "list") {
+      const letters = await listDeadLetters(nc, names, values.consumer === undefined ? {} : { consumer: values.consumer });
+      for (const l of letters) process.stdout.write(`${JSON.stringify(l)}\n`);
+      process.stderr.write(`${letters.length} dead letter(s)\n`);
+      return 0;
+    }
+    if (sub === "replay") {
+      const which = values.seq !== undefined ? { seq: Number(values.seq) } : values.all ? ({ all: true } as const) : values.consumer !== undefined ? { consumer: values.consumer } : undefined;
+      if (which === undefined) throw new Error("dlq replay needs --seq=N, --all or --consumer=name");
+      const n = await replayDeadLetters(nc, names, which);
+      process.stdout.write(`replayed ${n} dead letter(s)\n`);
+      return 0;
+    }
+    throw new Error("usage: boxoffice dlq list|replay …");
+  } finally {
+    await nc.close();
+  }
 }
 
 async function migrateCommand(args: string[]): Promise<number> {
@@ -53,6 +97,10 @@ async function main(argv: string[]): Promise<number> {
       return serve(rest);
     case "migrate":
       return migrateCommand(rest);
+    case "jwks":
+      return jwksCommand();
+    case "dlq":
+      return dlqCommand(rest);
     case "config":
       printConfig();
       return 0;
