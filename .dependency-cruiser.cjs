@@ -20,7 +20,7 @@ module.exports = {
       name: "production-does-not-import-the-harness",
       comment: "harness/ starts local servers for make dev and tests; the program never depends on it.",
       severity: "error",
-      from: { path: "^(platform|services|cmd)/" },
+      from: { path: "^(platform|services|cmd)/", pathNot: "\\.test\\.ts$" },
       to: { path: "^(harness|scripts)/" },
     },
     {

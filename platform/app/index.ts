@@ -4,7 +4,8 @@ import type { Db } from "../db/index.js";
 import { migrate } from "../db/migrate.js";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Outbox } from "../bus/outbox.js";
-import { ProcessResources, type Stoppable } from "./resources.js";
+import { ProcessResources, type ConsumerSpec, type Stoppable } from "./resources.js";
+import type { DescMessage } from "@bufbuild/protobuf";
 import { systemClock, type Clock } from "../clock/index.js";
 import { loadRuntimeConfig, serviceUrl, type RuntimeConfig, type ServiceName } from "../config/runtime.js";
 import { createIdGenerator, type IdGenerator } from "../ids/index.js";
@@ -43,6 +44,8 @@ export interface ServiceContext {
   outbox(): Promise<Outbox>;
   /** Stops `consumer` (letting in-flight work finish) before relays and pools close. */
   track(consumer: Stoppable): void;
+  /** Starts a durable consumer of one event type with inbox semantics on the service's database. */
+  consume<D extends DescMessage>(spec: ConsumerSpec<D>): Promise<void>;
 }
 
 /** A running service inside a process. */
@@ -122,6 +125,7 @@ export async function startProcess(opts: ProcessOptions): Promise<RunningProcess
           nats: () => resources.nats(),
           outbox: () => resources.outbox(m.name, log),
           track: (c) => resources.track(c),
+          consume: async (spec) => void (await resources.consume(m.name, log, spec)),
         }),
       );
     }

@@ -10,6 +10,11 @@ import { connectNats, ensureServiceStream, jetstreamManager, type StreamSettings
 import { Outbox } from "../bus/outbox.js";
 import { OutboxRelay } from "../bus/relay.js";
 import type { ReadinessCheck } from "../server/index.js";
+import type { DescMessage } from "@bufbuild/protobuf";
+import { EventConsumer, type ConsumerOptions } from "../bus/consumer.js";
+
+/** What a service says about one of its consumers; the process supplies the rest. */
+export type ConsumerSpec<D extends DescMessage> = Pick<ConsumerOptions<D>, "name" | "type" | "handle" | "maxDeliver" | "backoffMs" | "maxAckPending" | "ackWaitMs" | "concurrency">;
 
 /** Something to stop when the process stops, in reverse order of creation within its kind. */
 export interface Stoppable {
@@ -77,6 +82,26 @@ export class ProcessResources {
       this.#outboxes.set(service, p);
     }
     return p;
+  }
+
+  /**
+   * Starts a durable consumer of one event type on the service's own database (inbox there),
+   * stopped before relays and pools when the process stops.
+   */
+  async consume<D extends DescMessage>(service: string, logger: Logger, spec: ConsumerSpec<D>): Promise<EventConsumer<D>> {
+    const consumer = new EventConsumer<D>({
+      ...spec,
+      names: this.deps.names,
+      nc: await this.nats(),
+      db: this.database(service, logger),
+      clock: this.deps.clock,
+      logger: logger.child({ consumer: spec.name }),
+      metrics: this.deps.metrics,
+      deadLetterStream: this.streamSettings,
+    });
+    await consumer.start();
+    this.#consumers.push(consumer);
+    return consumer;
   }
 
   /** Registers a consumer so it is stopped (in-flight work finished) before the relays and pools close. */
