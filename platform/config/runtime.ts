@@ -45,6 +45,7 @@ export const runtimeSpec = {
     ),
     "service=secret pairs: auth checks them in IssueServiceToken; every service uses its own to call internal RPCs (secret)",
   ),
+  pageTokenSecret: envVar("BOXOFFICE_PAGE_TOKEN_SECRET", z.string().min(16).optional(), "HMAC key of list page tokens, shared by replicas (secret)"),
   authUrl: envVar("BOXOFFICE_AUTH_URL", envTypes.url(), "base URL of the auth service (default: this process)"),
   eventUrl: envVar("BOXOFFICE_EVENT_URL", envTypes.url(), "base URL of the event service (default: this process)"),
   ticketUrl: envVar("BOXOFFICE_TICKET_URL", envTypes.url(), "base URL of the ticket service (default: this process)"),

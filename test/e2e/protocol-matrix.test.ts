@@ -3,7 +3,7 @@ import { Code, ConnectError, createClient, type Transport } from "@connectrpc/co
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { Health, ServingStatus } from "../../platform/health/index.js";
 import { EchoService, NotServedService } from "../../gen/boxoffice/testing/v1/echo_service_pb.js";
-import { EventService } from "../../gen/boxoffice/event/v1/event_service_pb.js";
+import { TicketService } from "../../gen/boxoffice/ticket/v1/ticket_service_pb.js";
 import { startTestProcess } from "../support/process.js";
 import { grpcFrame, rawRequest, type RawResponse } from "../support/raw-http.js";
 
@@ -64,7 +64,7 @@ describe("protocol matrix on the one port", () => {
       });
 
       it("answers a Boxoffice RPC that is not built yet with UNIMPLEMENTED and says so", async () => {
-        const err = await codeOf(createClient(EventService, transport).getEvent({ eventId: "x" }));
+        const err = await codeOf(createClient(TicketService, transport).getAvailability({ eventId: "x" }));
         assert.equal(err.code, Code.Unimplemented);
         assert.match(err.rawMessage, /not implemented yet/);
       });

@@ -1,0 +1,54 @@
+import { Counter, type Registry } from "prom-client";
+import type { CacheResult } from "./options.js";
+
+/** Cache metrics, registered once per registry and labelled by cache name. */
+export interface CacheMetrics {
+  requests: Counter<"cache" | "result">;
+  loads: Counter<"cache">;
+  refreshes: Counter<"cache">;
+  invalidations: Counter<"cache">;
+  invalidationFailures: Counter<"cache">;
+}
+
+const byRegistry = new WeakMap<Registry, CacheMetrics>();
+
+export function cacheMetrics(registry: Registry): CacheMetrics {
+  let m = byRegistry.get(registry);
+  if (m === undefined) {
+    const registers = [registry];
+    m = {
+      requests: new Counter({
+        name: "cache_requests_total",
+        help: "Cache reads by what answered them: hit_local, hit_redis, miss (loaded), negative_hit (known not to exist), stale (hit in the refresh-ahead window), error (Redis unavailable, loaded).",
+        labelNames: ["cache", "result"],
+        registers,
+      }),
+      loads: new Counter({ name: "cache_loads_total", help: "Calls of the source-of-truth loader (misses and refreshes).", labelNames: ["cache"], registers }),
+      refreshes: new Counter({ name: "cache_refreshes_total", help: "Background reloads of hot keys before they expire.", labelNames: ["cache"], registers }),
+      invalidations: new Counter({ name: "cache_invalidations_total", help: "invalidate() calls.", labelNames: ["cache"], registers }),
+      invalidationFailures: new Counter({
+        name: "cache_invalidation_failures_total",
+        help: "Invalidations that could not reach Redis at once and were retried in the background.",
+        labelNames: ["cache"],
+        registers,
+      }),
+    };
+    byRegistry.set(registry, m);
+  }
+  return m;
+}
+
+/** The counters of one cache name, resolved once so the hot path does no label lookup. */
+export function boundMetrics(registry: Registry, cache: string) {
+  const m = cacheMetrics(registry);
+  const requests = Object.fromEntries(
+    (["hit_local", "hit_redis", "miss", "negative_hit", "stale", "error"] as const).map((r) => [r, m.requests.labels(cache, r)]),
+  ) as Record<CacheResult, ReturnType<typeof m.requests.labels>>;
+  return {
+    requests,
+    loads: m.loads.labels(cache),
+    refreshes: m.refreshes.labels(cache),
+    invalidations: m.invalidations.labels(cache),
+    invalidationFailures: m.invalidationFailures.labels(cache),
+  };
+}

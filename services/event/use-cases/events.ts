@@ -1,0 +1,243 @@
+import { clone, create } from "@bufbuild/protobuf";
+import { timestampDate, timestampFromDate, timestampFromMs, timestampMs, FieldMaskSchema } from "@bufbuild/protobuf/wkt";
+import type { HandlerContext } from "@connectrpc/connect";
+import type { Tx } from "../../../platform/db/index.js";
+import { idempotencyKey } from "../../../platform/db/idempotency.js";
+import { eventType } from "../../../platform/bus/events.js";
+import { AbortedError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../../../platform/rpc/errors.js";
+import { EventSchema, EventState, type Event } from "../../../gen/boxoffice/event/v1/event_pb.js";
+import {
+  CancelEventRequestSchema,
+  CancelEventResponseSchema,
+  CreateEventRequestSchema,
+  CreateEventResponseSchema,
+  PublishEventRequestSchema,
+  PublishEventResponseSchema,
+  UpdateEventRequestSchema,
+  UpdateEventResponseSchema,
+  type CancelEventRequest,
+  type CreateEventRequest,
+  type PublishEventRequest,
+  type UpdateEventRequest,
+} from "../../../gen/boxoffice/event/v1/event_service_pb.js";
+import { EventCancelledSchema, EventPublishedSchema, EventUpdatedSchema } from "../../../gen/boxoffice/event/v1/events_pb.js";
+import { defaultMaxTickets, eventViolations } from "../domain/validation.js";
+import { insertEventRow, loadEvent, loadEventRow, loadTiers, recordRevision, replaceTiers, toEvent, updateEventRow, venueSectionIds, type EventRow } from "../repository.js";
+import { assertOwner, caller, type Caller, type EventDeps } from "./context.js";
+
+export const EventPublished = eventType(EventPublishedSchema, "event");
+export const EventUpdated = eventType(EventUpdatedSchema, "event");
+export const EventCancelled = eventType(EventCancelledSchema, "event");
+
+/** Fields UpdateEvent may change (AIP-134 paths); `venue_id` only while DRAFT (the layout freezes at publish). */
+const updatable = new Set(["name", "description", "start_time", "end_time", "time_zone", "price_tiers", "max_tickets_per_order", "sales_start_time", "sales_end_time", "venue_id"]);
+
+const required = (field: string) => new InvalidArgumentError([{ field, description: "required", reason: "REQUIRED" }]);
+
+async function venueFor(tx: Tx, venueId: string, who: Caller) {
+  if (venueId === "") throw required("event.venue_id");
+  const venue = await venueSectionIds(tx, venueId);
+  if (venue === undefined) throw new NotFoundError("venue", venueId);
+  assertOwner(who, venue.organizerId, "venue");
+  return venue;
+}
+
+/** Writes the new revision's snapshot and, for a published event, the integration event. */
+async function lockOwned(tx: Tx, id: string, who: Caller): Promise<EventRow> {
+  if (id === "") throw required("event_id");
+  const row = await loadEventRow(tx, id, true);
+  if (row === undefined) throw new NotFoundError("event", id);
+  assertOwner(who, row.organizerId, "event");
+  return row;
+}
+
+async function current(tx: Tx, row: EventRow, nowMs: number): Promise<Event> {
+  return toEvent(row, await loadTiers(tx, [row.id]), nowMs);
+}
+
+/** Writers invalidate after commit and before answering: Redis is never stale after a write's response. */
+async function afterWrite(d: EventDeps, id: string): Promise<void> {
+  d.outbox.notify();
+  await d.cache.invalidate(id);
+}
+
+export async function createEvent(d: EventDeps, req: CreateEventRequest, ctx: HandlerContext): Promise<Event> {
+  const key = idempotencyKey(ctx, req.requestId);
+  const who = caller(ctx);
+  if (req.event === undefined) throw required("event");
+  const { response } = await d.idempotency.run(key, { schema: CreateEventRequestSchema, message: req }, CreateEventResponseSchema, async (tx) => {
+    const now = d.clock.now();
+    const e = clone(EventSchema, req.event!);
+    const venue = await venueFor(tx, e.venueId, who);
+    e.timeZone ||= venue.timeZone;
+    e.maxTicketsPerOrder ||= defaultMaxTickets;
+    e.salesStartTime ??= timestampFromMs(now);
+    e.salesEndTime ??= e.startTime;
+    const violations = eventViolations(e, venue.sectionIds);
+    if (violations.length > 0) throw new InvalidArgumentError(violations);
+    const id = d.newId();
+    const at = new Date(now);
+    await insertEventRow(tx, {
+      id,
+      organizerId: venue.organizerId,
+      venueId: e.venueId,
+      name: e.name.trim(),
+      description: e.description,
+      city: venue.city,
+      startTime: timestampDate(e.startTime!),
+      endTime: timestampDate(e.endTime!),
+      timeZone: e.timeZone,
+      state: "DRAFT",
+      maxTicketsPerOrder: e.maxTicketsPerOrder,
+      salesStartTime: timestampDate(e.salesStartTime!),
+      salesEndTime: timestampDate(e.salesEndTime!),
+      layoutVersion: 1,
+      revision: 1,
+      createTime: at,
+      updateTime: at,
+    });
+    await replaceTiers(tx, id, e.priceTiers);
+    const created = (await loadEvent(tx, id, now))!;
+    await recordRevision(tx, created, ["*"], who.id, at);
+    return { event: created };
+  });
+  return response.event!;
+}
+
+export async function updateEvent(d: EventDeps, req: UpdateEventRequest, ctx: HandlerContext): Promise<Event> {
+  const key = idempotencyKey(ctx, req.requestId);
+  const who = caller(ctx);
+  const paths = req.updateMask?.paths ?? [];
+  if (paths.length === 0) throw new InvalidArgumentError([{ field: "update_mask", description: "list the fields to change", reason: "REQUIRED" }]);
+  const unknown = paths.filter((p) => !updatable.has(p));
+  if (unknown.length > 0) {
+    throw new InvalidArgumentError([{ field: "update_mask", description: `not updatable: ${unknown.join(", ")}; updatable: ${[...updatable].join(", ")}`, reason: "UNKNOWN_FIELD" }]);
+  }
+  if (req.event === undefined || req.event.id === "") throw required("event.id");
+  const { response } = await d.idempotency.run(key, { schema: UpdateEventRequestSchema, message: req }, UpdateEventResponseSchema, async (tx) => {
+    const now = d.clock.now();
+    const row = await lockOwned(tx, req.event!.id, who);
+    if (req.expectedRevision !== 0n && BigInt(row.revision) !== req.expectedRevision) {
+      throw new AbortedError("REVISION_MISMATCH", `the event is at revision ${row.revision}, not ${req.expectedRevision}; read it again`, { revision: String(row.revision) });
+    }
+    const before = await current(tx, row, now);
+    if (before.state !== EventState.DRAFT && before.state !== EventState.PUBLISHED) {
+      throw new FailedPreconditionError("EVENT_NOT_EDITABLE", `a ${EventState[before.state]} event cannot change`);
+    }
+    const next = clone(EventSchema, before);
+    const src = req.event!;
+    for (const p of paths) {
+      switch (p) {
+        case "name": next.name = src.name; break;
+        case "description": next.description = src.description; break;
+        case "start_time": next.startTime = src.startTime; break;
+        case "end_time": next.endTime = src.endTime; break;
+        case "time_zone": next.timeZone = src.timeZone; break;
+        case "price_tiers": next.priceTiers = src.priceTiers; break;
+        case "max_tickets_per_order": next.maxTicketsPerOrder = src.maxTicketsPerOrder || defaultMaxTickets; break;
+        case "sales_start_time": next.salesStartTime = src.salesStartTime; break;
+        case "sales_end_time": next.salesEndTime = src.salesEndTime; break;
+        case "venue_id": next.venueId = src.venueId; break;
+      }
+    }
+    const venueChanged = next.venueId !== before.venueId;
+    if (venueChanged && before.state !== EventState.DRAFT) {
+      throw new FailedPreconditionError("LAYOUT_FROZEN", "a published event's venue and layout cannot change");
+    }
+    const venue = await venueFor(tx, next.venueId, who);
+    const violations = eventViolations(next, venue.sectionIds);
+    if (violations.length > 0) throw new InvalidArgumentError(violations);
+    const at = new Date(now);
+    await updateEventRow(tx, row.id, {
+      name: next.name.trim(),
+      description: next.description,
+      startTime: timestampDate(next.startTime!),
+      endTime: timestampDate(next.endTime!),
+      timeZone: next.timeZone,
+      maxTicketsPerOrder: next.maxTicketsPerOrder,
+      salesStartTime: timestampDate(next.salesStartTime!),
+      salesEndTime: timestampDate(next.salesEndTime!),
+      venueId: next.venueId,
+      city: venue.city,
+      layoutVersion: venueChanged ? row.layoutVersion + 1 : row.layoutVersion,
+      revision: row.revision + 1,
+      updateTime: at,
+    });
+    if (paths.includes("price_tiers") || venueChanged) await replaceTiers(tx, row.id, venueChanged && !paths.includes("price_tiers") ? [] : next.priceTiers);
+    const updated = (await loadEvent(tx, row.id, now))!;
+    await recordRevision(tx, updated, paths, who.id, at);
+    if (before.state === EventState.PUBLISHED) {
+      await d.outbox.add(tx, {
+        type: EventUpdated,
+        payload: { eventId: updated.id, revision: updated.revision, changedFields: create(FieldMaskSchema, { paths }), updateTime: timestampFromDate(at), name: updated.name, startTime: updated.startTime, endTime: updated.endTime },
+        aggregate: { type: "event", id: updated.id, version: updated.revision },
+      });
+    }
+    return { event: updated };
+  });
+  await afterWrite(d, response.event!.id);
+  return response.event!;
+}
+
+export async function publishEvent(d: EventDeps, req: PublishEventRequest, ctx: HandlerContext): Promise<Event> {
+  const key = idempotencyKey(ctx, req.requestId);
+  const who = caller(ctx);
+  const { response } = await d.idempotency.run(key, { schema: PublishEventRequestSchema, message: req }, PublishEventResponseSchema, async (tx) => {
+    const now = d.clock.now();
+    const row = await lockOwned(tx, req.eventId, who);
+    if (row.state !== "DRAFT") throw new FailedPreconditionError("EVENT_NOT_DRAFT", `only a DRAFT event can be published; this one is ${row.state}`);
+    if (row.startTime.getTime() <= now) throw new FailedPreconditionError("EVENT_IN_PAST", "the event has already started");
+    const venue = await venueSectionIds(tx, row.venueId);
+    const priced = new Set((await loadTiers(tx, [row.id])).map((t) => t.sectionId));
+    const missing = [...(venue?.sectionIds ?? [])].filter((s) => !priced.has(s));
+    if (missing.length > 0) throw new FailedPreconditionError("MISSING_PRICES", `every section needs a price before publishing (${missing.length} without)`, { sections: missing.join(",") });
+    const at = new Date(now);
+    await updateEventRow(tx, row.id, { state: "PUBLISHED", publishTime: at, revision: row.revision + 1, updateTime: at });
+    const published = (await loadEvent(tx, row.id, now))!;
+    await recordRevision(tx, published, ["state"], who.id, at);
+    await d.outbox.add(tx, {
+      type: EventPublished,
+      payload: { eventId: published.id, organizerId: published.organizerId, layoutVersion: published.layoutVersion, publishTime: timestampFromDate(at), salesStartTime: published.salesStartTime, salesEndTime: published.salesEndTime },
+      aggregate: { type: "event", id: published.id, version: published.revision },
+    });
+    return { event: published };
+  });
+  await afterWrite(d, response.event!.id);
+  return response.event!;
+}
+
+export async function cancelEvent(d: EventDeps, req: CancelEventRequest, ctx: HandlerContext): Promise<Event> {
+  const key = idempotencyKey(ctx, req.requestId);
+  const who = caller(ctx);
+  if (req.reason.length > 500) throw new InvalidArgumentError([{ field: "reason", description: "at most 500 characters", reason: "TOO_LONG" }]);
+  const { response } = await d.idempotency.run(key, { schema: CancelEventRequestSchema, message: req }, CancelEventResponseSchema, async (tx) => {
+    const now = d.clock.now();
+    const row = await lockOwned(tx, req.eventId, who);
+    const state = (await current(tx, row, now)).state;
+    if (state !== EventState.DRAFT && state !== EventState.PUBLISHED) {
+      throw new FailedPreconditionError("EVENT_NOT_CANCELLABLE", `a ${EventState[state]} event cannot be cancelled`);
+    }
+    const at = new Date(now);
+    await updateEventRow(tx, row.id, { state: "CANCELLED", cancelTime: at, cancelReason: req.reason, revision: row.revision + 1, updateTime: at });
+    const cancelled = (await loadEvent(tx, row.id, now))!;
+    await recordRevision(tx, cancelled, ["state"], who.id, at);
+    await d.outbox.add(tx, {
+      type: EventCancelled,
+      payload: { eventId: cancelled.id, reason: req.reason, cancelTime: timestampFromDate(at), name: cancelled.name, startTime: cancelled.startTime },
+      aggregate: { type: "event", id: cancelled.id, version: cancelled.revision },
+    });
+    return { event: cancelled };
+  });
+  await afterWrite(d, response.event!.id);
+  return response.event!;
+}
+
+/** ENDED is derived: a cached PUBLISHED entry must not outlive its end time. */
+export function withDerivedState(e: Event, nowMs: number): Event {
+  if (e.state === EventState.PUBLISHED && e.endTime !== undefined && timestampMs(e.endTime) <= nowMs) {
+    const ended = clone(EventSchema, e);
+    ended.state = EventState.ENDED;
+    return ended;
+  }
+  return e;
+}
