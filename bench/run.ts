@@ -21,6 +21,7 @@ import { Health } from "../platform/health/index.js";
 import { AuthService } from "../gen/boxoffice/auth/v1/auth_service_pb.js";
 import { modules } from "../cmd/modules.js";
 import { measure, row } from "./load.js";
+import { benchGetEvent } from "./get-event.js";
 
 const smoke = process.env.BENCH_SMOKE === "1";
 const seconds = smoke ? 0.3 : 5;
@@ -40,6 +41,8 @@ const env = {
   BOXOFFICE_AUTH_LOGIN_MAX_PER_EMAIL: "1000000",
   BOXOFFICE_AUTH_LOGIN_MAX_PER_ADDRESS: "1000000",
   BOXOFFICE_MAX_INFLIGHT: "10000",
+  BOXOFFICE_AUTH_BOOTSTRAP_ADMIN_EMAIL: "bench-admin@example.com",
+  BOXOFFICE_AUTH_BOOTSTRAP_ADMIN_PASSWORD: `bench-admin-${randomUUID()}`,
 };
 const all = serviceNames.map((n) => modules[n]);
 let failed = false;
@@ -73,6 +76,10 @@ try {
     const { tokens } = await auth.login(users[0]!);
     const getMe = await measure(concurrency, seconds * 1000, () => auth.getMe({}, { headers: { authorization: `Bearer ${tokens!.accessToken}` } }));
     out.push(row("GetMe (verified token + one user read)", getMe));
+
+    // The event page: one hot on-sale event read by everyone, and first reads of many events.
+    const eventsBench = await benchGetEvent(`http://127.0.0.1:${proc.server.port}`, env, seconds, concurrency, smoke);
+    out.push(...eventsBench.lines);
 
     const ratio = verify.cachedPerSec / empty.perSec;
     out.push("");
