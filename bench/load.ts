@@ -25,10 +25,7 @@ export async function measure(concurrency: number, durationMs: number, fn: (work
       }
     }),
   );
-  const elapsed = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
-  return { ops: latencies.length, errors, perSec: latencies.length / elapsed, p50Ms: pct(0.5), p99Ms: pct(0.99) };
+  return summarise(latencies, errors, started);
 }
 
 export function row(name: string, r: LoadResult): string {
@@ -54,6 +51,10 @@ export async function measureEach<T>(items: readonly T[], concurrency: number, f
       }
     }),
   );
+  return summarise(latencies, errors, started);
+}
+
+function summarise(latencies: number[], errors: number, started: number): LoadResult {
   const elapsed = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;

@@ -1,7 +1,7 @@
 import { ConnectError, type Interceptor } from "@connectrpc/connect";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import { codeName } from "../rpc/interceptors/request-log.js";
-import { observeStream } from "../rpc/stream.js";
+import { observeCall } from "../rpc/stream.js";
 
 /** The metrics of one process: a registry of its own (never prom-client's global one, so tests can build many). */
 export interface Metrics {
@@ -61,16 +61,6 @@ export function metricsInterceptor(m: Metrics): Interceptor {
       m.rpcHandled.inc({ service, method, code });
       m.rpcInflight.dec({ service });
     };
-    try {
-      const res = await next(req);
-      if (!res.stream) {
-        finish(undefined);
-        return res;
-      }
-      return { ...res, message: observeStream(res.message, finish) };
-    } catch (e) {
-      finish(e);
-      throw e;
-    }
+    return observeCall(next, req, finish);
   };
 }

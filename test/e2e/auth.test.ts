@@ -22,17 +22,10 @@ import type { DummyHash } from "../../services/auth/domain/credentials.js";
 import { grpcJsUnary } from "../support/grpc-js.js";
 import { infraUrls, rawConnection } from "../support/infra.js";
 import { startTestProcess } from "../support/process.js";
+import { failure } from "../support/assert.js";
 
 type Proc = Awaited<ReturnType<typeof startTestProcess>>;
 
-async function failure(p: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await p;
-  } catch (e) {
-    return ConnectError.from(e);
-  }
-  assert.fail("expected the call to fail");
-}
 const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
 const reason = (e: ConnectError) => e.findDetails(ErrorInfoSchema)[0]?.reason;
 

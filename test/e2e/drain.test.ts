@@ -3,10 +3,11 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { Code, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Health, ServingStatus } from "../../platform/health/index.js";
 import { EchoService } from "../../gen/boxoffice/testing/v1/echo_service_pb.js";
+import { failure } from "../support/assert.js";
 
 const serverScript = fileURLToPath(new URL("../support/echo-server.ts", import.meta.url));
 
@@ -29,14 +30,6 @@ async function startChild(env: Record<string, string>): Promise<Child> {
   return { proc, baseUrl: `http://127.0.0.1:${port}`, exited };
 }
 
-async function failure(p: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await p;
-  } catch (e) {
-    return ConnectError.from(e);
-  }
-  assert.fail("expected the call to fail");
-}
 
 describe("graceful drain on SIGTERM (a real child process)", function () {
   this.timeout(30_000);

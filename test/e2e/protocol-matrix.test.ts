@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
-import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
+import { Code, createClient, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { Health, ServingStatus } from "../../platform/health/index.js";
 import { EchoService, NotServedService } from "../../gen/boxoffice/testing/v1/echo_service_pb.js";
 import { TicketService } from "../../gen/boxoffice/ticket/v1/ticket_service_pb.js";
 import { startTestProcess } from "../support/process.js";
 import { grpcFrame, rawRequest, type RawResponse } from "../support/raw-http.js";
+import { failure } from "../support/assert.js";
 
 type Proc = Awaited<ReturnType<typeof startTestProcess>>;
 
@@ -20,14 +21,6 @@ const matrix: Array<{ name: string; make: (baseUrl: string) => Transport }> = [
   { name: "Connect binary over h2c", make: (baseUrl) => createConnectTransport({ baseUrl, httpVersion: "2", useBinaryFormat: true }) },
 ];
 
-async function codeOf(p: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await p;
-  } catch (e) {
-    return ConnectError.from(e);
-  }
-  assert.fail("expected the call to fail");
-}
 
 describe("protocol matrix on the one port", () => {
   let proc: Proc;
@@ -59,19 +52,19 @@ describe("protocol matrix on the one port", () => {
       });
 
       it("answers an unknown method with UNIMPLEMENTED", async () => {
-        const err = await codeOf(createClient(NotServedService, transport).ping({}));
+        const err = await failure(createClient(NotServedService, transport).ping({}));
         assert.equal(err.code, Code.Unimplemented);
       });
 
       it("answers a Boxoffice RPC that is not built yet with UNIMPLEMENTED and says so", async () => {
-        const err = await codeOf(createClient(TicketService, transport).getAvailability({ eventId: "x" }));
+        const err = await failure(createClient(TicketService, transport).getAvailability({ eventId: "x" }));
         assert.equal(err.code, Code.Unimplemented);
         assert.match(err.rawMessage, /not implemented yet/);
       });
 
       it("ends a call whose deadline passes with DEADLINE_EXCEEDED", async () => {
         const started = Date.now();
-        const err = await codeOf(createClient(EchoService, transport).echo({ message: "slow", delayMs: 5_000 }, { timeoutMs: 200 }));
+        const err = await failure(createClient(EchoService, transport).echo({ message: "slow", delayMs: 5_000 }, { timeoutMs: 200 }));
         assert.equal(err.code, Code.DeadlineExceeded);
         assert.ok(Date.now() - started < 3_000, "the call did not wait for the handler");
       });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { Code, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { RetryInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { EchoService } from "../../gen/boxoffice/testing/v1/echo_service_pb.js";
@@ -8,15 +8,8 @@ import { access } from "../../platform/rpc/access.js";
 import { defineService, MissingAccessError, type ServiceRegistration } from "../../platform/rpc/service.js";
 import { startTestProcess } from "../support/process.js";
 import { rawRequest } from "../support/raw-http.js";
+import { failure } from "../support/assert.js";
 
-async function failure(p: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await p;
-  } catch (e) {
-    return ConnectError.from(e);
-  }
-  assert.fail("expected the call to fail");
-}
 
 describe("runtime behaviour on the one port", () => {
   it("refuses to start when an RPC has no access declaration", async () => {

@@ -1,6 +1,6 @@
 import type { Interceptor } from "@connectrpc/connect";
 import { ResourceExhaustedError, UnavailableError } from "../errors.js";
-import { observeStream } from "../stream.js";
+import { observeCall } from "../stream.js";
 
 export interface AdmissionOptions {
   /** Calls in progress (unary and streams) above which new calls are shed. */
@@ -32,17 +32,7 @@ export function admissionInterceptor(opts: AdmissionOptions): Interceptor & { in
         inflight--;
       }
     };
-    try {
-      const res = await next(req);
-      if (!res.stream) {
-        release();
-        return res;
-      }
-      return { ...res, message: observeStream(res.message, release) };
-    } catch (e) {
-      release();
-      throw e;
-    }
+    return observeCall(next, req, release);
   };
   return Object.assign(interceptor, { inflight: () => inflight });
 }

@@ -2,7 +2,7 @@ import { ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import type { IdGenerator } from "../../ids/index.js";
 import { loggerKey, requestIdKey } from "../context.js";
-import { observeStream } from "../stream.js";
+import { observeCall } from "../stream.js";
 import { procedureOf } from "../service.js";
 
 const requestIdHeader = "x-request-id";
@@ -38,18 +38,9 @@ export function requestLogInterceptor(logger: Logger, newId: IdGenerator, quietS
       const level = serverSide.has(code) ? "warn" : quiet ? "debug" : "info";
       log[level]({ code, durationMs, error: ce.rawMessage }, "rpc failed");
     };
-    try {
-      const res = await next(req);
-      res.header.set(requestIdHeader, requestId);
-      if (!res.stream) {
-        finish(undefined);
-        return res;
-      }
-      return { ...res, message: observeStream(res.message, finish) };
-    } catch (e) {
-      finish(e);
-      throw e;
-    }
+    const res = await observeCall(next, req, finish);
+    res.header.set(requestIdHeader, requestId);
+    return res;
   };
 }
 
