@@ -11,6 +11,7 @@ import { serviceNames } from "../platform/config/runtime.js";
 import { printBanner } from "../cmd/banner.js";
 import { modules } from "../cmd/modules.js";
 import { devSecrets, secretsEnv } from "./dev-secrets.js";
+import { seedDemo } from "./seed.js";
 
 const dataDir = process.env.BOXOFFICE_DEV_DATA_DIR ?? ".data/dev";
 const infra = await startInfra({ dataDir, keep: true, log: (line) => process.stderr.write(`dev: ${line}\n`) });
@@ -26,10 +27,20 @@ try {
   const fresh = Object.entries(applied).filter(([, tags]) => tags.length > 0);
   process.stderr.write(`dev: migrations ${fresh.length === 0 ? "up to date" : fresh.map(([s, t]) => `${s}: ${t.join(", ")}`).join("; ")}\n`);
   const proc = await startProcess({ modules: all });
+  const demo = await seedDemo({
+    baseUrl: `http://127.0.0.1:${proc.server.port}`,
+    adminEmail: secrets.adminEmail,
+    adminPassword: secrets.adminPassword,
+    log: (l) => process.stderr.write(`dev: seed: ${l}\n`),
+  });
   printBanner(
     proc.server.port,
     proc.server.adminPort,
-    `Log in as the admin (dev secrets in ${dataDir}/dev-secrets.json):
+    `The demo on-sale event (organiser ${demo.organizerEmail} / ${demo.organizerPassword}):
+  curl -H 'content-type: application/json' -d '{"eventId":"${demo.eventId}"}' http://localhost:${proc.server.port}/boxoffice.event.v1.EventService/GetEvent
+  curl -H 'content-type: application/json' -d '{"email":"${demo.organizerEmail}","password":"${demo.organizerPassword}"}' http://localhost:${proc.server.port}/boxoffice.auth.v1.AuthService/Login
+
+Log in as the admin (dev secrets in ${dataDir}/dev-secrets.json):
   curl -H 'content-type: application/json' -d '{"email":"${secrets.adminEmail}","password":"${secrets.adminPassword}"}' http://localhost:${proc.server.port}/boxoffice.auth.v1.AuthService/Login
 
 Infrastructure (data in ${dataDir}; \`make dev-reset\` wipes it):

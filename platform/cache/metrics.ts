@@ -1,5 +1,5 @@
 import { Counter, type Registry } from "prom-client";
-import type { CacheResult } from "./options.js";
+import { cacheResults, type CacheResult } from "./options.js";
 
 /** Cache metrics, registered once per registry and labelled by cache name. */
 export interface CacheMetrics {
@@ -12,6 +12,7 @@ export interface CacheMetrics {
 
 const byRegistry = new WeakMap<Registry, CacheMetrics>();
 
+/** The cache metrics of `registry`, created on first use (prom-client refuses a name twice per registry). */
 export function cacheMetrics(registry: Registry): CacheMetrics {
   let m = byRegistry.get(registry);
   if (m === undefined) {
@@ -38,17 +39,47 @@ export function cacheMetrics(registry: Registry): CacheMetrics {
   return m;
 }
 
-/** The counters of one cache name, resolved once so the hot path does no label lookup. */
-export function boundMetrics(registry: Registry, cache: string) {
-  const m = cacheMetrics(registry);
-  const requests = Object.fromEntries(
-    (["hit_local", "hit_redis", "miss", "negative_hit", "stale", "error"] as const).map((r) => [r, m.requests.labels(cache, r)]),
-  ) as Record<CacheResult, ReturnType<typeof m.requests.labels>>;
-  return {
-    requests,
-    loads: m.loads.labels(cache),
-    refreshes: m.refreshes.labels(cache),
-    invalidations: m.invalidations.labels(cache),
-    invalidationFailures: m.invalidationFailures.labels(cache),
-  };
+/**
+ * The counters of one cache instance: the shared Prometheus series of its name (label children
+ * resolved once, so the hot path does no label lookup) plus plain numbers for `stats()`.
+ */
+export class CacheCounters {
+  readonly requests = Object.fromEntries(cacheResults.map((r) => [r, 0])) as Record<CacheResult, number>;
+  loads = 0;
+  refreshes = 0;
+  invalidations = 0;
+  readonly #m;
+
+  constructor(registry: Registry, cache: string) {
+    const m = cacheMetrics(registry);
+    this.#m = {
+      requests: Object.fromEntries(cacheResults.map((r) => [r, m.requests.labels(cache, r)])) as Record<CacheResult, { inc(): void }>,
+      loads: m.loads.labels(cache),
+      refreshes: m.refreshes.labels(cache),
+      invalidations: m.invalidations.labels(cache),
+      invalidationFailures: m.invalidationFailures.labels(cache),
+    };
+  }
+
+  request(result: CacheResult): void {
+    this.#m.requests[result].inc();
+    this.requests[result]++;
+  }
+
+  load(refresh: boolean): void {
+    this.#m.loads.inc();
+    this.loads++;
+    if (!refresh) return;
+    this.#m.refreshes.inc();
+    this.refreshes++;
+  }
+
+  invalidation(): void {
+    this.#m.invalidations.inc();
+    this.invalidations++;
+  }
+
+  invalidationFailure(): void {
+    this.#m.invalidationFailures.inc();
+  }
 }

@@ -96,13 +96,14 @@ const NAME = /^[A-Za-z0-9_.-]+$/;
 /** Applies the defaults and rejects nonsense early (at wiring time, not on the first request). */
 export function resolveOptions<T>(o: CacheOptions<T>): ResolvedOptions<T> {
   const r: ResolvedOptions<T> = {
-    jitterRatio: 0.1,
-    localTtlMs: 1000,
-    localMaxEntries: 10_000,
-    refreshAheadRatio: 0.8,
-    version: "v1",
-    pendingTtlMs: 30_000,
     ...o,
+    // `??`, not spread order: an explicit `undefined` means "the default" too
+    jitterRatio: o.jitterRatio ?? 0.1,
+    localTtlMs: o.localTtlMs ?? 1000,
+    localMaxEntries: o.localMaxEntries ?? 10_000,
+    refreshAheadRatio: o.refreshAheadRatio ?? 0.8,
+    version: o.version ?? "v1",
+    pendingTtlMs: o.pendingTtlMs ?? 30_000,
   };
   if (!NAME.test(r.name)) throw new TypeError(`cache name ${JSON.stringify(r.name)}: use letters, digits, _ - .`);
   if (!NAME.test(r.version)) throw new TypeError(`cache version ${JSON.stringify(r.version)}: use letters, digits, _ - .`);

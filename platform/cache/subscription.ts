@@ -18,7 +18,7 @@ export class InvalidationSubscription {
   #epoch = 0;
   #stopped = true;
   #retry: NodeJS.Timeout | undefined;
-  readonly #listeners: Array<[string, (...args: never[]) => void]> = [];
+  readonly #listeners: Array<[string, (...args: any[]) => void]> = [];
 
   constructor(
     private readonly sub: Redis,
@@ -58,7 +58,7 @@ export class InvalidationSubscription {
     if (this.sub.status === "ready") await this.sub.unsubscribe(this.channel).catch(() => undefined);
   }
 
-  #on(ev: string, fn: (...args: never[]) => void): void {
+  #on(ev: string, fn: (...args: any[]) => void): void {
     this.sub.on(ev, fn);
     this.#listeners.push([ev, fn]);
   }
@@ -94,4 +94,20 @@ export class InvalidationSubscription {
     this.#healthy = healthy;
     if (changed) this.onChange(healthy);
   }
+}
+
+/** The invalidation message: schema version, id, and the sending instance (which ignores its own). */
+export function encodeInvalidation(version: string, id: string, origin: string): string {
+  return JSON.stringify([version, id, origin]);
+}
+
+/** Inverse of {@link encodeInvalidation}; undefined for anything else on the channel. */
+export function decodeInvalidation(message: string): { version: string; id: string; origin: string } | undefined {
+  try {
+    const [version, id, origin] = JSON.parse(message) as unknown[];
+    if (typeof version === "string" && typeof id === "string" && typeof origin === "string") return { version, id, origin };
+  } catch {
+    // not ours
+  }
+  return undefined;
 }

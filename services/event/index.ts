@@ -5,6 +5,11 @@ import { PageTokens } from "../../platform/rpc/page-token.js";
 import { loadEvent } from "./repository.js";
 import { eventServices } from "./rpc.js";
 import type { EventCache } from "./use-cases/context.js";
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import { createCache } from "../../platform/cache/index.js";
+import { createRedis } from "../../platform/redis/index.js";
+import { EventSchema, type Event } from "../../gen/boxoffice/event/v1/event_pb.js";
+import { loadEventConfig } from "./config.js";
 
 /** event: venues, events, seat maps, prices; the hot cached GetEvent. */
 export const eventModule: ServiceModule = {
@@ -14,10 +19,27 @@ export const eventModule: ServiceModule = {
     const db = ctx.database();
     const outbox = await ctx.outbox();
     const idempotency = new IdempotencyStore(db, ctx.clock, ctx.config.idempotencyRetentionHours * 3600_000);
-    const cache: EventCache = {
-      get: (id) => loadEvent(db.orm, id, ctx.clock.now()),
-      invalidate: async () => undefined,
-    };
+    const cfg = loadEventConfig(ctx.env);
+    // Two connections: commands (no offline queue, short timeouts) and the invalidation subscription.
+    const redis = createRedis(ctx.config.redisUrl, ctx.names);
+    const subscriber = redis.duplicate();
+    for (const r of [redis, subscriber]) r.on("error", () => undefined); // reconnects by itself; the cache counts errors
+    const cache: EventCache & { start(): Promise<void>; stop(): Promise<void> } = createCache<Event>({
+      name: "event",
+      redis,
+      subscriber,
+      names: ctx.names,
+      clock: ctx.clock,
+      logger: ctx.logger.child({ part: "cache" }),
+      registry: ctx.metrics.registry,
+      codec: { encode: (e) => Buffer.from(toBinary(EventSchema, e)), decode: (b) => fromBinary(EventSchema, b) },
+      load: (id) => loadEvent(db.orm, id, ctx.clock.now()),
+      ttlMs: cfg.cacheTtlSeconds * 1000,
+      negativeTtlMs: cfg.cacheNegativeTtlSeconds * 1000,
+      localTtlMs: cfg.cacheLocalTtlMs,
+      version: "v1",
+    });
+    await cache.start();
     const pruner = setInterval(() => {
       idempotency.prune().catch((err: unknown) => ctx.logger.warn({ err }, "idempotency pruning failed"));
     }, 3600_000);
@@ -26,6 +48,9 @@ export const eventModule: ServiceModule = {
       services: eventServices({ db, clock: ctx.clock, newId: ctx.newId, idempotency, outbox, pageTokens: new PageTokens(ctx.config.pageTokenSecret), cache }),
       async close() {
         clearInterval(pruner);
+        await cache.stop();
+        redis.disconnect();
+        subscriber.disconnect();
       },
     };
   },

@@ -117,8 +117,8 @@ export function toEvent(row: EventRow, tiers: Array<typeof eventPriceTiers.$infe
     state,
     priceTiers: tiers.map((t) => create(PriceTierSchema, { sectionId: t.sectionId, price: create(MoneySchema, { currencyCode: t.currencyCode, amountMinor: BigInt(t.amountMinor) }) })),
     maxTicketsPerOrder: row.maxTicketsPerOrder,
-    salesStartTime: timestampFromDate(row.salesStartTime),
-    salesEndTime: timestampFromDate(row.salesEndTime),
+    salesStartTime: row.salesStartTime ? timestampFromDate(row.salesStartTime) : undefined,
+    salesEndTime: row.salesEndTime ? timestampFromDate(row.salesEndTime) : undefined,
     layoutVersion: BigInt(row.layoutVersion),
     revision: BigInt(row.revision),
     createTime: timestampFromDate(row.createTime),
@@ -137,7 +137,7 @@ export async function loadEventRow(q: Q, id: string, forUpdate = false): Promise
 
 export async function loadTiers(q: Q, eventIds: string[]) {
   if (eventIds.length === 0) return [];
-  return q.select().from(eventPriceTiers).where(inArray(eventPriceTiers.eventId, eventIds)).orderBy(asc(eventPriceTiers.eventId), asc(eventPriceTiers.sectionId));
+  return q.select().from(eventPriceTiers).where(inArray(eventPriceTiers.eventId, eventIds)).orderBy(asc(eventPriceTiers.eventId), asc(eventPriceTiers.position));
 }
 
 export async function loadEvent(q: Q, id: string, nowMs: number): Promise<Event | undefined> {
@@ -157,7 +157,7 @@ export async function replaceTiers(tx: Tx, eventId: string, tiers: Event["priceT
   await tx.delete(eventPriceTiers).where(eq(eventPriceTiers.eventId, eventId));
   if (tiers.length === 0) return;
   await tx.insert(eventPriceTiers).values(
-    tiers.map((t) => ({ eventId, sectionId: t.sectionId, currencyCode: t.price!.currencyCode, amountMinor: Number(t.price!.amountMinor) })),
+    tiers.map((t, position) => ({ eventId, sectionId: t.sectionId, position, currencyCode: t.price!.currencyCode, amountMinor: Number(t.price!.amountMinor) })),
   );
 }
 

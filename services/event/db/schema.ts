@@ -58,8 +58,9 @@ export const events = mysqlTable(
     /** DRAFT, PUBLISHED or CANCELLED (ENDED is derived from end_time when read). */
     state: varchar("state", { length: 16 }).notNull(),
     maxTicketsPerOrder: int("max_tickets_per_order").notNull(),
-    salesStartTime: datetime("sales_start_time", { mode: "date", fsp: 3 }).notNull(),
-    salesEndTime: datetime("sales_end_time", { mode: "date", fsp: 3 }).notNull(),
+    /** The sales window: optional while DRAFT, required to publish. */
+    salesStartTime: datetime("sales_start_time", { mode: "date", fsp: 3 }),
+    salesEndTime: datetime("sales_end_time", { mode: "date", fsp: 3 }),
     layoutVersion: bigint("layout_version", { mode: "number" }).notNull(),
     revision: bigint("revision", { mode: "number" }).notNull(),
     createTime: datetime("create_time", { mode: "date", fsp: 3 }).notNull(),
@@ -76,6 +77,8 @@ export const eventPriceTiers = mysqlTable(
   {
     eventId: varchar("event_id", { length: 36 }).notNull(),
     sectionId: varchar("section_id", { length: 36 }).notNull(),
+    /** The tier's place in the organiser's list, so answers keep their order. */
+    position: int("position").notNull(),
     currencyCode: varchar("currency_code", { length: 3 }).notNull(),
     amountMinor: bigint("amount_minor", { mode: "number" }).notNull(),
   },

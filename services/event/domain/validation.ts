@@ -38,6 +38,7 @@ export function venueViolations(v: Venue | undefined): FieldViolation[] {
   }
   if (v.name.trim() === "") out.add("venue.name", "required", "REQUIRED");
   if (v.name.length > 200) out.add("venue.name", "at most 200 characters", "TOO_LONG");
+  if (v.addressLine.trim() === "") out.add("venue.address_line", "required", "REQUIRED");
   if (v.city.trim() === "") out.add("venue.city", "required", "REQUIRED");
   if (!/^[A-Za-z]{2}$/.test(v.countryCode)) out.add("venue.country_code", "an ISO 3166-1 alpha-2 code, like PT", "INVALID_FORMAT");
   if (!isValidTimeZone(v.timeZone)) out.add("venue.time_zone", "an IANA time zone, like Europe/Lisbon", "INVALID_TIME_ZONE");
@@ -53,6 +54,7 @@ export function venueViolations(v: Venue | undefined): FieldViolation[] {
     switch (s.kind.case) {
       case "generalAdmission":
         if (s.kind.value.capacity <= 0) out.add(`${at}.general_admission.capacity`, "must be greater than 0", "MUST_BE_POSITIVE");
+        if (s.kind.value.capacity > maxSeatsPerVenue) out.add(`${at}.general_admission.capacity`, `at most ${maxSeatsPerVenue}`, "TOO_LARGE");
         seats += Math.max(0, s.kind.value.capacity);
         break;
       case "reservedSeating": {
@@ -110,7 +112,6 @@ export function eventViolations(e: Event, sectionIds: ReadonlySet<string>, only?
     out.add("event.sales_end_time", "must be after sales_start_time", "END_BEFORE_START");
   }
   if (salesEnd !== undefined && end !== undefined && salesEnd > end) out.add("event.sales_end_time", "sales must end by the end of the event", "AFTER_EVENT_END");
-  if (e.timeZone !== "" && !isValidTimeZone(e.timeZone)) out.add("event.time_zone", "an IANA time zone", "INVALID_TIME_ZONE");
   if (e.maxTicketsPerOrder < 0 || e.maxTicketsPerOrder > maxTicketsLimit) {
     out.add("event.max_tickets_per_order", `between 1 and ${maxTicketsLimit} (0 = ${defaultMaxTickets})`, "OUT_OF_RANGE");
   }

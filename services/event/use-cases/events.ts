@@ -29,8 +29,14 @@ export const EventPublished = eventType(EventPublishedSchema, "event");
 export const EventUpdated = eventType(EventUpdatedSchema, "event");
 export const EventCancelled = eventType(EventCancelledSchema, "event");
 
-/** Fields UpdateEvent may change (AIP-134 paths); `venue_id` only while DRAFT (the layout freezes at publish). */
-const updatable = new Set(["name", "description", "start_time", "end_time", "time_zone", "price_tiers", "max_tickets_per_order", "sales_start_time", "sales_end_time", "venue_id"]);
+/** Fields UpdateEvent may change (AIP-134 paths). */
+const updatable = new Set(["name", "description", "start_time", "end_time", "price_tiers", "max_tickets_per_order", "sales_start_time", "sales_end_time", "venue_id"]);
+/**
+ * The sellable layout: changing one bumps layout_version, and only a DRAFT may change them — the
+ * ticket service sells the published layout. Prices are not in it: they may change after
+ * publishing (each change a new revision and an EventUpdated), as texts and times may.
+ */
+const layoutFields = new Set(["venue_id", "max_tickets_per_order", "sales_start_time", "sales_end_time"]);
 
 const required = (field: string) => new InvalidArgumentError([{ field, description: "required", reason: "REQUIRED" }]);
 
@@ -69,10 +75,8 @@ export async function createEvent(d: EventDeps, req: CreateEventRequest, ctx: Ha
     const now = d.clock.now();
     const e = clone(EventSchema, req.event!);
     const venue = await venueFor(tx, e.venueId, who);
-    e.timeZone ||= venue.timeZone;
+    e.timeZone = venue.timeZone;
     e.maxTicketsPerOrder ||= defaultMaxTickets;
-    e.salesStartTime ??= timestampFromMs(now);
-    e.salesEndTime ??= e.startTime;
     const violations = eventViolations(e, venue.sectionIds);
     if (violations.length > 0) throw new InvalidArgumentError(violations);
     const id = d.newId();
@@ -89,8 +93,8 @@ export async function createEvent(d: EventDeps, req: CreateEventRequest, ctx: Ha
       timeZone: e.timeZone,
       state: "DRAFT",
       maxTicketsPerOrder: e.maxTicketsPerOrder,
-      salesStartTime: timestampDate(e.salesStartTime!),
-      salesEndTime: timestampDate(e.salesEndTime!),
+      salesStartTime: e.salesStartTime ? timestampDate(e.salesStartTime) : null,
+      salesEndTime: e.salesEndTime ? timestampDate(e.salesEndTime) : null,
       layoutVersion: 1,
       revision: 1,
       createTime: at,
@@ -132,7 +136,6 @@ export async function updateEvent(d: EventDeps, req: UpdateEventRequest, ctx: Ha
         case "description": next.description = src.description; break;
         case "start_time": next.startTime = src.startTime; break;
         case "end_time": next.endTime = src.endTime; break;
-        case "time_zone": next.timeZone = src.timeZone; break;
         case "price_tiers": next.priceTiers = src.priceTiers; break;
         case "max_tickets_per_order": next.maxTicketsPerOrder = src.maxTicketsPerOrder || defaultMaxTickets; break;
         case "sales_start_time": next.salesStartTime = src.salesStartTime; break;
@@ -140,11 +143,14 @@ export async function updateEvent(d: EventDeps, req: UpdateEventRequest, ctx: Ha
         case "venue_id": next.venueId = src.venueId; break;
       }
     }
+    const changed = paths.filter((p) => fieldChanged(p, before, next));
     const venueChanged = next.venueId !== before.venueId;
-    if (venueChanged && before.state !== EventState.DRAFT) {
-      throw new FailedPreconditionError("LAYOUT_FROZEN", "a published event's venue and layout cannot change");
+    const layoutChanged = changed.some((p) => layoutFields.has(p)) || (before.state === EventState.DRAFT && changed.includes("price_tiers"));
+    if (before.state !== EventState.DRAFT && changed.some((p) => layoutFields.has(p))) {
+      throw new FailedPreconditionError("LAYOUT_FROZEN", `a published event's layout cannot change (${changed.filter((p) => layoutFields.has(p)).join(", ")})`);
     }
     const venue = await venueFor(tx, next.venueId, who);
+    next.timeZone = venue.timeZone;
     const violations = eventViolations(next, venue.sectionIds);
     if (violations.length > 0) throw new InvalidArgumentError(violations);
     const at = new Date(now);
@@ -153,23 +159,23 @@ export async function updateEvent(d: EventDeps, req: UpdateEventRequest, ctx: Ha
       description: next.description,
       startTime: timestampDate(next.startTime!),
       endTime: timestampDate(next.endTime!),
-      timeZone: next.timeZone,
       maxTicketsPerOrder: next.maxTicketsPerOrder,
-      salesStartTime: timestampDate(next.salesStartTime!),
-      salesEndTime: timestampDate(next.salesEndTime!),
+      salesStartTime: next.salesStartTime ? timestampDate(next.salesStartTime) : null,
+      salesEndTime: next.salesEndTime ? timestampDate(next.salesEndTime) : null,
       venueId: next.venueId,
       city: venue.city,
-      layoutVersion: venueChanged ? row.layoutVersion + 1 : row.layoutVersion,
+      timeZone: venue.timeZone,
+      layoutVersion: layoutChanged ? row.layoutVersion + 1 : row.layoutVersion,
       revision: row.revision + 1,
       updateTime: at,
     });
     if (paths.includes("price_tiers") || venueChanged) await replaceTiers(tx, row.id, venueChanged && !paths.includes("price_tiers") ? [] : next.priceTiers);
     const updated = (await loadEvent(tx, row.id, now))!;
-    await recordRevision(tx, updated, paths, who.id, at);
-    if (before.state === EventState.PUBLISHED) {
+    await recordRevision(tx, updated, changed, who.id, at);
+    if (before.state === EventState.PUBLISHED && changed.length > 0) {
       await d.outbox.add(tx, {
         type: EventUpdated,
-        payload: { eventId: updated.id, revision: updated.revision, changedFields: create(FieldMaskSchema, { paths }), updateTime: timestampFromDate(at), name: updated.name, startTime: updated.startTime, endTime: updated.endTime },
+        payload: { eventId: updated.id, revision: updated.revision, changedFields: create(FieldMaskSchema, { paths: changed }), updateTime: timestampFromDate(at), name: updated.name, startTime: updated.startTime, endTime: updated.endTime },
         aggregate: { type: "event", id: updated.id, version: updated.revision },
       });
     }
@@ -187,6 +193,9 @@ export async function publishEvent(d: EventDeps, req: PublishEventRequest, ctx: 
     const row = await lockOwned(tx, req.eventId, who);
     if (row.state !== "DRAFT") throw new FailedPreconditionError("EVENT_NOT_DRAFT", `only a DRAFT event can be published; this one is ${row.state}`);
     if (row.startTime.getTime() <= now) throw new FailedPreconditionError("EVENT_IN_PAST", "the event has already started");
+    if (row.salesStartTime === null || row.salesEndTime === null) {
+      throw new FailedPreconditionError("SALES_WINDOW_MISSING", "set sales_start_time and sales_end_time before publishing");
+    }
     const venue = await venueSectionIds(tx, row.venueId);
     const priced = new Set((await loadTiers(tx, [row.id])).map((t) => t.sectionId));
     const missing = [...(venue?.sectionIds ?? [])].filter((s) => !priced.has(s));
@@ -209,6 +218,7 @@ export async function publishEvent(d: EventDeps, req: PublishEventRequest, ctx: 
 export async function cancelEvent(d: EventDeps, req: CancelEventRequest, ctx: HandlerContext): Promise<Event> {
   const key = idempotencyKey(ctx, req.requestId);
   const who = caller(ctx);
+  if (req.reason.trim() === "") throw new InvalidArgumentError([{ field: "reason", description: "required: ticket holders are told why", reason: "REQUIRED" }]);
   if (req.reason.length > 500) throw new InvalidArgumentError([{ field: "reason", description: "at most 500 characters", reason: "TOO_LONG" }]);
   const { response } = await d.idempotency.run(key, { schema: CancelEventRequestSchema, message: req }, CancelEventResponseSchema, async (tx) => {
     const now = d.clock.now();
@@ -240,4 +250,23 @@ export function withDerivedState(e: Event, nowMs: number): Event {
     return ended;
   }
   return e;
+}
+
+/** Whether an update path really changes the event (EventUpdated lists only those). */
+function fieldChanged(path: string, a: Event, b: Event): boolean {
+  const pick = (e: Event): unknown => {
+    switch (path) {
+      case "name": return e.name.trim();
+      case "description": return e.description;
+      case "start_time": return e.startTime === undefined ? null : timestampMs(e.startTime);
+      case "end_time": return e.endTime === undefined ? null : timestampMs(e.endTime);
+      case "sales_start_time": return e.salesStartTime === undefined ? null : timestampMs(e.salesStartTime);
+      case "sales_end_time": return e.salesEndTime === undefined ? null : timestampMs(e.salesEndTime);
+      case "max_tickets_per_order": return e.maxTicketsPerOrder;
+      case "venue_id": return e.venueId;
+      case "price_tiers": return JSON.stringify([...e.priceTiers].map((t) => [t.sectionId, t.price?.currencyCode, String(t.price?.amountMinor)]).sort());
+    }
+    return undefined;
+  };
+  return pick(a) !== pick(b);
 }

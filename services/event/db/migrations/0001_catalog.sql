@@ -1,6 +1,7 @@
 CREATE TABLE `event_price_tiers` (
 	`event_id` varchar(36) NOT NULL,
 	`section_id` varchar(36) NOT NULL,
+	`position` int NOT NULL,
 	`currency_code` varchar(3) NOT NULL,
 	`amount_minor` bigint NOT NULL,
 	CONSTRAINT `event_price_tiers_event_id_section_id_pk` PRIMARY KEY(`event_id`,`section_id`)
@@ -28,8 +29,8 @@ CREATE TABLE `events` (
 	`time_zone` varchar(64) NOT NULL,
 	`state` varchar(16) NOT NULL,
 	`max_tickets_per_order` int NOT NULL,
-	`sales_start_time` datetime(3) NOT NULL,
-	`sales_end_time` datetime(3) NOT NULL,
+	`sales_start_time` datetime(3),
+	`sales_end_time` datetime(3),
 	`layout_version` bigint NOT NULL,
 	`revision` bigint NOT NULL,
 	`create_time` datetime(3) NOT NULL,

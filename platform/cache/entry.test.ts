@@ -1,0 +1,25 @@
+import assert from "node:assert/strict";
+import { decodeEntry, encodeEntry, LocalTier, type LocalEntry } from "./entry.js";
+import { jsonCodec, type Item } from "./testkit.js";
+
+describe("cache entry format and local tier (no Redis)", () => {
+  it("round-trips values and markers; rejects bytes it did not write", () => {
+    const item: Item = { id: "a", name: "Ä ünïcode", version: 3 };
+    assert.deepEqual(decodeEntry(jsonCodec, encodeEntry(jsonCodec, { present: true, value: item, refreshAt: 1234.5 })), { present: true, value: item, refreshAt: 1234.5 });
+    const marker = decodeEntry(jsonCodec, encodeEntry(jsonCodec, { present: false, value: undefined, refreshAt: 99 }));
+    assert.deepEqual(marker, { present: false, value: undefined, refreshAt: Infinity });
+    assert.throws(() => decodeEntry(jsonCodec, Buffer.from("{}")), /too short/);
+    assert.throws(() => decodeEntry(jsonCodec, Buffer.alloc(12, 7)), /unknown tag/);
+  });
+
+  it("expires entries and evicts the oldest beyond maxEntries", () => {
+    const t = new LocalTier<number>(3);
+    const e = (v: number, expiresAt = 100): LocalEntry<number> => ({ present: true, value: v, refreshAt: Infinity, expiresAt, token: undefined });
+    for (let i = 0; i < 5; i++) t.set(`k${i}`, e(i));
+    assert.equal(t.size, 3);
+    assert.equal(t.get("k0", 0), undefined);
+    assert.equal(t.get("k4", 0)?.value, 4);
+    assert.equal(t.get("k4", 100), undefined, "expired at expiresAt");
+    assert.equal(t.size, 2);
+  });
+});

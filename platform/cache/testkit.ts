@@ -1,0 +1,135 @@
+/** Helpers for the cache's tests and benchmark: clients, a counting in-memory source, metrics reads. */
+import { pino } from "pino";
+import { Registry } from "prom-client";
+import { systemClock } from "../clock/index.js";
+import { infraNames, type InfraNames } from "../config/names.js";
+import { createRedis, type Redis } from "../redis/index.js";
+import { createCache } from "./cache.js";
+import type { Cache, CacheCodec, CacheOptions } from "./options.js";
+
+/** The entity of the tests: what GetEvent would cache. */
+export interface Item {
+  id: string;
+  name: string;
+  version: number;
+}
+
+export const jsonCodec: CacheCodec<Item> = {
+  encode: (v) => JSON.stringify(v),
+  decode: (b) => JSON.parse(b.toString()) as Item,
+};
+
+export const silentLogger = pino({ level: process.env.CACHE_TEST_LOG ?? "silent" });
+
+/** Resolves once `c` is ready (at once if it is). */
+export function ready(c: Redis): Promise<void> {
+  return c.status === "ready" ? Promise.resolve() : new Promise((resolve) => c.once("ready", () => resolve()));
+}
+
+/** A command connection and a subscriber, like one process has; errors are expected in fault tests. */
+export async function clients(url: string, names: InfraNames): Promise<{ redis: Redis; subscriber: Redis; close(): void }> {
+  const redis = createRedis(url, names);
+  const subscriber = redis.duplicate();
+  for (const c of [redis, subscriber]) c.on("error", () => undefined);
+  await Promise.all([ready(redis), ready(subscriber)]);
+  return { redis, subscriber, close: () => [redis, subscriber].forEach((c) => c.disconnect()) };
+}
+
+/**
+ * The "database" of the unit tests: a Map, counting every load. `gate`, when set, is awaited by
+ * each load AFTER it has read the map, so a test can hold a load that has already seen old data.
+ */
+export class FakeSource {
+  readonly rows = new Map<string, Item>();
+  loads = 0;
+  gate: Promise<void> | undefined;
+  onLoad: ((id: string) => void) | undefined;
+
+  put(id: string, name: string, version = 1): Item {
+    const item = { id, name, version };
+    this.rows.set(id, item);
+    return item;
+  }
+
+  load = async (id: string): Promise<Item | undefined> => {
+    this.loads++;
+    const row = this.rows.get(id);
+    const seen = row === undefined ? undefined : { ...row };
+    this.onLoad?.(id);
+    if (this.gate !== undefined) await this.gate;
+    else await new Promise((r) => setImmediate(r)); // a real query never answers synchronously
+    return seen;
+  };
+}
+
+/** One cache "process": its own two connections, registry and defaults fit for tests. */
+export interface Instance {
+  cache: Cache<Item>;
+  redis: Redis;
+  subscriber: Redis;
+  registry: Registry;
+  close(): Promise<void>;
+}
+
+export async function instance(
+  url: string,
+  prefix: string,
+  load: (id: string) => Promise<Item | undefined>,
+  extra: Partial<CacheOptions<Item>> = {},
+): Promise<Instance> {
+  const names = infraNames(prefix);
+  const c = await clients(url, names);
+  const registry = new Registry();
+  const cache = createCache<Item>({
+    name: "event",
+    redis: c.redis,
+    subscriber: c.subscriber,
+    names,
+    clock: systemClock,
+    logger: silentLogger,
+    registry,
+    codec: jsonCodec,
+    load,
+    ttlMs: 60_000,
+    negativeTtlMs: 10_000,
+    ...extra,
+  });
+  await cache.start();
+  return {
+    cache,
+    redis: c.redis,
+    subscriber: c.subscriber,
+    registry,
+    close: async () => {
+      await cache.stop();
+      c.close();
+    },
+  };
+}
+
+/** The value of one counter series, 0 when absent. */
+export async function metric(registry: Registry, name: string, labels: Record<string, string>): Promise<number> {
+  const m = registry.getSingleMetric(name);
+  if (m === undefined) return 0;
+  const data = await m.get();
+  const hit = data.values.find((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val));
+  return hit?.value ?? 0;
+}
+
+/** Polls `cond` every `everyMs` until it holds; throws with `what` after `timeoutMs`. */
+export async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 5_000, everyMs = 10): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** A promise and its resolver, for gates. */
+export function gate(): { promise: Promise<void>; open(): void } {
+  let open!: () => void;
+  const promise = new Promise<void>((r) => (open = r));
+  return { promise, open };
+}
