@@ -46,6 +46,8 @@ export const eventModule: ServiceModule = {
     pruner.unref();
     return {
       services: eventServices({ db, clock: ctx.clock, newId: ctx.newId, idempotency, outbox, pageTokens: new PageTokens(ctx.config.pageTokenSecret), cache }),
+      /** For tests: the pool (database reads are counted at it) and the cache. */
+      internals: { db, cache },
       async close() {
         clearInterval(pruner);
         await cache.stop();
