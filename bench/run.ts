@@ -78,7 +78,7 @@ try {
     out.push(row("GetMe (verified token + one user read)", getMe));
 
     // The event page: one hot on-sale event read by everyone, and first reads of many events.
-    const eventsBench = await benchGetEvent(`http://127.0.0.1:${proc.server.port}`, env, seconds, concurrency, smoke);
+    const eventsBench = await benchGetEvent(`http://127.0.0.1:${proc.server.port}`, `http://127.0.0.1:${proc.server.adminPort}`, env, seconds, concurrency, smoke);
     out.push(...eventsBench.lines);
 
     const ratio = verify.cachedPerSec / empty.perSec;
