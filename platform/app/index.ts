@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import { infraNames, type InfraNames } from "../config/names.js";
 import type { Db } from "../db/index.js";
+import type { IdempotencyStore } from "../db/idempotency.js";
 import { migrate } from "../db/migrate.js";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Outbox } from "../bus/outbox.js";
@@ -35,6 +36,8 @@ export interface ServiceContext {
    * checked by readiness and closed when the process stops.
    */
   database(): Db;
+  /** The service's idempotency store (AIP-155) on its database, pruned hourly. */
+  idempotency(): IdempotencyStore;
   /** The process's NATS connection (opened on first use, reconnects forever, drained at stop). */
   nats(): Promise<NatsConnection>;
   /**
@@ -122,6 +125,7 @@ export async function startProcess(opts: ProcessOptions): Promise<RunningProcess
           names,
           serviceUrl: (name) => serviceUrl(config, name, boundPort),
           database: () => resources.database(m.name, log),
+          idempotency: () => resources.idempotency(m.name, log),
           nats: () => resources.nats(),
           outbox: () => resources.outbox(m.name, log),
           track: (c) => resources.track(c),

@@ -10,6 +10,7 @@ import { connectNats, ensureServiceStream, jetstreamManager, type StreamSettings
 import { Outbox } from "../bus/outbox.js";
 import { OutboxRelay } from "../bus/relay.js";
 import type { ReadinessCheck } from "../server/index.js";
+import { IdempotencyStore } from "../db/idempotency.js";
 import type { DescMessage } from "@bufbuild/protobuf";
 import { EventConsumer, type ConsumerOptions } from "../bus/consumer.js";
 
@@ -31,6 +32,8 @@ export class ProcessResources {
   readonly #outboxes = new Map<string, Promise<Outbox>>();
   readonly #relays: OutboxRelay[] = [];
   readonly #consumers: Stoppable[] = [];
+  readonly #idempotency = new Map<string, IdempotencyStore>();
+  readonly #timers: NodeJS.Timeout[] = [];
   #nats: Promise<NatsConnection> | undefined;
 
   constructor(
@@ -50,6 +53,23 @@ export class ProcessResources {
       this.#dbs.set(service, db);
     }
     return db;
+  }
+
+  /** The service's idempotency store, pruned of expired records every hour. */
+  idempotency(service: string, logger: Logger): IdempotencyStore {
+    let store = this.#idempotency.get(service);
+    if (store === undefined) {
+      const s = new IdempotencyStore(this.database(service, logger), this.deps.clock, this.deps.config.idempotencyRetentionHours * 3600_000);
+      const prune = async () => {
+        while ((await s.prune()) > 0); // batches until nothing expired is left
+      };
+      const timer = setInterval(() => prune().catch((err: unknown) => logger.warn({ err }, "idempotency pruning failed")), 3600_000);
+      timer.unref();
+      this.#timers.push(timer);
+      this.#idempotency.set(service, s);
+      store = s;
+    }
+    return store;
   }
 
   nats(): Promise<NatsConnection> {
@@ -122,6 +142,7 @@ export class ProcessResources {
   }
 
   async close(): Promise<void> {
+    for (const t of this.#timers) clearInterval(t);
     await Promise.allSettled(this.#consumers.reverse().map((c) => c.stop()));
     await Promise.allSettled(this.#relays.map((r) => r.stop()));
     if (this.#nats !== undefined) {

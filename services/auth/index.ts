@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import type { ServiceModule } from "../../platform/app/index.js";
-import { IdempotencyStore } from "../../platform/db/idempotency.js";
 import { createRedis } from "../../platform/redis/index.js";
 import { respond } from "../../platform/server/http.js";
 import { loadAuthConfig } from "./config.js";
@@ -26,7 +25,7 @@ export const authModule: ServiceModule = {
     const outbox = await ctx.outbox();
     const redis = createRedis(ctx.config.redisUrl, ctx.names);
     redis.on("error", () => undefined); // reconnects by itself; the throttle logs when it fails open
-    const idempotency = new IdempotencyStore(db, ctx.clock, ctx.config.idempotencyRetentionHours * 3600_000);
+    const idempotency = ctx.idempotency();
     const deps = {
       db,
       clock: ctx.clock,
@@ -43,10 +42,6 @@ export const authModule: ServiceModule = {
       const outcome = await ensureAdmin(deps, cfg.bootstrapAdminEmail, cfg.bootstrapAdminPassword);
       ctx.logger.info({ outcome }, "bootstrap admin checked");
     }
-    const pruner = setInterval(() => {
-      idempotency.prune().catch((err: unknown) => ctx.logger.warn({ err }, "idempotency pruning failed"));
-    }, 3600_000);
-    pruner.unref();
     const jwks = JSON.stringify(keys.jwks);
     return {
       services: authServices(deps),
@@ -56,7 +51,6 @@ export const authModule: ServiceModule = {
       /** Exposed for tests (the dummy hash must run for unknown users). */
       internals: { dummyHash: deps.dummyHash },
       async close() {
-        clearInterval(pruner);
         redis.disconnect();
       },
     };

@@ -1,6 +1,5 @@
 import { fileURLToPath } from "node:url";
 import type { ServiceModule } from "../../platform/app/index.js";
-import { IdempotencyStore } from "../../platform/db/idempotency.js";
 import { PageTokens } from "../../platform/rpc/page-token.js";
 import { loadEvent } from "./repository.js";
 import { eventServices } from "./rpc.js";
@@ -18,7 +17,7 @@ export const eventModule: ServiceModule = {
   async create(ctx) {
     const db = ctx.database();
     const outbox = await ctx.outbox();
-    const idempotency = new IdempotencyStore(db, ctx.clock, ctx.config.idempotencyRetentionHours * 3600_000);
+    const idempotency = ctx.idempotency();
     const cfg = loadEventConfig(ctx.env);
     // Two connections: commands (no offline queue, short timeouts) and the invalidation subscription.
     const redis = createRedis(ctx.config.redisUrl, ctx.names);
@@ -40,16 +39,11 @@ export const eventModule: ServiceModule = {
       version: "v1",
     });
     await cache.start();
-    const pruner = setInterval(() => {
-      idempotency.prune().catch((err: unknown) => ctx.logger.warn({ err }, "idempotency pruning failed"));
-    }, 3600_000);
-    pruner.unref();
     return {
       services: eventServices({ db, clock: ctx.clock, newId: ctx.newId, idempotency, outbox, pageTokens: new PageTokens(ctx.config.pageTokenSecret), cache }),
       /** For tests: the pool (database reads are counted at it) and the cache. */
       internals: { db, cache },
       async close() {
-        clearInterval(pruner);
         await cache.stop();
         redis.disconnect();
         subscriber.disconnect();
