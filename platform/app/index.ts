@@ -144,6 +144,7 @@ export async function startProcess(opts: ProcessOptions): Promise<RunningProcess
       authenticate: opts.authenticate ?? lazyVerifier(config, () => boundPort, clock, logger),
       httpRoutes: Object.assign({}, ...instances.map((i) => i.httpRoutes ?? {})),
       corsOrigins: config.corsOrigins,
+      trustedProxyHops: config.trustedProxyHops,
       maxInflight: config.maxInflight,
       defaultDeadlineMs: config.defaultDeadlineMs,
       maxDeadlineMs: config.maxDeadlineMs,

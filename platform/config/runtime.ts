@@ -12,6 +12,11 @@ export const runtimeSpec = {
   port: envVar("BOXOFFICE_PORT", envTypes.port(8080), "the one port for gRPC, Connect and gRPC-Web"),
   adminPort: envVar("BOXOFFICE_ADMIN_PORT", envTypes.port(9090), "admin port: /metrics, /healthz, /readyz"),
   logLevel: envVar("BOXOFFICE_LOG_LEVEL", envTypes.enumOf(logLevels, "info"), "pino log level"),
+  trustedProxyHops: envVar(
+    "BOXOFFICE_TRUSTED_PROXY_HOPS",
+    z.coerce.number().int().min(0).max(5).default(0),
+    "x-forwarded-for entries written by our own proxies (1 behind the ingress gateway; 0 ignores the header)",
+  ),
   corsOrigins: envVar("BOXOFFICE_CORS_ORIGINS", envTypes.list("*"), "comma-separated origins browsers may call from, or *"),
   maxInflight: envVar("BOXOFFICE_MAX_INFLIGHT", envTypes.positiveInt(1000), "calls in progress above which new calls get RESOURCE_EXHAUSTED"),
   defaultDeadlineMs: envVar("BOXOFFICE_DEFAULT_DEADLINE_MS", envTypes.positiveInt(15_000), "deadline for unary calls that bring none"),

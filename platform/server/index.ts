@@ -48,6 +48,8 @@ export interface RpcServerOptions {
   /** Largest accepted request message, in bytes. */
   readMaxBytes: number;
   readiness?: readonly ReadinessCheck[];
+  /** How many `x-forwarded-for` entries, from the right, our own proxies wrote (0: ignore the header). */
+  trustedProxyHops: number;
   httpRoutes?: Readonly<Record<string, HttpRoute>>;
 }
 
@@ -108,7 +110,7 @@ export async function startRpcServer(opts: RpcServerOptions): Promise<RpcServer>
     shutdownSignal: shutdownController.signal,
     fallback: unknownRoute,
     requestGate: reclassifyParseErrors,
-    contextValues: (req) => createContextValues().set(clientAddressKey, clientAddress(req)),
+    contextValues: (req) => createContextValues().set(clientAddressKey, clientAddress(req, opts.trustedProxyHops)),
   });
 
   let httpInflight = 0;
@@ -156,8 +158,18 @@ export async function startRpcServer(opts: RpcServerOptions): Promise<RpcServer>
   return { port, adminPort, health, drainSignal: drainController.signal, drain };
 }
 
-function clientAddress(req: Req): string | undefined {
-  const forwarded = req.headers["x-forwarded-for"];
-  const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(",")[0]?.trim();
-  return first !== undefined && first !== "" ? first : req.socket.remoteAddress;
+/**
+ * The caller's address. `x-forwarded-for` is trusted only as far as our own proxies wrote it:
+ * with `trustedHops` = n (the ingress gateway in the cluster: 1) the n-th entry from the right is
+ * the client; anything further left was written by the client and could be anything. With 0 (the
+ * default, a process reached directly) the header is ignored.
+ */
+function clientAddress(req: Req, trustedHops: number): string | undefined {
+  if (trustedHops > 0) {
+    const raw = req.headers["x-forwarded-for"];
+    const hops = (Array.isArray(raw) ? raw.join(",") : (raw ?? "")).split(",").map((h) => h.trim()).filter((h) => h !== "");
+    const client = hops[hops.length - trustedHops];
+    if (client !== undefined) return client;
+  }
+  return req.socket.remoteAddress;
 }

@@ -64,6 +64,8 @@ describe("auth service through the one port (real MariaDB, Redis, NATS)", functi
         BOXOFFICE_AUTH_REFRESH_SECRET: randomUUID() + randomUUID(),
         BOXOFFICE_SERVICE_SECRETS: `ticket=${secrets.ticket},event=${secrets.event}`,
         BOXOFFICE_AUTH_LOGIN_MAX_PER_EMAIL: "5",
+        BOXOFFICE_AUTH_LOGIN_MAX_PER_ADDRESS: "40",
+        BOXOFFICE_TRUSTED_PROXY_HOPS: "1",
         BOXOFFICE_AUTH_REFRESH_GRACE_SECONDS: "10",
         BOXOFFICE_AUTH_BOOTSTRAP_ADMIN_EMAIL: "root@boxoffice.test",
         BOXOFFICE_AUTH_BOOTSTRAP_ADMIN_PASSWORD: adminPassword,
@@ -246,6 +248,30 @@ describe("auth service through the one port (real MariaDB, Redis, NATS)", functi
     assert.ok(throttled.findDetails(RetryInfoSchema).length === 1);
     clock.advance(901_000);
     keep((await auth.login({ email: e, password: p })).tokens);
+  });
+
+  it("throttles logins per client address (the ingress's x-forwarded-for hop), whatever the emails", async () => {
+    const from = (address: string) => ({ headers: { "x-forwarded-for": `198.51.100.1, ${address}` } });
+    for (let i = 0; i < 40; i++) {
+      assert.equal((await failure(auth.login({ email: email(`spray${i}`), password: "wrong-password-123" }, from("203.0.113.7")))).code, Code.Unauthenticated);
+    }
+    const throttled = await failure(auth.login({ email: email("spray-last"), password: "wrong-password-123" }, from("203.0.113.7")));
+    assert.equal(throttled.code, Code.ResourceExhausted);
+    assert.equal(reason(throttled), "LOGIN_THROTTLED");
+    // The spoofable left part of the header does not matter; another real client is not affected.
+    assert.equal((await failure(auth.login({ email: email("other"), password: "wrong-password-123" }, from("203.0.113.8")))).code, Code.Unauthenticated);
+  });
+
+  it("refresh tokens expire, and the JWKS is served over plain HTTP/1.1 on the service port", async () => {
+    const { tokens } = await newUser("expiry");
+    clock.advance(31 * 86_400_000);
+    const expired = await failure(auth.refresh({ refreshToken: tokens.refreshToken }));
+    assert.equal(reason(expired), "REFRESH_TOKEN_EXPIRED");
+    const res = await fetch(`${proc.baseUrl}/.well-known/jwks.json`);
+    assert.equal(res.status, 200);
+    const jwks = (await res.json()) as { keys: Array<{ kid: string; d?: string }> };
+    assert.deepEqual(jwks.keys.map((k) => k.kid), ["test-key-1"]);
+    assert.ok(jwks.keys.every((k) => k.d === undefined), "no private part");
   });
 
   it("an unknown user's login costs one password hash, like a wrong password", async () => {
