@@ -15,7 +15,10 @@ import { createMetrics, type Metrics } from "../metrics/index.js";
 import type { Authenticator } from "../rpc/interceptors/auth.js";
 import type { ServiceRegistration } from "../rpc/service.js";
 import { startRpcServer, type HttpRoute, type ReadinessCheck, type RpcServer } from "../server/index.js";
-import { createTokenVerifier } from "../auth/index.js";
+import { createTokenVerifier, ServiceIdentity } from "../auth/index.js";
+import { createServiceClient } from "../clients/index.js";
+import type { Client } from "@connectrpc/connect";
+import type { DescService } from "@bufbuild/protobuf";
 
 /** What a service gets from the process that runs it. */
 export interface ServiceContext {
@@ -47,6 +50,11 @@ export interface ServiceContext {
   outbox(): Promise<Outbox>;
   /** Stops `consumer` (letting in-flight work finish) before relays and pools close. */
   track(consumer: Stoppable): void;
+  /**
+   * A client for another service's RPCs at its configured URL, calling as this service: internal
+   * RPCs get this service's token (its secret from BOXOFFICE_SERVICE_SECRETS).
+   */
+  client<D extends DescService>(desc: D, target: ServiceName): Client<D>;
   /** Starts a durable consumer of one event type with inbox semantics on the service's database. */
   consume<D extends DescMessage>(spec: ConsumerSpec<D>): Promise<void>;
 }
@@ -103,6 +111,17 @@ export async function startProcess(opts: ProcessOptions): Promise<RunningProcess
   const names = infraNames(config.prefix);
   let boundPort = config.port;
 
+  const identities = new Map<string, ServiceIdentity>();
+  const identityOf = (service: ServiceName): ServiceIdentity | undefined => {
+    const secret = config.serviceSecrets[service];
+    if (secret === undefined) return undefined;
+    let id = identities.get(service);
+    if (id === undefined) {
+      id = new ServiceIdentity({ service, secret, authUrl: serviceUrl(config, "auth", boundPort), clock });
+      identities.set(service, id);
+    }
+    return id;
+  };
   const resources = new ProcessResources({ config, names, clock, newId, metrics, logger, instance: `${serviceList}-${process.pid}` });
   const instances: ServiceInstance[] = [];
   const closeAll = async () => {
@@ -130,6 +149,12 @@ export async function startProcess(opts: ProcessOptions): Promise<RunningProcess
           outbox: () => resources.outbox(m.name, log),
           track: (c) => resources.track(c),
           consume: async (spec) => void (await resources.consume(m.name, log, spec)),
+          client: (desc, target) =>
+            // Built on first use: an all-in-one process on port 0 knows its own address only once it listens.
+            lazy(() => {
+              const identity = identityOf(m.name);
+              return createServiceClient(desc, serviceUrl(config, target, boundPort), { interceptors: identity ? [identity.interceptor()] : [] });
+            }),
         }),
       );
     }
@@ -210,4 +235,10 @@ function lazyVerifier(config: RuntimeConfig, port: () => number, clock: Clock, l
     });
     return verifier(header);
   };
+}
+
+/** An object created on first property access (a client whose address is known only later). */
+function lazy<T extends object>(make: () => T): T {
+  let real: T | undefined;
+  return new Proxy({} as T, { get: (_target, prop) => Reflect.get((real ??= make()), prop) });
 }

@@ -18,3 +18,4 @@ export {
 export { generateSigningKey, publicJwks, signAccessToken, signServiceToken, type SignOptions, type SigningKey } from "./sign.js";
 export * from "./tokens.js";
 export { benchVerify, type VerifyBenchResult } from "./bench.js";
+export { ServiceIdentity, type ServiceIdentityOptions } from "./identity.js";

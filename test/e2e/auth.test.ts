@@ -10,7 +10,7 @@ import { createConnectTransport } from "@connectrpc/connect-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { pino } from "pino";
 import { ManualClock } from "../../platform/clock/index.js";
-import { generateSigningKey, signAccessToken, type SigningKey } from "../../platform/auth/index.js";
+import { generateSigningKey, ServiceIdentity, signAccessToken, type SigningKey } from "../../platform/auth/index.js";
 import { connectNats } from "../../platform/bus/nats.js";
 import { infraNames } from "../../platform/config/names.js";
 import { BadRequestSchema, ErrorInfoSchema, RetryInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
@@ -22,6 +22,8 @@ import type { DummyHash } from "../../services/auth/domain/credentials.js";
 import { grpcJsUnary } from "../support/grpc-js.js";
 import { infraUrls, rawConnection } from "../support/infra.js";
 import { startTestProcess } from "../support/process.js";
+import type { ServiceModule } from "../../platform/app/index.js";
+import { modules } from "../../cmd/modules.js";
 import { failure } from "../support/assert.js";
 
 type Proc = Awaited<ReturnType<typeof startTestProcess>>;
@@ -239,6 +241,21 @@ describe("auth service through the one port (real MariaDB, Redis, NATS)", functi
     assert.equal(wrong.code, Code.Unauthenticated);
   });
 
+  it("a service calls internal RPCs as itself: one service token, reused, renewed before it expires", async () => {
+    const { user } = await newUser("identity");
+    const identity = new ServiceIdentity({ service: "ticket", secret: secrets.ticket, authUrl: proc.baseUrl, clock });
+    const asTicket = createClient(AuthInternalService, createConnectTransport({ baseUrl: proc.baseUrl, httpVersion: "2", interceptors: [identity.interceptor()] }));
+    const answers = await Promise.all(Array.from({ length: 5 }, () => asTicket.getUser({ userId: user.id })));
+    assert.ok(answers.every((a) => a.user?.id === user.id));
+    assert.equal(identity.issued, 1, "one token for concurrent calls");
+    clock.advance(9.5 * 60_000); // within a minute of the 10-minute expiry
+    await asTicket.getUser({ userId: user.id });
+    assert.equal(identity.issued, 2, "renewed before expiry");
+    const impostor = new ServiceIdentity({ service: "ticket", secret: "a-wrong-secret-0123456789", authUrl: proc.baseUrl, clock });
+    const asImpostor = createClient(AuthInternalService, createConnectTransport({ baseUrl: proc.baseUrl, httpVersion: "2", interceptors: [impostor.interceptor()] }));
+    assert.equal((await failure(asImpostor.getUser({ userId: user.id }))).code, Code.Unauthenticated);
+  });
+
   it("throttles logins per email after the configured attempts, with RetryInfo", async () => {
     const { email: e, password: p } = await newUser("throttle"); // one attempt used by newUser
     for (let i = 0; i < 4; i++) assert.equal((await failure(auth.login({ email: e, password: "wrong-password-123" }))).code, Code.Unauthenticated);
@@ -289,6 +306,29 @@ describe("auth service through the one port (real MariaDB, Redis, NATS)", functi
     assert.doesNotMatch(all, /\$argon2/);
     assert.doesNotMatch(all, /eyJ/);
     for (const s of secretsSeen) assert.ok(!all.includes(s), "a password or token reached the logs");
+  });
+});
+
+describe("service-to-service calls through ctx.client()", function () {
+  this.timeout(60_000);
+  it("a service module's client calls another service's internal RPC with its own identity", async () => {
+    const secret = `notification-secret-${randomUUID()}`;
+    // A stand-in notification module that only keeps the client its context gives it.
+    const probe: ServiceModule = {
+      name: "notification",
+      migrations: modules.notification.migrations,
+      create: (ctx) => ({ services: [], internals: { auth: ctx.client(AuthInternalService, "auth") } }),
+    };
+    const proc = await startTestProcess({ echo: false, modules: [modules.auth, probe], env: { BOXOFFICE_SERVICE_SECRETS: `notification=${secret}` } });
+    try {
+      const auth = createClient(AuthService, createConnectTransport({ baseUrl: proc.baseUrl, httpVersion: "1.1" }));
+      const e = `probe-${randomUUID().slice(0, 8)}@example.com`;
+      const { user } = await auth.register({ requestId: randomUUID(), email: e, password: `pw-${randomUUID()}`, displayName: "P" });
+      const client = proc.services.get("notification")!.internals!.auth as Client<typeof AuthInternalService>;
+      assert.equal((await client.getUser({ userId: user!.id })).user?.email, e);
+    } finally {
+      await proc.stop();
+    }
   });
 });
 
