@@ -17,6 +17,7 @@ import type { ServiceRegistration } from "../rpc/service.js";
 import { startRpcServer, type HttpRoute, type ReadinessCheck, type RpcServer } from "../server/index.js";
 import { createTokenVerifier, ServiceIdentity } from "../auth/index.js";
 import { createServiceClient } from "../clients/index.js";
+import { resilienceInterceptor } from "../clients/resilience.js";
 import type { Client } from "@connectrpc/connect";
 import type { DescService } from "@bufbuild/protobuf";
 
@@ -52,7 +53,8 @@ export interface ServiceContext {
   track(consumer: Stoppable): void;
   /**
    * A client for another service's RPCs at its configured URL, calling as this service: internal
-   * RPCs get this service's token (its secret from BOXOFFICE_SERVICE_SECRETS).
+   * RPCs get this service's token (its secret from BOXOFFICE_SERVICE_SECRETS), and every call the
+   * resilience policy (timeout, retry on UNAVAILABLE when retry-safe, a breaker per target).
    */
   client<D extends DescService>(desc: D, target: ServiceName): Client<D>;
   /** Starts a durable consumer of one event type with inbox semantics on the service's database. */
@@ -153,7 +155,9 @@ export async function startProcess(opts: ProcessOptions): Promise<RunningProcess
             // Built on first use: an all-in-one process on port 0 knows its own address only once it listens.
             lazy(() => {
               const identity = identityOf(m.name);
-              return createServiceClient(desc, serviceUrl(config, target, boundPort), { interceptors: identity ? [identity.interceptor()] : [] });
+              return createServiceClient(desc, serviceUrl(config, target, boundPort), {
+                interceptors: [resilienceInterceptor({ target }), ...(identity ? [identity.interceptor()] : [])],
+              });
             }),
         }),
       );

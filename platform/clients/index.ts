@@ -5,8 +5,8 @@ import type { DescService } from "@bufbuild/protobuf";
 /**
  * A client for another Boxoffice service: gRPC over HTTP/2 cleartext to `baseUrl` (in the mesh the
  * sidecar adds mTLS; all-in-one it is loopback). Services never import each other's code: they call
- * each other only through these generated clients. Resilience policies (timeout, retry on
- * UNAVAILABLE, breaker) wrap the calls at the call site, where idempotency is known.
+ * each other only through these generated clients. Services get theirs from `ctx.client()`, which
+ * adds the resilience policy (./resilience.ts) and the service's identity.
  */
 export function createServiceClient<D extends DescService>(
   desc: D,
