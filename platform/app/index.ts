@@ -31,6 +31,8 @@ export interface ServiceContext {
   readonly clock: Clock;
   readonly newId: IdGenerator;
   readonly metrics: Metrics;
+  /** Aborted when the process starts draining: long-lived streams (Watch RPCs) end cleanly on it. */
+  readonly drainSignal: AbortSignal;
   /** Names in shared infrastructure, under this process's prefix. */
   readonly names: InfraNames;
   /** The base URL of another service (its configured URL, or this process in all-in-one). */
@@ -113,6 +115,7 @@ export async function startProcess(opts: ProcessOptions): Promise<RunningProcess
   const names = infraNames(config.prefix);
   let boundPort = config.port;
 
+  const drainController = new AbortController();
   const identities = new Map<string, ServiceIdentity>();
   const identityOf = (service: ServiceName): ServiceIdentity | undefined => {
     const secret = config.serviceSecrets[service];
@@ -144,6 +147,7 @@ export async function startProcess(opts: ProcessOptions): Promise<RunningProcess
           newId,
           metrics,
           names,
+          drainSignal: drainController.signal,
           serviceUrl: (name) => serviceUrl(config, name, boundPort),
           database: () => resources.database(m.name, log),
           idempotency: () => resources.idempotency(m.name, log),
@@ -174,6 +178,7 @@ export async function startProcess(opts: ProcessOptions): Promise<RunningProcess
       httpRoutes: Object.assign({}, ...instances.map((i) => i.httpRoutes ?? {})),
       corsOrigins: config.corsOrigins,
       trustedProxyHops: config.trustedProxyHops,
+      drainController,
       maxInflight: config.maxInflight,
       defaultDeadlineMs: config.defaultDeadlineMs,
       maxDeadlineMs: config.maxDeadlineMs,

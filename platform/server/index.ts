@@ -51,6 +51,8 @@ export interface RpcServerOptions {
   /** How many `x-forwarded-for` entries, from the right, our own proxies wrote (0: ignore the header). */
   trustedProxyHops: number;
   httpRoutes?: Readonly<Record<string, HttpRoute>>;
+  /** Aborted when the drain starts (created here when not given; services get it before the server exists). */
+  drainController?: AbortController;
 }
 
 export interface RpcServer {
@@ -73,7 +75,7 @@ const controlPlane = new Set([Health.typeName, ReflectionV1.typeName, Reflection
 /** Builds the one-port server of a process and starts listening. */
 export async function startRpcServer(opts: RpcServerOptions): Promise<RpcServer> {
   const health = new HealthRegistry();
-  const drainController = new AbortController();
+  const drainController = opts.drainController ?? new AbortController();
   const shutdownController = new AbortController();
   const isDraining = () => drainController.signal.aborted;
 

@@ -89,6 +89,17 @@ describe("runtime behaviour on the one port", () => {
       assert.equal(call.headers["x-request-id"], "req-123");
     });
 
+    it("echoes the request id on errors too, so a caller can quote it", async () => {
+      const res = await rawRequest(proc.baseUrl, {
+        httpVersion: "1.1",
+        path: "/boxoffice.ticket.v1.TicketService/GetAvailability",
+        headers: { "content-type": "application/json", "x-request-id": "err-42" },
+        body: "{}",
+      });
+      assert.equal(res.status, 501);
+      assert.equal(res.headers["x-request-id"], "err-42");
+    });
+
     it("counts RPCs by service, method and code on /metrics, and serves /healthz and /readyz", async () => {
       const echo = createClient(EchoService, createConnectTransport({ baseUrl: proc.baseUrl, httpVersion: "1.1" }));
       await echo.echo({ message: "counted" });

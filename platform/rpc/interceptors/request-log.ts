@@ -34,6 +34,8 @@ export function requestLogInterceptor(logger: Logger, newId: IdGenerator, quietS
         return;
       }
       const ce = ConnectError.from(err);
+      // Errors carry the request id too, so a client can quote it (errors are when it matters).
+      if (err instanceof ConnectError) err.metadata.set(requestIdHeader, requestId);
       const code = codeName(ce);
       const level = serverSide.has(code) ? "warn" : quiet ? "debug" : "info";
       log[level]({ code, durationMs, error: ce.rawMessage }, "rpc failed");
