@@ -66,7 +66,7 @@ proto-baseline: gen ## refresh the breaking-change baseline (a deliberate, revie
 	$(BIN)/buf build proto -o buf.baseline.binpb
 
 boundaries: deps ## services never import each other; platform never imports a service
-	$(BIN)/depcruise --config .dependency-cruiser.cjs --output-type err cmd platform services harness scripts test
+	$(BIN)/depcruise --config .dependency-cruiser.cjs --output-type err cmd platform services harness scripts bench test
 
 unit: gen ## mocha: unit, integration and end-to-end tests
 	$(BIN)/mocha
