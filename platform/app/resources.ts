@@ -147,7 +147,10 @@ export class ProcessResources {
     await Promise.allSettled(this.#relays.map((r) => r.stop()));
     if (this.#nats !== undefined) {
       const nc = await this.#nats.catch(() => undefined);
-      await nc?.drain().catch(() => nc.close());
+      // Drain flushes what is buffered; a broker that is down must not hold the exit hostage.
+      const drained = nc?.drain().catch(() => undefined);
+      const late = await Promise.race([drained?.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), 2_000).unref())]);
+      if (late) await nc?.close().catch(() => undefined);
     }
     await Promise.allSettled([...this.#dbs.values()].map((db) => db.close()));
   }

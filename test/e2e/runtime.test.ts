@@ -7,6 +7,11 @@ import { Health, ServingStatus } from "../../platform/health/index.js";
 import { access } from "../../platform/rpc/access.js";
 import { defineService, MissingAccessError, type ServiceRegistration } from "../../platform/rpc/service.js";
 import { startTestProcess } from "../support/process.js";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startNats } from "../../harness/index.js";
+import { modules } from "../../cmd/modules.js";
 import { rawRequest } from "../support/raw-http.js";
 import { failure } from "../support/assert.js";
 
@@ -145,5 +150,23 @@ describe("runtime behaviour on the one port", () => {
     assert.equal((await fetch(`${proc.adminUrl}/healthz`)).status, 200, "alive while draining");
     await slow;
     assert.deepEqual(await stopping, { clean: true });
+  });
+});
+
+describe("shutdown with the broker down (own NATS)", function () {
+  this.timeout(30_000);
+  it("still stops within seconds: the relay flush and the NATS drain give up instead of waiting", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "boxoffice-stop-nats-"));
+    const nats = await startNats({ dataDir: dir });
+    try {
+      const proc = await startTestProcess({ echo: false, modules: [modules.auth], env: { BOXOFFICE_NATS_URL: nats.url } });
+      await nats.stop();
+      const started = Date.now();
+      await proc.stop();
+      assert.ok(Date.now() - started < 8_000, `stopped in ${Date.now() - started} ms`);
+    } finally {
+      await nats.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
