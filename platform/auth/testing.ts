@@ -21,7 +21,7 @@ export async function startJwksServer(keys: JWK[]): Promise<JwksServer> {
   let hits = 0;
   let closed: Promise<void> | undefined;
   const state = { keys, mode: "ok" as JwksServerMode };
-  const server = http.createServer((req, res) => {
+  const server = http.createServer((_req, res) => {
     hits++;
     switch (state.mode) {
       case "hang":

@@ -1,32 +1,13 @@
 import assert from "node:assert/strict";
-import { Redis } from "ioredis";
 import { ManualClock } from "../clock/index.js";
-import { testPrefix, infraUrls } from "../../test/support/infra.js";
-import { FakeSource, gate, instance, metric, ready, waitFor, type Instance } from "./testkit.js";
+import { testPrefix } from "../../test/support/infra.js";
+import { FakeSource, gate, metric, ready, sharedRedisSuite, waitFor } from "./testkit.js";
 
 describe("cache: read path, single flight, negative caching, races, refresh-ahead (shared Redis)", function () {
-  let url: string;
-  let raw: Redis; // no keyPrefix: sees the real key names
-  const open: Instance[] = [];
   const prefix = testPrefix();
-  const make = async (...a: Parameters<typeof instance> extends [unknown, unknown, ...infer R] ? R : never) => {
-    const i = await instance(url, prefix, ...a);
-    open.push(i);
-    return i;
-  };
+  const redis = sharedRedisSuite(prefix);
+  const make = redis.make;
   const key = (id: string, version = "v1") => `${prefix}:cache:event:${version}:${id}`;
-
-  before(async () => {
-    url = infraUrls().redisUrl; // set by the global fixture, so read here, not at describe time
-    raw = new Redis(url);
-    await ready(raw);
-  });
-  after(async () => {
-    for (const i of open) await i.close();
-    const keys = await raw.keys(`${prefix}:*`);
-    if (keys.length > 0) await raw.del(...keys);
-    raw.disconnect();
-  });
 
   it("500 concurrent get() on a cold key: load() runs once and all 500 answers are equal", async () => {
     const src = new FakeSource();
@@ -45,16 +26,16 @@ describe("cache: read path, single flight, negative caching, races, refresh-ahea
     for (const id of ids) src.put(id, id);
     const a = await make(src.load, { ttlMs: 100_000 });
     await Promise.all(ids.map((id) => a.cache.get(id)));
-    const ttls = await Promise.all(ids.map((id) => raw.pttl(key(id))));
+    const ttls = await Promise.all(ids.map((id) => redis.raw.pttl(key(id))));
     for (const t of ttls) assert.ok(t > 89_000 && t <= 110_000, `TTL ${t} within ±10 % of 100 s`);
     assert.ok(new Set(ttls.map((t) => Math.round(t / 1000))).size > 10, "TTLs spread out, not one expiry moment");
-    assert.equal(await raw.type(key("j0")), "hash");
+    assert.equal(await redis.raw.type(key("j0")), "hash");
 
     const v2 = await make(src.load, { version: "v2" });
     const before = src.loads;
     assert.equal((await v2.cache.get("j0"))?.name, "j0");
     assert.equal(src.loads, before + 1, "v2 missed although v1 holds the key");
-    assert.equal(await raw.exists(key("j0", "v2")), 1);
+    assert.equal(await redis.raw.exists(key("j0", "v2")), 1);
   });
 
   it("10,000 get() over 100 unknown ids cost at most 100 loads (negative caching + single flight)", async () => {
@@ -67,7 +48,7 @@ describe("cache: read path, single flight, negative caching, races, refresh-ahea
       assert.ok(answers.every((x) => x === undefined));
     }
     assert.ok(src.loads <= 100, `${src.loads} loads`);
-    const ttl = await raw.pttl(key("nope-0"));
+    const ttl = await redis.raw.pttl(key("nope-0"));
     assert.ok(ttl > 26_000 && ttl <= 33_000, `negative marker TTL ${ttl} ≈ negativeTtlMs`);
     const negative = (await metric(a.registry, "cache_requests_total", { cache: "event", result: "negative_hit" })) + (await metric(b.registry, "cache_requests_total", { cache: "event", result: "negative_hit" }));
     assert.ok(negative >= 9_000, `${negative} negative hits`);
@@ -91,7 +72,7 @@ describe("cache: read path, single flight, negative caching, races, refresh-ahea
     src.gate = undefined;
     src.onLoad = undefined;
     assert.equal((await racing)?.name, "old", "the racing reader started before the write: old is a fair answer for it");
-    assert.equal(await raw.exists(key("r1")), 0, "Redis holds nothing: the old fill was refused");
+    assert.equal(await redis.raw.exists(key("r1")), 0, "Redis holds nothing: the old fill was refused");
     const c = await make(src.load);
     assert.equal((await c.cache.get("r1"))?.name, "new");
     assert.equal((await a.cache.get("r1"))?.name, "new", "nor did A keep the old value locally");
@@ -115,7 +96,7 @@ describe("cache: read path, single flight, negative caching, races, refresh-ahea
     assert.equal((await b.cache.get("r2"))?.name, "new"); // B fills with a fresh token
     hold.open();
     await racing;
-    const v = await raw.hget(key("r2"), "v");
+    const v = await redis.raw.hget(key("r2"), "v");
     assert.ok(v !== null && v.includes("\"new\""), `Redis still holds the new value: ${v}`);
   });
 
@@ -125,7 +106,7 @@ describe("cache: read path, single flight, negative caching, races, refresh-ahea
     src.put("h1", "v1");
     const a = await make(src.load, { clock, ttlMs: 60_000 });
     await a.cache.get("h1");
-    const ttlBefore = await raw.pttl(key("h1"));
+    const ttlBefore = await redis.raw.pttl(key("h1"));
     clock.advance(55_000); // past 0.8 × (60 s + 10 % jitter); the 1 s local entry has expired
     src.put("h1", "v1-refreshed", 2); // (no invalidate: shows what the refresh read)
     const answers = await Promise.all(Array.from({ length: 50 }, () => a.cache.get("h1")));
@@ -137,7 +118,7 @@ describe("cache: read path, single flight, negative caching, races, refresh-ahea
     assert.equal(await metric(a.registry, "cache_requests_total", { cache: "event", result: "stale" }), 50);
     for (let i = 0; i < 20; i++) assert.equal((await a.cache.get("h1"))?.name, "v1-refreshed");
     assert.equal(src.loads, 2, "no further loads once refreshed");
-    assert.ok((await raw.pttl(key("h1"))) > ttlBefore - 5_000, "the Redis TTL was renewed");
+    assert.ok((await redis.raw.pttl(key("h1"))) > ttlBefore - 5_000, "the Redis TTL was renewed");
     clock.advance(2_000); // local expired again: a hit from Redis, before the new refresh point
     assert.equal((await a.cache.get("h1"))?.name, "v1-refreshed");
     assert.equal(src.loads, 2);
@@ -165,7 +146,7 @@ describe("cache: read path, single flight, negative caching, races, refresh-ahea
     hold.open();
     await waitFor("refresh done", () => a.cache.stats().inFlight === 0);
     assert.equal(a.cache.stats().refreshes, 1);
-    assert.equal(await raw.exists(key("h3")), 0, "the refresh's fill was refused");
+    assert.equal(await redis.raw.exists(key("h3")), 0, "the refresh's fill was refused");
     assert.equal((await a.cache.get("h3"))?.name, "new");
   });
 
@@ -198,7 +179,7 @@ describe("cache: read path, single flight, negative caching, races, refresh-ahea
     assert.equal(calls, 1);
     await assert.rejects(a.cache.get("f1"), /db down/);
     assert.equal(calls, 2);
-    assert.equal(await raw.hget(key("f1"), "v"), null);
+    assert.equal(await redis.raw.hget(key("f1"), "v"), null);
   });
 
   it("unreadable or foreign data at a key is reloaded and overwritten, without giving up on Redis", async () => {
@@ -206,15 +187,15 @@ describe("cache: read path, single flight, negative caching, races, refresh-ahea
     src.put("g1", "good");
     src.put("g2", "other");
     const a = await make(src.load, { localTtlMs: 0 }); // every read goes to Redis
-    await raw.hset(key("g1"), "t", "someone", "v", "garbage");
+    await redis.raw.hset(key("g1"), "t", "someone", "v", "garbage");
     assert.equal((await a.cache.get("g1"))?.name, "good");
     assert.equal(src.loads, 1);
     assert.equal((await a.cache.get("g1"))?.name, "good");
     assert.equal(src.loads, 1, "the garbage was replaced by a good entry");
-    await raw.set(key("g2"), "a string where a hash belongs");
+    await redis.raw.set(key("g2"), "a string where a hash belongs");
     assert.equal((await a.cache.get("g2"))?.name, "other"); // WRONGTYPE: answered from the source
     assert.equal(a.cache.stats().requests.error, 1);
-    await raw.del(key("g2"));
+    await redis.raw.del(key("g2"));
     await a.cache.get("g2");
     assert.equal(a.cache.stats().requests.miss, 2, "the next read used Redis again (no backoff for a reply error)");
   });
@@ -222,7 +203,7 @@ describe("cache: read path, single flight, negative caching, races, refresh-ahea
   it("publishes invalidations on names.channel('cache:event:invalidate') (the channel carries the prefix by hand)", async () => {
     const src = new FakeSource();
     const a = await make(src.load);
-    const listener = raw.duplicate();
+    const listener = redis.raw.duplicate();
     await ready(listener);
     const got: string[] = [];
     listener.on("message", (ch: string, m: string) => got.push(`${ch} ${m}`));

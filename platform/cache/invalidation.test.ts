@@ -1,31 +1,12 @@
 import assert from "node:assert/strict";
-import { Redis } from "ioredis";
-import { testPrefix, infraUrls } from "../../test/support/infra.js";
-import { FakeSource, instance, metric, ready, sleep, waitFor, type Instance } from "./testkit.js";
+import { testPrefix } from "../../test/support/infra.js";
+import { FakeSource, instance, metric, sharedRedisSuite, sleep, waitFor } from "./testkit.js";
 
 describe("cache: invalidation across instances, local tier and its subscription (shared Redis)", function () {
   this.timeout(30_000);
-  let url: string;
-  let raw: Redis;
-  const open: Instance[] = [];
   const prefix = testPrefix();
-  const make = async (src: FakeSource, extra: Parameters<typeof instance>[3] = {}) => {
-    const i = await instance(url, prefix, src.load, extra);
-    open.push(i);
-    return i;
-  };
-
-  before(async () => {
-    url = infraUrls().redisUrl;
-    raw = new Redis(url);
-    await ready(raw);
-  });
-  after(async () => {
-    for (const i of open) await i.close();
-    const keys = await raw.keys(`${prefix}:*`);
-    if (keys.length > 0) await raw.del(...keys);
-    raw.disconnect();
-  });
+  const redis = sharedRedisSuite(prefix);
+  const make = (src: FakeSource, extra: Parameters<typeof instance>[3] = {}) => redis.make(src.load, extra);
 
   it("after A's writer invalidates, B answers the new value within localTtlMs and never the old one after that", async () => {
     const src = new FakeSource(); // one "database" behind both processes
@@ -128,7 +109,7 @@ describe("cache: invalidation across instances, local tier and its subscription 
     const id = await b.subscriber.client("ID");
     const changes: boolean[] = [];
     const poll = setInterval(() => changes.push(b.cache.stats().subscribed), 1);
-    await raw.client("KILL", "ID", String(id));
+    await redis.raw.client("KILL", "ID", String(id));
     await waitFor("down", () => changes.includes(false), 3_000, 1);
     await waitFor("resubscribed", () => b.cache.stats().subscribed, 5_000);
     clearInterval(poll);
@@ -148,10 +129,10 @@ describe("cache: invalidation across instances, local tier and its subscription 
     const v1 = await make(src);
     const v2 = await make(src, { version: "v2" });
     await v1.cache.get("ver");
-    assert.equal(await raw.exists(`${prefix}:cache:event:v1:ver`), 1);
+    assert.equal(await redis.raw.exists(`${prefix}:cache:event:v1:ver`), 1);
     src.put("ver", "new", 2);
     await v2.cache.invalidate("ver");
-    await waitFor("v1 key deleted by its own instance", async () => (await raw.exists(`${prefix}:cache:event:v1:ver`)) === 0, 2_000);
+    await waitFor("v1 key deleted by its own instance", async () => (await redis.raw.exists(`${prefix}:cache:event:v1:ver`)) === 0, 2_000);
     assert.equal((await v1.cache.get("ver"))?.name, "new");
     assert.equal(await metric(v2.registry, "cache_invalidations_total", { cache: "event" }), 1);
   });

@@ -3,7 +3,9 @@ import { pino } from "pino";
 import { Registry } from "prom-client";
 import { systemClock } from "../clock/index.js";
 import { infraNames, type InfraNames } from "../config/names.js";
+import { Redis as RawRedis } from "ioredis";
 import { createRedis, type Redis } from "../redis/index.js";
+import { loadRuntimeConfig } from "../config/runtime.js";
 import { createCache } from "./cache.js";
 import type { Cache, CacheCodec, CacheOptions } from "./options.js";
 
@@ -132,4 +134,39 @@ export function gate(): { promise: Promise<void>; open(): void } {
   let open!: () => void;
   const promise = new Promise<void>((r) => (open = r));
   return { promise, open };
+}
+
+/**
+ * Mocha hooks for a suite on the shared Redis: a raw client without key prefix (it sees the real
+ * key names), and `make()` for cache instances, which are closed — and the prefix's keys removed —
+ * after the suite. The URL is read in before(): the global fixture sets it after files load.
+ */
+export function sharedRedisSuite(prefix: string): {
+  readonly raw: Redis;
+  make(...args: Parameters<typeof instance> extends [unknown, unknown, ...infer R] ? R : never): Promise<Instance>;
+} {
+  let url = "";
+  let raw: Redis | undefined;
+  const open: Instance[] = [];
+  before(async () => {
+    url = loadRuntimeConfig(process.env).redisUrl;
+    raw = new RawRedis(url);
+    await ready(raw);
+  });
+  after(async () => {
+    for (const i of open) await i.close();
+    const keys = await raw!.keys(`${prefix}:*`);
+    if (keys.length > 0) await raw!.del(...keys);
+    raw!.disconnect();
+  });
+  return {
+    get raw() {
+      return raw!;
+    },
+    async make(...args) {
+      const i = await instance(url, prefix, ...args);
+      open.push(i);
+      return i;
+    },
+  };
 }

@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, gte, inArray, like, lt, or, sql, type SQL } from "drizzle-orm";
 import type { MySql2Database } from "drizzle-orm/mysql2";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { Tx } from "../../platform/db/index.js";
 import { EventSchema, EventState, PriceTierSchema, type Event } from "../../gen/boxoffice/event/v1/event_pb.js";
 import { ReservedSeatingSchema, SectionSchema, VenueSchema, type Section, type Venue } from "../../gen/boxoffice/event/v1/venue_pb.js";
@@ -201,5 +201,3 @@ export async function listEvents(q: Q, f: EventFilter, nowMs: number): Promise<E
   const tiers = await loadTiers(q, rows.map((r) => r.id));
   return rows.map((r) => toEvent(r, tiers.filter((t) => t.eventId === r.id), nowMs));
 }
-
-export { timestampDate };

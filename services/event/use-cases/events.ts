@@ -1,9 +1,10 @@
 import { clone, create } from "@bufbuild/protobuf";
-import { timestampDate, timestampFromDate, timestampFromMs, timestampMs, FieldMaskSchema } from "@bufbuild/protobuf/wkt";
+import { timestampDate, timestampFromDate, timestampMs, FieldMaskSchema } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext } from "@connectrpc/connect";
 import type { Tx } from "../../../platform/db/index.js";
 import { idempotencyKey } from "../../../platform/db/idempotency.js";
 import { eventType } from "../../../platform/bus/events.js";
+import type { OutboxEvent } from "../../../platform/bus/outbox.js";
 import { AbortedError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../../../platform/rpc/errors.js";
 import { EventSchema, EventState, type Event } from "../../../gen/boxoffice/event/v1/event_pb.js";
 import {
@@ -48,7 +49,7 @@ async function venueFor(tx: Tx, venueId: string, who: Caller) {
   return venue;
 }
 
-/** Writes the new revision's snapshot and, for a published event, the integration event. */
+/** The event row, locked for the transaction; NOT_FOUND, or PERMISSION_DENIED for another organiser's. */
 async function lockOwned(tx: Tx, id: string, who: Caller): Promise<EventRow> {
   if (id === "") throw required("event_id");
   const row = await loadEventRow(tx, id, true);
@@ -59,6 +60,29 @@ async function lockOwned(tx: Tx, id: string, who: Caller): Promise<EventRow> {
 
 async function current(tx: Tx, row: EventRow, nowMs: number): Promise<Event> {
   return toEvent(row, await loadTiers(tx, [row.id]), nowMs);
+}
+
+/**
+ * Commits one change of an event inside the caller's transaction: the row (with the next revision),
+ * the revision's snapshot, and the integration event `announce` derives from the result, if any.
+ */
+async function commitChange(
+  d: EventDeps,
+  tx: Tx,
+  row: EventRow,
+  set: Parameters<typeof updateEventRow>[2],
+  changed: string[],
+  who: Caller,
+  now: number,
+  announce: (e: Event, at: Date) => OutboxEvent | undefined,
+): Promise<Event> {
+  const at = new Date(now);
+  await updateEventRow(tx, row.id, { ...set, revision: row.revision + 1, updateTime: at });
+  const event = (await loadEvent(tx, row.id, now))!;
+  await recordRevision(tx, event, changed, who.id, at);
+  const integration = announce(event, at);
+  if (integration !== undefined) await d.outbox.add(tx, integration);
+  return event;
 }
 
 /** Writers invalidate after commit and before answering: Redis is never stale after a write's response. */
@@ -153,8 +177,8 @@ export async function updateEvent(d: EventDeps, req: UpdateEventRequest, ctx: Ha
     next.timeZone = venue.timeZone;
     const violations = eventViolations(next, venue.sectionIds);
     if (violations.length > 0) throw new InvalidArgumentError(violations);
-    const at = new Date(now);
-    await updateEventRow(tx, row.id, {
+    if (paths.includes("price_tiers") || venueChanged) await replaceTiers(tx, row.id, venueChanged && !paths.includes("price_tiers") ? [] : next.priceTiers);
+    const set = {
       name: next.name.trim(),
       description: next.description,
       startTime: timestampDate(next.startTime!),
@@ -166,19 +190,16 @@ export async function updateEvent(d: EventDeps, req: UpdateEventRequest, ctx: Ha
       city: venue.city,
       timeZone: venue.timeZone,
       layoutVersion: layoutChanged ? row.layoutVersion + 1 : row.layoutVersion,
-      revision: row.revision + 1,
-      updateTime: at,
-    });
-    if (paths.includes("price_tiers") || venueChanged) await replaceTiers(tx, row.id, venueChanged && !paths.includes("price_tiers") ? [] : next.priceTiers);
-    const updated = (await loadEvent(tx, row.id, now))!;
-    await recordRevision(tx, updated, changed, who.id, at);
-    if (before.state === EventState.PUBLISHED && changed.length > 0) {
-      await d.outbox.add(tx, {
-        type: EventUpdated,
-        payload: { eventId: updated.id, revision: updated.revision, changedFields: create(FieldMaskSchema, { paths: changed }), updateTime: timestampFromDate(at), name: updated.name, startTime: updated.startTime, endTime: updated.endTime },
-        aggregate: { type: "event", id: updated.id, version: updated.revision },
-      });
-    }
+    };
+    const updated = await commitChange(d, tx, row, set, changed, who, now, (e, at) =>
+      before.state === EventState.PUBLISHED && changed.length > 0
+        ? {
+            type: EventUpdated,
+            payload: { eventId: e.id, revision: e.revision, changedFields: create(FieldMaskSchema, { paths: changed }), updateTime: timestampFromDate(at), name: e.name, startTime: e.startTime, endTime: e.endTime },
+            aggregate: { type: "event", id: e.id, version: e.revision },
+          }
+        : undefined,
+    );
     return { event: updated };
   });
   await afterWrite(d, response.event!.id);
@@ -200,15 +221,11 @@ export async function publishEvent(d: EventDeps, req: PublishEventRequest, ctx: 
     const priced = new Set((await loadTiers(tx, [row.id])).map((t) => t.sectionId));
     const missing = [...(venue?.sectionIds ?? [])].filter((s) => !priced.has(s));
     if (missing.length > 0) throw new FailedPreconditionError("MISSING_PRICES", `every section needs a price before publishing (${missing.length} without)`, { sections: missing.join(",") });
-    const at = new Date(now);
-    await updateEventRow(tx, row.id, { state: "PUBLISHED", publishTime: at, revision: row.revision + 1, updateTime: at });
-    const published = (await loadEvent(tx, row.id, now))!;
-    await recordRevision(tx, published, ["state"], who.id, at);
-    await d.outbox.add(tx, {
+    const published = await commitChange(d, tx, row, { state: "PUBLISHED", publishTime: new Date(now) }, ["state"], who, now, (e, at) => ({
       type: EventPublished,
-      payload: { eventId: published.id, organizerId: published.organizerId, layoutVersion: published.layoutVersion, publishTime: timestampFromDate(at), salesStartTime: published.salesStartTime, salesEndTime: published.salesEndTime },
-      aggregate: { type: "event", id: published.id, version: published.revision },
-    });
+      payload: { eventId: e.id, organizerId: e.organizerId, layoutVersion: e.layoutVersion, publishTime: timestampFromDate(at), salesStartTime: e.salesStartTime, salesEndTime: e.salesEndTime },
+      aggregate: { type: "event", id: e.id, version: e.revision },
+    }));
     return { event: published };
   });
   await afterWrite(d, response.event!.id);
@@ -227,15 +244,12 @@ export async function cancelEvent(d: EventDeps, req: CancelEventRequest, ctx: Ha
     if (state !== EventState.DRAFT && state !== EventState.PUBLISHED) {
       throw new FailedPreconditionError("EVENT_NOT_CANCELLABLE", `a ${EventState[state]} event cannot be cancelled`);
     }
-    const at = new Date(now);
-    await updateEventRow(tx, row.id, { state: "CANCELLED", cancelTime: at, cancelReason: req.reason, revision: row.revision + 1, updateTime: at });
-    const cancelled = (await loadEvent(tx, row.id, now))!;
-    await recordRevision(tx, cancelled, ["state"], who.id, at);
-    await d.outbox.add(tx, {
+    const set = { state: "CANCELLED", cancelTime: new Date(now), cancelReason: req.reason };
+    const cancelled = await commitChange(d, tx, row, set, ["state"], who, now, (e, at) => ({
       type: EventCancelled,
-      payload: { eventId: cancelled.id, reason: req.reason, cancelTime: timestampFromDate(at), name: cancelled.name, startTime: cancelled.startTime },
-      aggregate: { type: "event", id: cancelled.id, version: cancelled.revision },
-    });
+      payload: { eventId: e.id, reason: req.reason, cancelTime: timestampFromDate(at), name: e.name, startTime: e.startTime },
+      aggregate: { type: "event", id: e.id, version: e.revision },
+    }));
     return { event: cancelled };
   });
   await afterWrite(d, response.event!.id);

@@ -1,5 +1,4 @@
 import type { HandlerContext } from "@connectrpc/connect";
-import { withTransaction } from "../../../platform/db/index.js";
 import { idempotencyKey } from "../../../platform/db/idempotency.js";
 import { InvalidArgumentError, NotFoundError } from "../../../platform/rpc/errors.js";
 import { pageSize } from "../../../platform/rpc/page-token.js";
@@ -37,5 +36,3 @@ export async function listVenues(d: EventDeps, req: ListVenuesRequest): Promise<
   const last = page[page.length - 1];
   return { venues: page, nextPageToken: rows.length > size && last ? d.pageTokens.encode({ id: last.id }, filters) : "" };
 }
-
-export { withTransaction };
