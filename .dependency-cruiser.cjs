@@ -4,7 +4,8 @@ module.exports = {
   forbidden: [
     {
       name: "services-are-independent",
-      comment: "A service never imports another service's code: contracts live in proto/ (gen/), calls go over the network.",
+      comment:
+        "A service never imports another service's code: contracts live in proto/ (gen/), calls go over the network.",
       severity: "error",
       from: { path: "^services/([^/]+)/" },
       to: { path: "^services/", pathNot: "^services/$1/" },

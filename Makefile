@@ -24,7 +24,7 @@ PROTOS := $(shell find proto test/proto -name '*.proto' 2>/dev/null)
 DEPS_STAMP := node_modules/.installed
 GEN_STAMP := gen/.generated
 
-.PHONY: help dev dev-reset migrations bench bench-smoke test check typecheck lint-proto breaking boundaries unit proto-baseline gen deps node clean
+.PHONY: help dev dev-reset migrations bench bench-smoke test check lint format typecheck lint-proto breaking boundaries unit proto-baseline gen deps node clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -77,7 +77,13 @@ bench: gen ## on-sale benchmarks with same-run baselines (figures printed)
 bench-smoke: gen
 	BENCH_SMOKE=1 $(NODE) --import tsx bench/run.ts
 
-check: typecheck lint-proto breaking boundaries
+lint: deps ## Biome: formatter and linter over the whole tree (`make format` writes the fixes)
+	$(BIN)/biome check --error-on-warnings .
+
+format: deps ## apply Biome's formatting and safe fixes
+	$(BIN)/biome check --write .
+
+check: lint typecheck lint-proto breaking boundaries
 
 test: check unit bench-smoke ## everything CI runs
 

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { AuthService } from "../gen/boxoffice/auth/v1/auth_service_pb.js";
 import { EventService } from "../gen/boxoffice/event/v1/event_service_pb.js";
 import { measure, measureEach, row } from "./load.js";
@@ -21,7 +21,12 @@ export async function benchGetEvent(
   const transport = createGrpcTransport({ baseUrl });
   const auth = createClient(AuthService, transport);
   const events = createClient(EventService, transport);
-  const admin = (await auth.login({ email: env.BOXOFFICE_AUTH_BOOTSTRAP_ADMIN_EMAIL!, password: env.BOXOFFICE_AUTH_BOOTSTRAP_ADMIN_PASSWORD! })).tokens!;
+  const admin = (
+    await auth.login({
+      email: env.BOXOFFICE_AUTH_BOOTSTRAP_ADMIN_EMAIL!,
+      password: env.BOXOFFICE_AUTH_BOOTSTRAP_ADMIN_PASSWORD!,
+    })
+  ).tokens!;
   const asAdmin = { headers: { authorization: `Bearer ${admin.accessToken}` } };
   const { venue } = await events.createVenue(
     {
@@ -75,7 +80,11 @@ export async function benchGetEvent(
     lines: [
       row(`GetEvent cold (first reads of ${ids.length - 1} events)`, cold),
       row("GetEvent warm (one hot on-sale event)", warm),
-      `${"event cache hit ratio".padEnd(44)} warm ${(ratio(warmCounts) * 100).toFixed(2)}%   whole run ${(ratio(all) * 100).toFixed(2)}%   (${Object.entries(all).map(([k, v]) => `${k} ${v}`).join(", ")})`,
+      `${"event cache hit ratio".padEnd(44)} warm ${(ratio(warmCounts) * 100).toFixed(2)}%   whole run ${(ratio(all) * 100).toFixed(2)}%   (${Object.entries(
+        all,
+      )
+        .map(([k, v]) => `${k} ${v}`)
+        .join(", ")})`,
     ],
   };
 }
@@ -84,6 +93,7 @@ export async function benchGetEvent(
 async function cacheCounts(adminUrl: string): Promise<Record<string, number>> {
   const text = await (await fetch(`${adminUrl}/metrics`)).text();
   const out: Record<string, number> = {};
-  for (const m of text.matchAll(/cache_requests_total\{cache="event",result="(\w+)"\} (\d+)/g)) out[m[1]!] = Number(m[2]);
+  for (const m of text.matchAll(/cache_requests_total\{cache="event",result="(\w+)"\} (\d+)/g))
+    out[m[1]!] = Number(m[2]);
   return out;
 }

@@ -7,7 +7,11 @@ export interface LoadResult {
   p99Ms: number;
 }
 
-export async function measure(concurrency: number, durationMs: number, fn: (worker: number, i: number) => Promise<unknown>): Promise<LoadResult> {
+export async function measure(
+  concurrency: number,
+  durationMs: number,
+  fn: (worker: number, i: number) => Promise<unknown>,
+): Promise<LoadResult> {
   const latencies: number[] = [];
   let errors = 0;
   const started = performance.now();
@@ -33,7 +37,11 @@ export function row(name: string, r: LoadResult): string {
 }
 
 /** Runs `fn` once per item with `concurrency` workers; the rate is items over the whole run. */
-export async function measureEach<T>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<unknown>): Promise<LoadResult> {
+export async function measureEach<T>(
+  items: readonly T[],
+  concurrency: number,
+  fn: (item: T) => Promise<unknown>,
+): Promise<LoadResult> {
   const latencies: number[] = [];
   let errors = 0;
   let next = 0;

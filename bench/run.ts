@@ -13,15 +13,15 @@ import { join } from "node:path";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { pino } from "pino";
+import { modules } from "../cmd/modules.js";
+import { AuthService } from "../gen/boxoffice/auth/v1/auth_service_pb.js";
 import { startInfra } from "../harness/index.js";
 import { migrateServices, startProcess } from "../platform/app/index.js";
 import { benchVerify } from "../platform/auth/index.js";
 import { serviceNames } from "../platform/config/runtime.js";
 import { Health } from "../platform/health/index.js";
-import { AuthService } from "../gen/boxoffice/auth/v1/auth_service_pb.js";
-import { modules } from "../cmd/modules.js";
-import { measure, row } from "./load.js";
 import { benchGetEvent } from "./get-event.js";
+import { measure, row } from "./load.js";
 
 const smoke = process.env.BENCH_SMOKE === "1";
 const seconds = smoke ? 0.3 : 5;
@@ -53,15 +53,22 @@ try {
     const transport = createGrpcTransport({ baseUrl: `http://127.0.0.1:${proc.server.port}` });
     const health = createClient(Health, transport);
     const auth = createClient(AuthService, transport);
-    const out: string[] = [`Boxoffice bench (${smoke ? "smoke" : `${seconds}s per scenario`}, ${concurrency} concurrent callers, client and server on this machine)`, ""];
+    const out: string[] = [
+      `Boxoffice bench (${smoke ? "smoke" : `${seconds}s per scenario`}, ${concurrency} concurrent callers, client and server on this machine)`,
+      "",
+    ];
 
     await measure(concurrency, 300, () => health.check({})); // warm-up
     const empty = await measure(concurrency, seconds * 1000, () => health.check({}));
     out.push(row("baseline: empty RPC (Health/Check, gRPC)", empty));
 
     const verify = await benchVerify(smoke ? 500 : 20_000);
-    out.push(`${"token verification, uncached (jose EdDSA)".padEnd(44)} ${verify.uncachedPerSec.toFixed(0).padStart(8)}/s   ${(verify.uncachedPerSec / empty.perSec).toFixed(1)}× the empty RPC`);
-    out.push(`${"token verification, cached (per request)".padEnd(44)} ${verify.cachedPerSec.toFixed(0).padStart(8)}/s   ${(verify.cachedPerSec / empty.perSec).toFixed(1)}× the empty RPC`);
+    out.push(
+      `${"token verification, uncached (jose EdDSA)".padEnd(44)} ${verify.uncachedPerSec.toFixed(0).padStart(8)}/s   ${(verify.uncachedPerSec / empty.perSec).toFixed(1)}× the empty RPC`,
+    );
+    out.push(
+      `${"token verification, cached (per request)".padEnd(44)} ${verify.cachedPerSec.toFixed(0).padStart(8)}/s   ${(verify.cachedPerSec / empty.perSec).toFixed(1)}× the empty RPC`,
+    );
 
     const users = await Promise.all(
       Array.from({ length: concurrency }, async (_, i) => {
@@ -74,11 +81,20 @@ try {
     const logins = await measure(concurrency, seconds * 1000, (w) => auth.login(users[w]!));
     out.push(row("Login (argon2id m=19MiB t=2, refresh row)", logins));
     const { tokens } = await auth.login(users[0]!);
-    const getMe = await measure(concurrency, seconds * 1000, () => auth.getMe({}, { headers: { authorization: `Bearer ${tokens!.accessToken}` } }));
+    const getMe = await measure(concurrency, seconds * 1000, () =>
+      auth.getMe({}, { headers: { authorization: `Bearer ${tokens!.accessToken}` } }),
+    );
     out.push(row("GetMe (verified token + one user read)", getMe));
 
     // The event page: one hot on-sale event read by everyone, and first reads of many events.
-    const eventsBench = await benchGetEvent(`http://127.0.0.1:${proc.server.port}`, `http://127.0.0.1:${proc.server.adminPort}`, env, seconds, concurrency, smoke);
+    const eventsBench = await benchGetEvent(
+      `http://127.0.0.1:${proc.server.port}`,
+      `http://127.0.0.1:${proc.server.adminPort}`,
+      env,
+      seconds,
+      concurrency,
+      smoke,
+    );
     out.push(...eventsBench.lines);
 
     const ratio = verify.cachedPerSec / empty.perSec;

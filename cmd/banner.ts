@@ -13,4 +13,3 @@ Boxoffice is running: every service on ${base} (gRPC, Connect, gRPC-Web), admin 
 ${extra}Ctrl-C stops it.
 `);
 }
-

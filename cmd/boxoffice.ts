@@ -6,11 +6,11 @@
 import { parseArgs } from "node:util";
 import { migrateServices, startProcess } from "../platform/app/index.js";
 import { serveUntilSignal } from "../platform/app/signals.js";
-import { ConfigError } from "../platform/config/index.js";
-import { loadRuntimeConfig, parseServiceList, runtimeSpec } from "../platform/config/runtime.js";
-import { infraNames } from "../platform/config/names.js";
-import { connectNats } from "../platform/bus/nats.js";
 import { listDeadLetters, replayDeadLetters } from "../platform/bus/dead-letter.js";
+import { connectNats } from "../platform/bus/nats.js";
+import { ConfigError } from "../platform/config/index.js";
+import { infraNames } from "../platform/config/names.js";
+import { loadRuntimeConfig, parseServiceList, runtimeSpec } from "../platform/config/runtime.js";
 import { createLogger } from "../platform/log/index.js";
 import { loadAuthConfig } from "../services/auth/config.js";
 import { loadKeyRing } from "../services/auth/keys.js";
@@ -33,7 +33,10 @@ commands:
 async function serve(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { services: { type: "string", default: process.env.BOXOFFICE_SERVICES ?? "all" }, banner: { type: "boolean", default: false } },
+    options: {
+      services: { type: "string", default: process.env.BOXOFFICE_SERVICES ?? "all" },
+      banner: { type: "boolean", default: false },
+    },
   });
   const names = parseServiceList(values.services);
   const proc = await startProcess({ modules: names.map((n) => modules[n]) });
@@ -52,19 +55,33 @@ async function jwksCommand(): Promise<number> {
 
 async function dlqCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
-  const { values } = parseArgs({ args: rest, options: { seq: { type: "string" }, all: { type: "boolean" }, consumer: { type: "string" } } });
+  const { values } = parseArgs({
+    args: rest,
+    options: { seq: { type: "string" }, all: { type: "boolean" }, consumer: { type: "string" } },
+  });
   const cfg = loadRuntimeConfig(process.env);
   const names = infraNames(cfg.prefix);
   const nc = await connectNats(cfg.natsUrl, "boxoffice-dlq");
   try {
     if (sub === "list") {
-      const letters = await listDeadLetters(nc, names, values.consumer === undefined ? {} : { consumer: values.consumer });
+      const letters = await listDeadLetters(
+        nc,
+        names,
+        values.consumer === undefined ? {} : { consumer: values.consumer },
+      );
       for (const l of letters) process.stdout.write(`${JSON.stringify(l)}\n`);
       process.stderr.write(`${letters.length} dead letter(s)\n`);
       return 0;
     }
     if (sub === "replay") {
-      const which = values.seq !== undefined ? { seq: Number(values.seq) } : values.all ? ({ all: true } as const) : values.consumer !== undefined ? { consumer: values.consumer } : undefined;
+      const which =
+        values.seq !== undefined
+          ? { seq: Number(values.seq) }
+          : values.all
+            ? ({ all: true } as const)
+            : values.consumer !== undefined
+              ? { consumer: values.consumer }
+              : undefined;
       if (which === undefined) throw new Error("dlq replay needs --seq=N, --all or --consumer=name");
       const n = await replayDeadLetters(nc, names, which);
       process.stdout.write(`replayed ${n} dead letter(s)\n`);
@@ -77,7 +94,10 @@ async function dlqCommand(args: string[]): Promise<number> {
 }
 
 async function migrateCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { services: { type: "string", default: process.env.BOXOFFICE_SERVICES ?? "all" } } });
+  const { values } = parseArgs({
+    args,
+    options: { services: { type: "string", default: process.env.BOXOFFICE_SERVICES ?? "all" } },
+  });
   const names = parseServiceList(values.services);
   const applied = await migrateServices(names.map((n) => modules[n]));
   for (const [service, tags] of Object.entries(applied)) {
@@ -118,7 +138,9 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`boxoffice: ${err instanceof ConfigError || err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(
+      `boxoffice: ${err instanceof ConfigError || err instanceof Error ? err.message : String(err)}\n`,
+    );
     process.exit(err instanceof ConfigError ? 78 : 1);
   },
 );

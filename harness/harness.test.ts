@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { connect as tcpConnect, createServer, type Server } from "node:net";
+import { createServer, type Server, connect as tcpConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect as natsConnect } from "@nats-io/transport-node";
 import { Redis } from "ioredis";
 import { createConnection } from "mysql2/promise";
-import { startInfra, startMariaDb, startNats, startRedis, type EmbeddedServer } from "./index.js";
+import { type EmbeddedServer, startInfra, startMariaDb, startNats, startRedis } from "./index.js";
 
 // HARNESS_VERBOSE=1 shows the harness's progress lines (and so its start-up times)
 const log = process.env.HARNESS_VERBOSE ? (l: string) => void process.stderr.write(`[harness] ${l}\n`) : () => {};
@@ -52,7 +52,10 @@ async function streamMessages(url: string, name: string, publish: boolean): Prom
 function refuses(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = tcpConnect({ host: "127.0.0.1", port });
-    s.once("connect", () => (s.destroy(), resolve(false)));
+    s.once("connect", () => {
+      s.destroy();
+      resolve(false);
+    });
     s.once("error", (e: NodeJS.ErrnoException) => resolve(e.code === "ECONNREFUSED"));
   });
 }
@@ -78,10 +81,14 @@ const processesUsing = (dir: string) =>
       }
     });
 
-describe("harness", function () {
+describe("harness", () => {
   const dirs: string[] = [];
   const servers: EmbeddedServer[] = [];
-  const dir = () => (dirs.push(tmp()), dirs.at(-1)!);
+  const dir = () => {
+    const d = tmp();
+    dirs.push(d);
+    return d;
+  };
   afterEach(async () => {
     await Promise.allSettled(servers.splice(0).map((s) => s.stop()));
     for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
@@ -129,7 +136,10 @@ describe("harness", function () {
   it("starts only what `only` asks for", async () => {
     const infra = await startInfra({ dataDir: join(dir(), "infra"), env: {}, only: ["redis"], log });
     try {
-      assert.deepEqual(infra.started.map((s) => s.kind), ["redis"]);
+      assert.deepEqual(
+        infra.started.map((s) => s.kind),
+        ["redis"],
+      );
       assert.equal(infra.mariadbUrl, "");
       assert.equal(infra.natsUrl, "");
     } finally {

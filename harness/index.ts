@@ -11,14 +11,14 @@ import { join, resolve } from "node:path";
 import { ensureBinaries, type ServerKind } from "./install.js";
 import { startMariaDb } from "./mariadb.js";
 import { startNats } from "./nats.js";
-import { stderrLog, type EmbeddedServer, type StartServerOptions } from "./process.js";
+import { type EmbeddedServer, type StartServerOptions, stderrLog } from "./process.js";
 import { startRedis } from "./redis.js";
 
-export type { EmbeddedServer, StartServerOptions } from "./process.js";
 export type { ServerKind } from "./install.js";
 export { startMariaDb } from "./mariadb.js";
-export { startRedis } from "./redis.js";
 export { startNats } from "./nats.js";
+export type { EmbeddedServer, StartServerOptions } from "./process.js";
+export { startRedis } from "./redis.js";
 
 /** Where the three servers are. */
 export interface InfraUrls {
@@ -105,9 +105,7 @@ export async function startInfra(opts: StartInfraOptions): Promise<Infra> {
       throw e;
     }
     const results = await Promise.allSettled(
-      toStart.map((kind) =>
-        STARTERS[kind]({ dataDir: join(dataDir, kind), readyTimeoutMs: opts.readyTimeoutMs, log }),
-      ),
+      toStart.map((kind) => STARTERS[kind]({ dataDir: join(dataDir, kind), readyTimeoutMs: opts.readyTimeoutMs, log })),
     );
     started = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
     const failures = results.flatMap((r) => (r.status === "rejected" ? [r.reason as Error] : []));

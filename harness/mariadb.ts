@@ -4,7 +4,7 @@ import { closeSync, existsSync, mkdirSync, openSync, realpathSync, rmSync } from
 import { join, resolve } from "node:path";
 import { createConnection } from "mysql2/promise";
 import { ensureBinaries } from "./install.js";
-import { launch, logTail, stderrLog, type EmbeddedServer, type StartServerOptions } from "./process.js";
+import { type EmbeddedServer, launch, logTail, type StartServerOptions, stderrLog } from "./process.js";
 
 // Options shared by the bootstrap and the server: InnoDB sizes its redo log at creation, and a
 // different size at start would make every first start resize it.
@@ -41,7 +41,7 @@ export async function startMariaDb(o: StartServerOptions): Promise<EmbeddedServe
     {
       kind: "mariadb",
       dataDir: dir,
-      binary: bins["mariadbd"]!,
+      binary: bins.mariadbd!,
       logFile,
       pidFile,
       args: (port) => [

@@ -6,7 +6,7 @@ import { join, resolve } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { ensureBinaries } from "./install.js";
-import { launch, stderrLog, type EmbeddedServer, type StartServerOptions } from "./process.js";
+import { type EmbeddedServer, launch, type StartServerOptions, stderrLog } from "./process.js";
 
 /**
  * Starts nats-server with JetStream on 127.0.0.1; streams live under `<dataDir>/jetstream`, so
@@ -31,13 +31,19 @@ export async function startNats(o: StartServerOptions): Promise<EmbeddedServer> 
       logFile,
       pidFile,
       args: (port) => [
-        "-a", "127.0.0.1",
-        "-p", String(port),
-        "-n", name,
+        "-a",
+        "127.0.0.1",
+        "-p",
+        String(port),
+        "-n",
+        name,
         "-js",
-        "-sd", join(dir, "jetstream"),
-        "-l", logFile,
-        "-P", pidFile,
+        "-sd",
+        join(dir, "jetstream"),
+        "-l",
+        logFile,
+        "-P",
+        pidFile,
       ],
       url: (port) => `nats://127.0.0.1:${port}`,
       probe: (port, _pid, signal) => probe(port, name, signal),
@@ -52,7 +58,8 @@ async function probe(port: number, name: string, signal: AbortSignal): Promise<v
   // The client's connect() leaves its socket open when a listener accepts but never sends INFO,
   // so first read the greeting on a socket of our own: it also names the server.
   const info = await readInfo(port, signal);
-  if (info.server_name !== name) throw new Error(`a different nats-server (${String(info.server_name)}) answers on port ${port}`);
+  if (info.server_name !== name)
+    throw new Error(`a different nats-server (${String(info.server_name)}) answers on port ${port}`);
   // no reconnects: a refused connection must fail this check at once, the caller polls
   const nc = await connect({ servers: `127.0.0.1:${port}`, reconnect: false, timeout: 2000 });
   signal.addEventListener("abort", () => void nc.close(), { once: true });

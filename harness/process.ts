@@ -2,7 +2,7 @@
  * Running one server process: spawning with output to a log file, waiting for readiness, retrying
  * a lost port race, stop/kill/restart, and killing children when the parent process exits.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, openSync, statSync } from "node:fs";
 import type { ServerKind } from "./install.js";
 import { freePort, killLeftover, logTail, sleep } from "./system.js";
@@ -79,7 +79,11 @@ const ADDRESS_IN_USE = /address already in use|EADDRINUSE/i;
 
 type ExitInfo = { code: number | null; signal: NodeJS.Signals | null; error?: Error };
 const describeExit = (e: ExitInfo) =>
-  e.error ? `failed to spawn (${e.error.message})` : e.signal ? `was killed by ${e.signal}` : `exited with code ${e.code}`;
+  e.error
+    ? `failed to spawn (${e.error.message})`
+    : e.signal
+      ? `was killed by ${e.signal}`
+      : `exited with code ${e.code}`;
 
 class Managed implements EmbeddedServer {
   private child: ChildProcess | undefined;
@@ -89,10 +93,18 @@ class Managed implements EmbeddedServer {
 
   constructor(private readonly spec: ServerSpec) {}
 
-  get kind(): ServerKind { return this.spec.kind; }
-  get url(): string { return this.spec.url(this.port); }
-  get logFile(): string { return this.spec.logFile; }
-  get pid(): number | undefined { return this.child && !this.exited ? this.child.pid : undefined; }
+  get kind(): ServerKind {
+    return this.spec.kind;
+  }
+  get url(): string {
+    return this.spec.url(this.port);
+  }
+  get logFile(): string {
+    return this.spec.logFile;
+  }
+  get pid(): number | undefined {
+    return this.child && !this.exited ? this.child.pid : undefined;
+  }
 
   /**
    * Starts on `port`. `retry`: "new-port" picks another free port when the chosen one was taken

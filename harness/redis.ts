@@ -3,7 +3,7 @@ import { mkdirSync, realpathSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Redis } from "ioredis";
 import { ensureBinaries } from "./install.js";
-import { launch, stderrLog, type EmbeddedServer, type StartServerOptions } from "./process.js";
+import { type EmbeddedServer, launch, type StartServerOptions, stderrLog } from "./process.js";
 
 /**
  * Starts redis-server on 127.0.0.1 without persistence (no RDB, no AOF): a restart starts empty,
@@ -25,18 +25,27 @@ export async function startRedis(o: StartServerOptions): Promise<EmbeddedServer>
       logFile,
       pidFile,
       args: (port) => [
-        "--port", String(port),
-        "--bind", "127.0.0.1",
-        "--save", "",
-        "--appendonly", "no",
-        "--dir", dir,
-        "--logfile", logFile,
-        "--daemonize", "no",
+        "--port",
+        String(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        dir,
+        "--logfile",
+        logFile,
+        "--daemonize",
+        "no",
         // redis writes a pid file when not daemonized too, if one is named
-        "--pidfile", pidFile,
+        "--pidfile",
+        pidFile,
         // by default redis overwrites its argv with "redis-server 127.0.0.1:PORT", which would
         // hide --dir from /proc/PID/cmdline and so from the leftover-process check
-        "--set-proc-title", "no",
+        "--set-proc-title",
+        "no",
       ],
       url: (port) => `redis://127.0.0.1:${port}`,
       probe,

@@ -31,7 +31,12 @@ export function logTail(file: string, from = 0, max = 30): string {
     } finally {
       closeSync(fd);
     }
-    return buf.toString("utf8").split("\n").filter((l) => l.trim() !== "").slice(-max).join("\n");
+    return buf
+      .toString("utf8")
+      .split("\n")
+      .filter((l) => l.trim() !== "")
+      .slice(-max)
+      .join("\n");
   } catch (e) {
     return `(log unreadable: ${(e as Error).message})`;
   }
@@ -51,7 +56,7 @@ const isAlive = (pid: number): boolean => {
 function mentionsDir(args: string[], dir: string): boolean {
   return args.some((a) => {
     const v = a.replace(/^--?[\w-]+=/, "");
-    return v === dir || v.startsWith(dir + "/");
+    return v === dir || v.startsWith(`${dir}/`);
   });
 }
 
@@ -84,4 +89,3 @@ export async function killLeftover(spec: LeftoverSpec): Promise<void> {
     await sleep(100);
   }
 }
-

@@ -10,7 +10,10 @@ import { launch, type ServerSpec } from "./process.js";
 const log = () => {};
 
 /** A stand-in server: node listening on the port, or failing like a lost bind race. */
-function fakeSpec(dataDir: string, behaviour: (attempt: number) => "bind-race" | "listen" | "hang"): ServerSpec & { ports: number[] } {
+function fakeSpec(
+  dataDir: string,
+  behaviour: (attempt: number) => "bind-race" | "listen" | "hang",
+): ServerSpec & { ports: number[] } {
   const ports: number[] = [];
   return {
     ports,
@@ -22,7 +25,8 @@ function fakeSpec(dataDir: string, behaviour: (attempt: number) => "bind-race" |
     args(port) {
       ports.push(port);
       const b = behaviour(ports.length);
-      if (b === "bind-race") return ["-e", "console.error('listen EADDRINUSE: address already in use'); process.exit(1)"];
+      if (b === "bind-race")
+        return ["-e", "console.error('listen EADDRINUSE: address already in use'); process.exit(1)"];
       if (b === "hang") return ["-e", "console.error('starting slowly'); setInterval(() => {}, 1000)"];
       return ["-e", `require("net").createServer().listen(${port}, "127.0.0.1")`];
     },
@@ -31,7 +35,10 @@ function fakeSpec(dataDir: string, behaviour: (attempt: number) => "bind-race" |
       new Promise((resolve, reject) => {
         const s = createConnection({ host: "127.0.0.1", port });
         signal.addEventListener("abort", () => s.destroy());
-        s.once("connect", () => (s.destroy(), resolve()));
+        s.once("connect", () => {
+          s.destroy();
+          resolve();
+        });
         s.once("error", reject);
       }),
     readyTimeoutMs: 5000,
@@ -66,7 +73,10 @@ describe("harness internals", () => {
   it("a timeout kills the process and quotes the log", async () => {
     const spec = { ...fakeSpec(dir, () => "hang"), readyTimeoutMs: 500 };
     const t0 = Date.now();
-    await assert.rejects(launch(spec), /was not ready within 500 ms \(last check: .*ECONNREFUSED[\s\S]*starting slowly/);
+    await assert.rejects(
+      launch(spec),
+      /was not ready within 500 ms \(last check: .*ECONNREFUSED[\s\S]*starting slowly/,
+    );
     assert.ok(Date.now() - t0 < 3000);
   });
 
@@ -82,10 +92,19 @@ describe("harness internals", () => {
 
     it("root: apt-get update once, then one install for all missing packages", async () => {
       const calls: string[] = [];
-      const runner = async (cmd: string, args: readonly string[]) => (calls.push([cmd, ...args].join(" ")), 0);
+      const runner = async (cmd: string, args: readonly string[]) => {
+        calls.push([cmd, ...args].join(" "));
+        return 0;
+      };
       // the fake install installs nothing, so the second lookup still fails, which is reported
-      await assert.rejects(ensureBinaries(["mariadb", "nats"], { log, searchPath: [], getuid: () => 0, runner }), /still not found/);
-      await assert.rejects(ensureBinaries(["redis"], { log, searchPath: [], getuid: () => 0, runner }), /still not found/);
+      await assert.rejects(
+        ensureBinaries(["mariadb", "nats"], { log, searchPath: [], getuid: () => 0, runner }),
+        /still not found/,
+      );
+      await assert.rejects(
+        ensureBinaries(["redis"], { log, searchPath: [], getuid: () => 0, runner }),
+        /still not found/,
+      );
       assert.deepEqual(calls, [
         "apt-get update",
         "apt-get install -y --no-install-recommends mariadb-server nats-server",

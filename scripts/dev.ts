@@ -4,12 +4,13 @@
  * BOXOFFICE_*_URL point at running ones, applies migrations, serves every service on one port, and
  * stops everything it started on Ctrl-C.
  */
+
+import { printBanner } from "../cmd/banner.js";
+import { modules } from "../cmd/modules.js";
 import { startInfra } from "../harness/index.js";
 import { migrateServices, startProcess } from "../platform/app/index.js";
 import { serveUntilSignal } from "../platform/app/signals.js";
 import { serviceNames } from "../platform/config/runtime.js";
-import { printBanner } from "../cmd/banner.js";
-import { modules } from "../cmd/modules.js";
 import { devSecrets, secretsEnv } from "./dev-secrets.js";
 import { seedDemo } from "./seed.js";
 
@@ -25,7 +26,9 @@ try {
   const all = serviceNames.map((n) => modules[n]);
   const applied = await migrateServices(all);
   const fresh = Object.entries(applied).filter(([, tags]) => tags.length > 0);
-  process.stderr.write(`dev: migrations ${fresh.length === 0 ? "up to date" : fresh.map(([s, t]) => `${s}: ${t.join(", ")}`).join("; ")}\n`);
+  process.stderr.write(
+    `dev: migrations ${fresh.length === 0 ? "up to date" : fresh.map(([s, t]) => `${s}: ${t.join(", ")}`).join("; ")}\n`,
+  );
   const proc = await startProcess({ modules: all });
   const demo = await seedDemo({
     baseUrl: `http://127.0.0.1:${proc.server.port}`,

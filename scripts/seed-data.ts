@@ -64,8 +64,20 @@ const DAY_MS = 24 * 3600_000;
  * same request: sales open at the start of the current UTC day, the show starts 30 days later at
  * 20:00 UTC, lasts 4 hours, and sales close when it starts.
  */
-export function demoEventTimes(nowMs: number): { salesStartMs: number; startMs: number; endMs: number; salesEndMs: number; day: string } {
+export function demoEventTimes(nowMs: number): {
+  salesStartMs: number;
+  startMs: number;
+  endMs: number;
+  salesEndMs: number;
+  day: string;
+} {
   const dayStart = Math.floor(nowMs / DAY_MS) * DAY_MS;
   const startMs = dayStart + 30 * DAY_MS + 20 * 3600_000;
-  return { salesStartMs: dayStart, startMs, endMs: startMs + 4 * 3600_000, salesEndMs: startMs, day: new Date(dayStart).toISOString().slice(0, 10) };
+  return {
+    salesStartMs: dayStart,
+    startMs,
+    endMs: startMs + 4 * 3600_000,
+    salesEndMs: startMs,
+    day: new Date(dayStart).toISOString().slice(0, 10),
+  };
 }

@@ -16,13 +16,13 @@ import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Code, ConnectError, createClient, type CallOptions, type Client } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
 import { timestampDate, timestampFromMs } from "@bufbuild/protobuf/wkt";
-import { AuthService } from "../gen/boxoffice/auth/v1/auth_service_pb.js";
+import { type CallOptions, type Client, Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Role } from "../gen/boxoffice/auth/v1/auth_pb.js";
+import { AuthService } from "../gen/boxoffice/auth/v1/auth_service_pb.js";
+import { type Event, EventState } from "../gen/boxoffice/event/v1/event_pb.js";
 import { EventService } from "../gen/boxoffice/event/v1/event_service_pb.js";
-import { EventState, type Event } from "../gen/boxoffice/event/v1/event_pb.js";
 import type { Venue } from "../gen/boxoffice/event/v1/venue_pb.js";
 import {
   DEMO_CURRENCY,
@@ -32,8 +32,8 @@ import {
   DEMO_ORGANIZER_NAME,
   DEMO_VENUE,
   DEMO_VENUE_NAME,
-  PRICES,
   demoEventTimes,
+  PRICES,
 } from "./seed-data.js";
 
 export interface SeedOptions {
@@ -71,7 +71,11 @@ const bearer = (token: string): CallOptions => ({ headers: { authorization: `Bea
 
 export async function seedDemo(opts: SeedOptions): Promise<SeedResult> {
   const now = opts.now ?? Date.now;
-  const transport = createGrpcTransport({ baseUrl: opts.baseUrl, defaultTimeoutMs: 30_000, idleConnectionTimeoutMs: 1_000 });
+  const transport = createGrpcTransport({
+    baseUrl: opts.baseUrl,
+    defaultTimeoutMs: 30_000,
+    idleConnectionTimeoutMs: 1_000,
+  });
   const auth = createClient(AuthService, transport);
   const events = createClient(EventService, transport);
   const rid = (key: string) => requestId(opts.adminPassword, key);
@@ -81,30 +85,43 @@ export async function seedDemo(opts: SeedOptions): Promise<SeedResult> {
   let organizer = await tryLogin(auth, DEMO_ORGANIZER_EMAIL, organizerPassword);
   if (organizer === undefined) {
     try {
-      await auth.register({ requestId: rid(`register ${DEMO_ORGANIZER_EMAIL}`), email: DEMO_ORGANIZER_EMAIL, password: organizerPassword, displayName: DEMO_ORGANIZER_NAME });
+      await auth.register({
+        requestId: rid(`register ${DEMO_ORGANIZER_EMAIL}`),
+        email: DEMO_ORGANIZER_EMAIL,
+        password: organizerPassword,
+        displayName: DEMO_ORGANIZER_NAME,
+      });
       opts.log(`registered the demo organiser ${DEMO_ORGANIZER_EMAIL}`);
     } catch (e) {
       if (ConnectError.from(e).code !== Code.AlreadyExists) throw e;
     }
     organizer = await tryLogin(auth, DEMO_ORGANIZER_EMAIL, organizerPassword);
     if (organizer === undefined) {
-      throw new Error(`${DEMO_ORGANIZER_EMAIL} exists with a password not derived from this admin password; reset the dev data (make dev-reset)`);
+      throw new Error(
+        `${DEMO_ORGANIZER_EMAIL} exists with a password not derived from this admin password; reset the dev data (make dev-reset)`,
+      );
     }
   }
   if (!organizer.roles.includes(Role.ORGANIZER)) {
     const admin = await tryLogin(auth, opts.adminEmail, opts.adminPassword);
     if (admin === undefined) throw new Error(`cannot log in as the admin ${opts.adminEmail}`);
-    await auth.grantRole({ requestId: rid(`grant ORGANIZER ${organizer.id}`), userId: organizer.id, role: Role.ORGANIZER }, bearer(admin.token));
+    await auth.grantRole(
+      { requestId: rid(`grant ORGANIZER ${organizer.id}`), userId: organizer.id, role: Role.ORGANIZER },
+      bearer(admin.token),
+    );
     opts.log(`granted ORGANIZER to ${DEMO_ORGANIZER_EMAIL}`);
     organizer = await tryLogin(auth, DEMO_ORGANIZER_EMAIL, organizerPassword);
-    if (organizer === undefined || !organizer.roles.includes(Role.ORGANIZER)) throw new Error("the ORGANIZER grant did not take effect");
+    if (organizer === undefined || !organizer.roles.includes(Role.ORGANIZER))
+      throw new Error("the ORGANIZER grant did not take effect");
   }
   const as = bearer(organizer.token);
 
   // 2. The venue: the organiser's venue of that name, else a new one.
   let venue = await findVenue(events, organizer.id);
   if (venue === undefined) {
-    venue = (await events.createVenue({ requestId: rid(`venue ${organizer.id} ${DEMO_VENUE_NAME}`), venue: DEMO_VENUE }, as)).venue;
+    venue = (
+      await events.createVenue({ requestId: rid(`venue ${organizer.id} ${DEMO_VENUE_NAME}`), venue: DEMO_VENUE }, as)
+    ).venue;
     if (venue === undefined) throw new Error("CreateVenue answered without a venue");
     opts.log(`created the venue ${DEMO_VENUE_NAME} (${venue.seatCount} places)`);
   }
@@ -143,13 +160,22 @@ export async function seedDemo(opts: SeedOptions): Promise<SeedResult> {
   if (event.state === EventState.DRAFT) {
     const priced = new Set(event.priceTiers.map((p) => p.sectionId));
     const t = demoEventTimes(now());
-    if (venue.sections.some((s) => !priced.has(s.id)) || event.salesStartTime === undefined || event.salesEndTime === undefined) {
+    if (
+      venue.sections.some((s) => !priced.has(s.id)) ||
+      event.salesStartTime === undefined ||
+      event.salesEndTime === undefined
+    ) {
       // a draft someone left unfinished: complete it (keyed by its revision, so a replay is a replay)
       event = (
         await events.updateEvent(
           {
             requestId: rid(`complete ${event.id} r${event.revision}`),
-            event: { id: event.id, priceTiers: tiers, salesStartTime: timestampFromMs(t.salesStartMs), salesEndTime: event.startTime },
+            event: {
+              id: event.id,
+              priceTiers: tiers,
+              salesStartTime: timestampFromMs(t.salesStartMs),
+              salesEndTime: event.startTime,
+            },
             updateMask: { paths: ["price_tiers", "sales_start_time", "sales_end_time"] },
             expectedRevision: event.revision,
           },
@@ -166,7 +192,11 @@ export async function seedDemo(opts: SeedOptions): Promise<SeedResult> {
   return { organizerEmail: DEMO_ORGANIZER_EMAIL, organizerPassword, eventId: event.id };
 }
 
-async function tryLogin(auth: Client<typeof AuthService>, email: string, password: string): Promise<{ id: string; token: string; roles: Role[] } | undefined> {
+async function tryLogin(
+  auth: Client<typeof AuthService>,
+  email: string,
+  password: string,
+): Promise<{ id: string; token: string; roles: Role[] } | undefined> {
   try {
     const { tokens } = await auth.login({ email, password });
     if (tokens === undefined) return undefined;
@@ -190,14 +220,27 @@ async function findVenue(events: Client<typeof EventService>, organizerId: strin
   return undefined;
 }
 
-async function findEvent(events: Client<typeof EventService>, organizerId: string, venueId: string, nowMs: number, as: CallOptions): Promise<Event | undefined> {
+async function findEvent(
+  events: Client<typeof EventService>,
+  organizerId: string,
+  venueId: string,
+  nowMs: number,
+  as: CallOptions,
+): Promise<Event | undefined> {
   let pageToken = "";
   const candidates: Event[] = [];
   do {
-    const page = await events.listEvents({ organizerId, states: [EventState.DRAFT, EventState.PUBLISHED], pageSize: 200, pageToken }, as);
+    const page = await events.listEvents(
+      { organizerId, states: [EventState.DRAFT, EventState.PUBLISHED], pageSize: 200, pageToken },
+      as,
+    );
     candidates.push(
       ...page.events.filter(
-        (e) => e.name === DEMO_EVENT_NAME && e.venueId === venueId && e.startTime !== undefined && timestampDate(e.startTime).getTime() > nowMs,
+        (e) =>
+          e.name === DEMO_EVENT_NAME &&
+          e.venueId === venueId &&
+          e.startTime !== undefined &&
+          timestampDate(e.startTime).getTime() > nowMs,
       ),
     );
     pageToken = page.nextPageToken;
@@ -210,8 +253,16 @@ async function findEvent(events: Client<typeof EventService>, organizerId: strin
 async function main(): Promise<void> {
   const baseUrl = process.argv[2] ?? `http://localhost:${process.env.BOXOFFICE_PORT ?? "8080"}`;
   const dataDir = process.env.BOXOFFICE_DEV_DATA_DIR ?? ".data/dev";
-  const secrets = JSON.parse(readFileSync(join(dataDir, "dev-secrets.json"), "utf8")) as { adminEmail: string; adminPassword: string };
-  const result = await seedDemo({ baseUrl, adminEmail: secrets.adminEmail, adminPassword: secrets.adminPassword, log: (l) => process.stderr.write(`seed: ${l}\n`) });
+  const secrets = JSON.parse(readFileSync(join(dataDir, "dev-secrets.json"), "utf8")) as {
+    adminEmail: string;
+    adminPassword: string;
+  };
+  const result = await seedDemo({
+    baseUrl,
+    adminEmail: secrets.adminEmail,
+    adminPassword: secrets.adminPassword,
+    log: (l) => process.stderr.write(`seed: ${l}\n`),
+  });
   process.stdout.write(
     `Demo organiser: ${result.organizerEmail} / ${result.organizerPassword}\n` +
       `Demo event: ${result.eventId}\n` +

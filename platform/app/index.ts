@@ -1,25 +1,24 @@
-import type { Logger } from "pino";
-import { infraNames, type InfraNames } from "../config/names.js";
-import type { Db } from "../db/index.js";
-import type { IdempotencyStore } from "../db/idempotency.js";
-import { migrate } from "../db/migrate.js";
+import type { DescMessage, DescService } from "@bufbuild/protobuf";
+import type { Client } from "@connectrpc/connect";
 import type { NatsConnection } from "@nats-io/transport-node";
+import type { Logger } from "pino";
+import { createTokenVerifier, ServiceIdentity } from "../auth/index.js";
 import type { Outbox } from "../bus/outbox.js";
-import { ProcessResources, type ConsumerSpec, type Stoppable } from "./resources.js";
-import type { DescMessage } from "@bufbuild/protobuf";
-import { systemClock, type Clock } from "../clock/index.js";
-import { loadRuntimeConfig, serviceUrl, type RuntimeConfig, type ServiceName } from "../config/runtime.js";
+import { createServiceClient } from "../clients/index.js";
+import { resilienceInterceptor } from "../clients/resilience.js";
+import { type Clock, systemClock } from "../clock/index.js";
+import { type InfraNames, infraNames } from "../config/names.js";
+import { loadRuntimeConfig, type RuntimeConfig, type ServiceName, serviceUrl } from "../config/runtime.js";
+import type { IdempotencyStore } from "../db/idempotency.js";
+import type { Db } from "../db/index.js";
+import { migrate } from "../db/migrate.js";
 import { createIdGenerator, type IdGenerator } from "../ids/index.js";
 import { createLogger } from "../log/index.js";
 import { createMetrics, type Metrics } from "../metrics/index.js";
 import type { Authenticator } from "../rpc/interceptors/auth.js";
 import type { ServiceRegistration } from "../rpc/service.js";
-import { startRpcServer, type HttpRoute, type ReadinessCheck, type RpcServer } from "../server/index.js";
-import { createTokenVerifier, ServiceIdentity } from "../auth/index.js";
-import { createServiceClient } from "../clients/index.js";
-import { resilienceInterceptor } from "../clients/resilience.js";
-import type { Client } from "@connectrpc/connect";
-import type { DescService } from "@bufbuild/protobuf";
+import { type HttpRoute, type ReadinessCheck, type RpcServer, startRpcServer } from "../server/index.js";
+import { type ConsumerSpec, ProcessResources, type Stoppable } from "./resources.js";
 
 /** What a service gets from the process that runs it. */
 export interface ServiceContext {
@@ -127,7 +126,15 @@ export async function startProcess(opts: ProcessOptions): Promise<RunningProcess
     }
     return id;
   };
-  const resources = new ProcessResources({ config, names, clock, newId, metrics, logger, instance: `${serviceList}-${process.pid}` });
+  const resources = new ProcessResources({
+    config,
+    names,
+    clock,
+    newId,
+    metrics,
+    logger,
+    instance: `${serviceList}-${process.pid}`,
+  });
   const instances: ServiceInstance[] = [];
   const closeAll = async () => {
     for (const inst of instances.reverse()) await inst.close?.();
@@ -221,7 +228,12 @@ export async function migrateServices(
   const names = infraNames(config.prefix);
   const out: Record<string, string[]> = {};
   for (const m of modules) {
-    const { applied } = await migrate({ url: config.mariadbUrl, database: names.database(m.name), migrationsFolder: m.migrations, logger });
+    const { applied } = await migrate({
+      url: config.mariadbUrl,
+      database: names.database(m.name),
+      migrationsFolder: m.migrations,
+      logger,
+    });
     out[m.name] = applied;
   }
   return out;
@@ -240,7 +252,10 @@ function lazyVerifier(config: RuntimeConfig, port: () => number, clock: Clock, l
       issuer: config.jwtIssuer,
       audience: config.jwtAudience,
       clock,
-      remote: { onError: (err: unknown) => logger.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, "JWKS fetch failed") },
+      remote: {
+        onError: (err: unknown) =>
+          logger.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, "JWKS fetch failed"),
+      },
     });
     return verifier(header);
   };

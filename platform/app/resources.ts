@@ -1,21 +1,24 @@
+import type { DescMessage } from "@bufbuild/protobuf";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "pino";
-import type { Clock } from "../clock/index.js";
-import type { InfraNames } from "../config/names.js";
-import type { RuntimeConfig } from "../config/runtime.js";
-import { createDb, type Db } from "../db/index.js";
-import type { IdGenerator } from "../ids/index.js";
-import type { Metrics } from "../metrics/index.js";
+import { type ConsumerOptions, EventConsumer } from "../bus/consumer.js";
 import { connectNats, ensureServiceStream, jetstreamManager, type StreamSettings } from "../bus/nats.js";
 import { Outbox } from "../bus/outbox.js";
 import { OutboxRelay } from "../bus/relay.js";
-import type { ReadinessCheck } from "../server/index.js";
+import type { Clock } from "../clock/index.js";
+import type { InfraNames } from "../config/names.js";
+import type { RuntimeConfig } from "../config/runtime.js";
 import { IdempotencyStore } from "../db/idempotency.js";
-import type { DescMessage } from "@bufbuild/protobuf";
-import { EventConsumer, type ConsumerOptions } from "../bus/consumer.js";
+import { createDb, type Db } from "../db/index.js";
+import type { IdGenerator } from "../ids/index.js";
+import type { Metrics } from "../metrics/index.js";
+import type { ReadinessCheck } from "../server/index.js";
 
 /** What a service says about one of its consumers; the process supplies the rest. */
-export type ConsumerSpec<D extends DescMessage> = Pick<ConsumerOptions<D>, "name" | "type" | "handle" | "maxDeliver" | "backoffMs" | "maxAckPending" | "ackWaitMs" | "concurrency">;
+export type ConsumerSpec<D extends DescMessage> = Pick<
+  ConsumerOptions<D>,
+  "name" | "type" | "handle" | "maxDeliver" | "backoffMs" | "maxAckPending" | "ackWaitMs" | "concurrency"
+>;
 
 /** Something to stop when the process stops, in reverse order of creation within its kind. */
 export interface Stoppable {
@@ -37,12 +40,24 @@ export class ProcessResources {
   #nats: Promise<NatsConnection> | undefined;
 
   constructor(
-    private readonly deps: { config: RuntimeConfig; names: InfraNames; clock: Clock; newId: IdGenerator; metrics: Metrics; logger: Logger; instance: string },
+    private readonly deps: {
+      config: RuntimeConfig;
+      names: InfraNames;
+      clock: Clock;
+      newId: IdGenerator;
+      metrics: Metrics;
+      logger: Logger;
+      instance: string;
+    },
   ) {}
 
   get streamSettings(): StreamSettings {
     const c = this.deps.config;
-    return { replicas: c.natsReplicas, maxAgeMs: c.streamMaxAgeHours * 3600_000, duplicateWindowMs: c.duplicateWindowSeconds * 1000 };
+    return {
+      replicas: c.natsReplicas,
+      maxAgeMs: c.streamMaxAgeHours * 3600_000,
+      duplicateWindowMs: c.duplicateWindowSeconds * 1000,
+    };
   }
 
   database(service: string, logger: Logger): Db {
@@ -59,11 +74,18 @@ export class ProcessResources {
   idempotency(service: string, logger: Logger): IdempotencyStore {
     let store = this.#idempotency.get(service);
     if (store === undefined) {
-      const s = new IdempotencyStore(this.database(service, logger), this.deps.clock, this.deps.config.idempotencyRetentionHours * 3600_000);
+      const s = new IdempotencyStore(
+        this.database(service, logger),
+        this.deps.clock,
+        this.deps.config.idempotencyRetentionHours * 3600_000,
+      );
       const prune = async () => {
         while ((await s.prune()) > 0); // batches until nothing expired is left
       };
-      const timer = setInterval(() => prune().catch((err: unknown) => logger.warn({ err }, "idempotency pruning failed")), 3600_000);
+      const timer = setInterval(
+        () => prune().catch((err: unknown) => logger.warn({ err }, "idempotency pruning failed")),
+        3600_000,
+      );
       timer.unref();
       this.#timers.push(timer);
       this.#idempotency.set(service, s);
@@ -97,7 +119,15 @@ export class ProcessResources {
         });
         relay.start();
         this.#relays.push(relay);
-        return new Outbox({ service, db, names: this.deps.names, clock: this.deps.clock, newId: this.deps.newId, nc, wakeLocal: () => relay.wake() });
+        return new Outbox({
+          service,
+          db,
+          names: this.deps.names,
+          clock: this.deps.clock,
+          newId: this.deps.newId,
+          nc,
+          wakeLocal: () => relay.wake(),
+        });
       })();
       this.#outboxes.set(service, p);
     }
@@ -108,7 +138,11 @@ export class ProcessResources {
    * Starts a durable consumer of one event type on the service's own database (inbox there),
    * stopped before relays and pools when the process stops.
    */
-  async consume<D extends DescMessage>(service: string, logger: Logger, spec: ConsumerSpec<D>): Promise<EventConsumer<D>> {
+  async consume<D extends DescMessage>(
+    service: string,
+    logger: Logger,
+    spec: ConsumerSpec<D>,
+  ): Promise<EventConsumer<D>> {
     const consumer = new EventConsumer<D>({
       ...spec,
       names: this.deps.names,
@@ -133,7 +167,10 @@ export class ProcessResources {
   readiness(): ReadinessCheck[] {
     return [...this.#dbs.values()].map((db) => async () => {
       try {
-        await Promise.race([db.pool.query("SELECT 1"), new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), 1000).unref())]);
+        await Promise.race([
+          db.pool.query("SELECT 1"),
+          new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), 1000).unref()),
+        ]);
         return true as const;
       } catch (e) {
         return `database ${db.name}: ${e instanceof Error ? e.message : String(e)}`;
@@ -149,7 +186,10 @@ export class ProcessResources {
       const nc = await this.#nats.catch(() => undefined);
       // Drain flushes what is buffered; a broker that is down must not hold the exit hostage.
       const drained = nc?.drain().catch(() => undefined);
-      const late = await Promise.race([drained?.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), 2_000).unref())]);
+      const late = await Promise.race([
+        drained?.then(() => false),
+        new Promise<boolean>((r) => setTimeout(() => r(true), 2_000).unref()),
+      ]);
       if (late) await nc?.close().catch(() => undefined);
     }
     await Promise.allSettled([...this.#dbs.values()].map((db) => db.close()));

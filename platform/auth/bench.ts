@@ -20,9 +20,16 @@ export async function benchVerify(n = 5_000): Promise<VerifyBenchResult> {
   const key = await generateSigningKey("bench");
   const base = { key: key.privateJwk, issuer: "bench", audience: DEFAULT_AUDIENCE, ttlSeconds: 900, clock };
   const tokens: string[] = [];
-  for (let i = 0; i < n; i++) tokens.push(await signAccessToken({ ...base, subject: `user-${i}`, roles: ["CUSTOMER"] }));
+  for (let i = 0; i < n; i++)
+    tokens.push(await signAccessToken({ ...base, subject: `user-${i}`, roles: ["CUSTOMER"] }));
   const headers = tokens.map((t) => new Headers({ authorization: `Bearer ${t}` }));
-  const verifier = createTokenVerifier({ jwks: publicJwks([key.privateJwk]), issuer: "bench", audience: DEFAULT_AUDIENCE, clock, cacheSize: n });
+  const verifier = createTokenVerifier({
+    jwks: publicJwks([key.privateJwk]),
+    issuer: "bench",
+    audience: DEFAULT_AUDIENCE,
+    clock,
+    cacheSize: n,
+  });
 
   await verifier(headers[0]!); // warm-up: imports the public key once, as a long-running process has
   let start = performance.now();

@@ -21,9 +21,9 @@ export function principalFromClaims(claims: JWTPayload): Principal {
   const { sub, jti } = claims;
   if (typeof sub !== "string" || sub === "") throw new TokenContractError("sub");
   if (typeof jti !== "string" || jti === "") throw new TokenContractError("jti");
-  switch (claims["token_use"]) {
+  switch (claims.token_use) {
     case TOKEN_USE.access: {
-      const roles = claims["roles"];
+      const roles = claims.roles;
       if (sub.startsWith(SERVICE_SUBJECT_PREFIX)) throw new TokenContractError("sub");
       if (!Array.isArray(roles) || !roles.every((r): r is string => typeof r === "string")) {
         throw new TokenContractError("roles");
@@ -34,7 +34,7 @@ export function principalFromClaims(claims: JWTPayload): Principal {
       return Object.freeze({ kind: "user", subject: sub, roles: granted });
     }
     case TOKEN_USE.service: {
-      const svc = claims["svc"];
+      const svc = claims.svc;
       if (typeof svc !== "string" || !SERVICE_NAME_PATTERN.test(svc)) throw new TokenContractError("svc");
       if (sub !== `${SERVICE_SUBJECT_PREFIX}${svc}`) throw new TokenContractError("sub");
       return Object.freeze({ kind: "service", service: svc });

@@ -1,8 +1,8 @@
+import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { createClient, type Interceptor } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { timestampMs } from "@bufbuild/protobuf/wkt";
-import { systemClock, type Clock } from "../clock/index.js";
 import { AuthInternalService } from "../../gen/boxoffice/auth/v1/auth_internal_service_pb.js";
+import { type Clock, systemClock } from "../clock/index.js";
 
 export interface ServiceIdentityOptions {
   /** This service's name, as the auth service knows it (`ticket`). */
@@ -31,7 +31,10 @@ export class ServiceIdentity {
 
   constructor(opts: ServiceIdentityOptions) {
     this.#o = { renewBeforeMs: 60_000, clock: systemClock, ...opts };
-    this.#auth = createClient(AuthInternalService, createGrpcTransport({ baseUrl: opts.authUrl, defaultTimeoutMs: 5_000 }));
+    this.#auth = createClient(
+      AuthInternalService,
+      createGrpcTransport({ baseUrl: opts.authUrl, defaultTimeoutMs: 5_000 }),
+    );
   }
 
   /** A valid service token. */

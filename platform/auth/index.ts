@@ -7,7 +7,9 @@
  * // → authenticationInterceptor(authenticate); authenticate.stats() for metrics
  * ```
  */
-export { createTokenVerifier, type TokenVerifier, type TokenVerifierOptions, type TokenVerifierStats } from "./verify.js";
+
+export { benchVerify, type VerifyBenchResult } from "./bench.js";
+export { ServiceIdentity, type ServiceIdentityOptions } from "./identity.js";
 export {
   JWKS_RETRY_MS,
   JWKS_STALE_MAX_AGE_MS,
@@ -15,7 +17,18 @@ export {
   type JwksSource,
   type RemoteJwksOptions,
 } from "./jwks.js";
-export { generateSigningKey, publicJwks, signAccessToken, signServiceToken, type SignOptions, type SigningKey } from "./sign.js";
+export {
+  generateSigningKey,
+  publicJwks,
+  type SigningKey,
+  type SignOptions,
+  signAccessToken,
+  signServiceToken,
+} from "./sign.js";
 export * from "./tokens.js";
-export { benchVerify, type VerifyBenchResult } from "./bench.js";
-export { ServiceIdentity, type ServiceIdentityOptions } from "./identity.js";
+export {
+  createTokenVerifier,
+  type TokenVerifier,
+  type TokenVerifierOptions,
+  type TokenVerifierStats,
+} from "./verify.js";

@@ -2,8 +2,15 @@ import assert from "node:assert/strict";
 import { Code } from "@connectrpc/connect";
 import { ManualClock } from "../clock/index.js";
 import { toConnectError, UnauthenticatedError } from "../rpc/errors.js";
-import { AUTH_REASONS, createTokenVerifier, generateSigningKey, signAccessToken, type RemoteJwksOptions, type SigningKey } from "./index.js";
-import { sleep, startJwksServer, type JwksServer } from "./testing.js";
+import {
+  AUTH_REASONS,
+  createTokenVerifier,
+  generateSigningKey,
+  type RemoteJwksOptions,
+  type SigningKey,
+  signAccessToken,
+} from "./index.js";
+import { type JwksServer, sleep, startJwksServer } from "./testing.js";
 
 const ISSUER = "boxoffice-auth";
 const AUDIENCE = "boxoffice";
@@ -27,12 +34,24 @@ describe("token verification against a remote JWKS", () => {
   let n = 0;
   // Distinct subjects make distinct tokens, so the verified-token cache never answers for them.
   const sign = (key: SigningKey) =>
-    signAccessToken({ key: key.privateJwk, issuer: ISSUER, audience: AUDIENCE, ttlSeconds: 900, clock, subject: `u-${n++}`, roles: ["CUSTOMER"] });
+    signAccessToken({
+      key: key.privateJwk,
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      ttlSeconds: 900,
+      clock,
+      subject: `u-${n++}`,
+      roles: ["CUSTOMER"],
+    });
   const verifier = (remote: RemoteJwksOptions = {}, url = jwks.url) =>
     createTokenVerifier({ jwks: url, issuer: ISSUER, audience: AUDIENCE, clock, remote });
 
   before(async () => {
-    [k1, k2, stranger] = await Promise.all([generateSigningKey("k1"), generateSigningKey("k2"), generateSigningKey("stranger")]);
+    [k1, k2, stranger] = await Promise.all([
+      generateSigningKey("k1"),
+      generateSigningKey("k2"),
+      generateSigningKey("stranger"),
+    ]);
   });
   beforeEach(async () => {
     jwks = await startJwksServer([k1.privateJwk]);

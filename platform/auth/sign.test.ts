@@ -13,7 +13,10 @@ describe("signing helpers", () => {
     assert.equal(key.kid, "2030-01");
     assert.equal(typeof key.privateJwk.d, "string");
     assert.equal(key.publicJwk.d, undefined);
-    assert.deepEqual({ ...key.publicJwk, x: undefined }, { kty: "OKP", crv: "Ed25519", x: undefined, kid: "2030-01", alg: "EdDSA", use: "sig" });
+    assert.deepEqual(
+      { ...key.publicJwk, x: undefined },
+      { kty: "OKP", crv: "Ed25519", x: undefined, kid: "2030-01", alg: "EdDSA", use: "sig" },
+    );
   });
 
   it("publishes only the public members of private keys", async () => {
@@ -27,17 +30,43 @@ describe("signing helpers", () => {
 
   it("signs access tokens with the contract's header and claims", async () => {
     const key = await generateSigningKey("k");
-    const token = await signAccessToken({ key: key.privateJwk, issuer: "iss", ttlSeconds: 900, clock, subject: "u-1", roles: ["ORGANIZER"], jti: "j-1" });
+    const token = await signAccessToken({
+      key: key.privateJwk,
+      issuer: "iss",
+      ttlSeconds: 900,
+      clock,
+      subject: "u-1",
+      roles: ["ORGANIZER"],
+      jti: "j-1",
+    });
     assert.deepEqual(decodeProtectedHeader(token), { alg: "EdDSA", kid: "k" });
-    assert.deepEqual(decodeJwt(token), { iss: "iss", aud: "boxoffice", sub: "u-1", iat, exp: iat + 900, jti: "j-1", token_use: "access", roles: ["ORGANIZER"] });
+    assert.deepEqual(decodeJwt(token), {
+      iss: "iss",
+      aud: "boxoffice",
+      sub: "u-1",
+      iat,
+      exp: iat + 900,
+      jti: "j-1",
+      token_use: "access",
+      roles: ["ORGANIZER"],
+    });
   });
 
   it("signs service tokens with sub service:<name> and svc", async () => {
     const key = await generateSigningKey("k");
-    const claims = decodeJwt(await signServiceToken({ key: key.privateJwk, issuer: "iss", audience: "aud", ttlSeconds: 60, clock, service: "ticket" }));
+    const claims = decodeJwt(
+      await signServiceToken({
+        key: key.privateJwk,
+        issuer: "iss",
+        audience: "aud",
+        ttlSeconds: 60,
+        clock,
+        service: "ticket",
+      }),
+    );
     assert.equal(claims.sub, "service:ticket");
-    assert.equal(claims["svc"], "ticket");
-    assert.equal(claims["token_use"], "service");
+    assert.equal(claims.svc, "ticket");
+    assert.equal(claims.token_use, "service");
     assert.equal(claims.aud, "aud");
     assert.equal(typeof claims.jti, "string");
   });

@@ -1,15 +1,15 @@
 import { randomUUID } from "node:crypto";
-import { SignJWT, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JSONWebKeySet, type JWK } from "jose";
-import { systemClock, type Clock } from "../clock/index.js";
+import { type CryptoKey, exportJWK, generateKeyPair, importJWK, type JSONWebKeySet, type JWK, SignJWT } from "jose";
+import { type Clock, systemClock } from "../clock/index.js";
 import {
   DEFAULT_AUDIENCE,
   ROLES,
+  type Role,
   SERVICE_NAME_PATTERN,
   SERVICE_SUBJECT_PREFIX,
   TOKEN_ALG,
   TOKEN_CURVE,
   TOKEN_USE,
-  type Role,
 } from "./tokens.js";
 
 /** An Ed25519 signing key: the private JWK (kept by auth) and the public JWK (published). */
@@ -65,7 +65,9 @@ export interface SignOptions {
 }
 
 /** Signs an end user's access token (`token_use: "access"`). */
-export async function signAccessToken(opts: SignOptions & { subject: string; roles: readonly Role[] }): Promise<string> {
+export async function signAccessToken(
+  opts: SignOptions & { subject: string; roles: readonly Role[] },
+): Promise<string> {
   if (opts.subject === "" || opts.subject.startsWith(SERVICE_SUBJECT_PREFIX)) {
     throw new TypeError("an access token needs a user id as subject");
   }
@@ -85,7 +87,8 @@ async function sign(opts: SignOptions, subject: string, claims: Record<string, u
   const { key } = opts;
   if (typeof key.kid !== "string" || key.kid === "") throw new TypeError("the signing key needs a kid");
   if (typeof key.d !== "string") throw new TypeError("the signing key must be a private JWK");
-  if (!Number.isInteger(opts.ttlSeconds) || opts.ttlSeconds <= 0) throw new TypeError("ttlSeconds must be a positive integer");
+  if (!Number.isInteger(opts.ttlSeconds) || opts.ttlSeconds <= 0)
+    throw new TypeError("ttlSeconds must be a positive integer");
   const iat = Math.floor((opts.clock ?? systemClock).now() / 1000);
   return new SignJWT(claims)
     .setProtectedHeader({ alg: TOKEN_ALG, kid: key.kid })

@@ -1,10 +1,18 @@
 import assert from "node:assert/strict";
 import { Code } from "@connectrpc/connect";
-import { SignJWT, base64url, importJWK, type JWK } from "jose";
+import { base64url, importJWK, type JWK, SignJWT } from "jose";
 import { ManualClock } from "../clock/index.js";
 import { UnauthenticatedError } from "../rpc/errors.js";
-import { AUTH_REASONS, createTokenVerifier, generateSigningKey, signAccessToken, signServiceToken, type SigningKey, type TokenVerifier } from "./index.js";
-import { startJwksServer, type JwksServer } from "./testing.js";
+import {
+  AUTH_REASONS,
+  createTokenVerifier,
+  generateSigningKey,
+  type SigningKey,
+  signAccessToken,
+  signServiceToken,
+  type TokenVerifier,
+} from "./index.js";
+import { type JwksServer, startJwksServer } from "./testing.js";
 
 const ISSUER = "boxoffice-auth";
 const AUDIENCE = "boxoffice";
@@ -17,7 +25,8 @@ async function rejectsWith(p: Promise<unknown>, reason: string, token?: string):
     assert.equal(err.code, Code.Unauthenticated);
     assert.equal(err.reason, reason, err.message);
     if (token !== undefined) {
-      for (const part of token.split(".")) assert.ok(!err.message.includes(part), "the message must not quote the token");
+      for (const part of token.split("."))
+        assert.ok(!err.message.includes(part), "the message must not quote the token");
     }
     return true;
   });
@@ -28,8 +37,25 @@ describe("createTokenVerifier", () => {
   let jwks: JwksServer;
   let clock: ManualClock;
   let verify: TokenVerifier;
-  const sign = { access: (o: { subject?: string; roles?: ("CUSTOMER" | "ORGANIZER" | "ADMIN")[]; ttlSeconds?: number; issuer?: string; audience?: string } = {}) =>
-    signAccessToken({ key: key.privateJwk, issuer: o.issuer ?? ISSUER, audience: o.audience ?? AUDIENCE, ttlSeconds: o.ttlSeconds ?? 900, clock, subject: o.subject ?? "user-1", roles: o.roles ?? ["CUSTOMER"] }),
+  const sign = {
+    access: (
+      o: {
+        subject?: string;
+        roles?: ("CUSTOMER" | "ORGANIZER" | "ADMIN")[];
+        ttlSeconds?: number;
+        issuer?: string;
+        audience?: string;
+      } = {},
+    ) =>
+      signAccessToken({
+        key: key.privateJwk,
+        issuer: o.issuer ?? ISSUER,
+        audience: o.audience ?? AUDIENCE,
+        ttlSeconds: o.ttlSeconds ?? 900,
+        clock,
+        subject: o.subject ?? "user-1",
+        roles: o.roles ?? ["CUSTOMER"],
+      }),
   };
 
   before(async () => {
@@ -48,7 +74,14 @@ describe("createTokenVerifier", () => {
   });
 
   it("turns a service token into a service principal", async () => {
-    const token = await signServiceToken({ key: key.privateJwk, issuer: ISSUER, audience: AUDIENCE, ttlSeconds: 300, clock, service: "ticket" });
+    const token = await signServiceToken({
+      key: key.privateJwk,
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      ttlSeconds: 300,
+      clock,
+      service: "ticket",
+    });
     assert.deepEqual(await verify(bearer(token)), { kind: "service", service: "ticket" });
   });
 
@@ -61,7 +94,15 @@ describe("createTokenVerifier", () => {
   it("accepts the Bearer scheme in any case and refuses other schemes and malformed headers", async () => {
     const token = await sign.access();
     assert.equal((await verify(new Headers({ authorization: `bEaReR ${token}` })))?.kind, "user");
-    for (const value of ["Basic dXNlcjpwYXNz", "Bearer", "Bearer ", `Bearer ${token} extra`, `Token ${token}`, "", `Bearer ${"a".repeat(9000)}`]) {
+    for (const value of [
+      "Basic dXNlcjpwYXNz",
+      "Bearer",
+      "Bearer ",
+      `Bearer ${token} extra`,
+      `Token ${token}`,
+      "",
+      `Bearer ${"a".repeat(9000)}`,
+    ]) {
       await rejectsWith(verify(new Headers({ authorization: value })), AUTH_REASONS.TOKEN_INVALID, token);
     }
     await rejectsWith(verify(bearer("not.a.jwt")), AUTH_REASONS.TOKEN_INVALID);
@@ -114,9 +155,14 @@ describe("createTokenVerifier", () => {
 
   describe("claims off the contract", () => {
     const valid = { iss: ISSUER, aud: AUDIENCE, sub: "u-1", jti: "j-1", token_use: "access", roles: ["CUSTOMER"] };
-    async function raw(claims: Record<string, unknown>, opts: { exp?: boolean; alg?: string; jwk?: JWK } = {}): Promise<string> {
+    async function raw(
+      claims: Record<string, unknown>,
+      opts: { exp?: boolean; alg?: string; jwk?: JWK } = {},
+    ): Promise<string> {
       const now = Math.floor(clock.now() / 1000);
-      const jwt = new SignJWT({ ...claims }).setProtectedHeader({ alg: opts.alg ?? "EdDSA", kid: "k1" }).setIssuedAt(now);
+      const jwt = new SignJWT({ ...claims })
+        .setProtectedHeader({ alg: opts.alg ?? "EdDSA", kid: "k1" })
+        .setIssuedAt(now);
       if (opts.exp !== false) jwt.setExpirationTime(now + 600);
       return jwt.sign(await importJWK(opts.jwk ?? key.privateJwk, opts.alg ?? "EdDSA"));
     }
@@ -130,7 +176,10 @@ describe("createTokenVerifier", () => {
       ["no token_use", { ...valid, token_use: undefined }],
       ["roles that are not a list of strings", { ...valid, roles: "ADMIN" }],
       ["a user token with a service subject", { ...valid, sub: "service:ticket" }],
-      ["a service token whose sub does not match svc", { ...valid, token_use: "service", sub: "service:payment", svc: "ticket" }],
+      [
+        "a service token whose sub does not match svc",
+        { ...valid, token_use: "service", sub: "service:payment", svc: "ticket" },
+      ],
       ["a service token without svc", { ...valid, token_use: "service", sub: "service:ticket" }],
       ["no jti", { ...valid, jti: undefined }],
     ] as const) {
@@ -149,7 +198,11 @@ describe("createTokenVerifier", () => {
     });
 
     it("drops role names it does not know instead of refusing the token", async () => {
-      assert.deepEqual(await verify(bearer(await raw({ ...valid, roles: ["CUSTOMER", "SUPERUSER"] }))), { kind: "user", subject: "u-1", roles: ["CUSTOMER"] });
+      assert.deepEqual(await verify(bearer(await raw({ ...valid, roles: ["CUSTOMER", "SUPERUSER"] }))), {
+        kind: "user",
+        subject: "u-1",
+        roles: ["CUSTOMER"],
+      });
     });
   });
 
@@ -178,10 +231,16 @@ describe("createTokenVerifier", () => {
       assert.equal(small.stats().cached, 5);
       await small(bearer(tokens[15]!)); // oldest of the five: now the most recent
       await small(bearer(tokens[0]!)); // long evicted: verified again, evicts tokens[16]
-      assert.deepEqual({ verified: small.stats().verified, cacheHits: small.stats().cacheHits }, { verified: 21, cacheHits: 1 });
+      assert.deepEqual(
+        { verified: small.stats().verified, cacheHits: small.stats().cacheHits },
+        { verified: 21, cacheHits: 1 },
+      );
       await small(bearer(tokens[15]!));
       await small(bearer(tokens[16]!));
-      assert.deepEqual({ verified: small.stats().verified, cacheHits: small.stats().cacheHits }, { verified: 22, cacheHits: 2 });
+      assert.deepEqual(
+        { verified: small.stats().verified, cacheHits: small.stats().cacheHits },
+        { verified: 22, cacheHits: 2 },
+      );
     });
 
     it("does not cache failures and does not let a failure poison the cache", async () => {

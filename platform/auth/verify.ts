@@ -1,11 +1,11 @@
 import { errors, jwtVerify } from "jose";
-import { systemClock, type Clock } from "../clock/index.js";
+import { type Clock, systemClock } from "../clock/index.js";
 import type { Principal } from "../rpc/access.js";
 import { UnauthenticatedError } from "../rpc/errors.js";
 import type { Authenticator } from "../rpc/interceptors/auth.js";
 import { TokenCache } from "./cache.js";
 import { principalFromClaims, TokenContractError } from "./claims.js";
-import { createKeyResolver, JwksUnavailableError, type JwksSource, type RemoteJwksOptions } from "./jwks.js";
+import { createKeyResolver, type JwksSource, JwksUnavailableError, type RemoteJwksOptions } from "./jwks.js";
 import { AUTH_REASONS, CLOCK_TOLERANCE_SECONDS, TOKEN_ALG } from "./tokens.js";
 
 export interface TokenVerifierOptions {
@@ -110,7 +110,10 @@ export function createTokenVerifier(opts: TokenVerifierOptions): TokenVerifier {
 function bearerToken(value: string): string {
   const token = value.length <= MAX_TOKEN_LENGTH + 16 ? BEARER.exec(value)?.[1] : undefined;
   if (token === undefined || token.length > MAX_TOKEN_LENGTH) {
-    throw new UnauthenticatedError("the authorization header must be \"Bearer <access token>\"", AUTH_REASONS.TOKEN_INVALID);
+    throw new UnauthenticatedError(
+      'the authorization header must be "Bearer <access token>"',
+      AUTH_REASONS.TOKEN_INVALID,
+    );
   }
   return token;
 }
@@ -128,8 +131,10 @@ function toUnauthenticated(err: unknown): UnauthenticatedError {
     return new UnauthenticatedError("the access token has expired", R.TOKEN_EXPIRED);
   }
   if (err instanceof errors.JWTClaimValidationFailed) {
-    if (err.claim === "aud") return new UnauthenticatedError("the access token is for another audience", R.TOKEN_WRONG_AUDIENCE);
-    if (err.claim === "iss") return new UnauthenticatedError("the access token is from an unknown issuer", R.TOKEN_WRONG_ISSUER);
+    if (err.claim === "aud")
+      return new UnauthenticatedError("the access token is for another audience", R.TOKEN_WRONG_AUDIENCE);
+    if (err.claim === "iss")
+      return new UnauthenticatedError("the access token is from an unknown issuer", R.TOKEN_WRONG_ISSUER);
     return new UnauthenticatedError(`the access token's "${err.claim}" claim is invalid`, R.TOKEN_INVALID);
   }
   if (err instanceof TokenContractError) {

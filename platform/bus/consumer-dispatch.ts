@@ -18,7 +18,8 @@ export class KeyedDispatcher<T> {
 
   /** Waits for a free slot; false once closed (the caller hands its item back instead). */
   async slot(): Promise<boolean> {
-    while (!this.#closed && this.#running.size >= this.#concurrency) await new Promise<void>((r) => this.#waiters.push(r));
+    while (!this.#closed && this.#running.size >= this.#concurrency)
+      await new Promise<void>((r) => this.#waiters.push(r));
     return !this.#closed;
   }
 

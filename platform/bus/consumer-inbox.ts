@@ -1,6 +1,6 @@
 import { and, eq } from "drizzle-orm";
 import type { Clock } from "../clock/index.js";
-import { isDuplicateKey, withTransaction, type Db, type Tx } from "../db/index.js";
+import { type Db, isDuplicateKey, type Tx, withTransaction } from "../db/index.js";
 import { inboxAggregates, inboxEvents } from "../db/platform-schema.js";
 import type { EventEnvelope } from "./events.js";
 
@@ -18,7 +18,13 @@ export type InboxOutcome = "applied" | "duplicate" | "stale";
  * lock-wait timeouts retry the whole transaction (withTransaction). Events without an aggregate
  * (empty type or id) are only deduplicated by id.
  */
-export function applyOnce(db: Db, clock: Clock, consumer: string, env: EventEnvelope, effect: (tx: Tx) => Promise<void>): Promise<InboxOutcome> {
+export function applyOnce(
+  db: Db,
+  clock: Clock,
+  consumer: string,
+  env: EventEnvelope,
+  effect: (tx: Tx) => Promise<void>,
+): Promise<InboxOutcome> {
   return withTransaction(db, async (tx): Promise<InboxOutcome> => {
     const now = clock.date();
     try {
@@ -30,18 +36,32 @@ export function applyOnce(db: Db, clock: Clock, consumer: string, env: EventEnve
     }
     if (env.aggregateType !== "" && env.aggregateId !== "") {
       const version = Number(env.aggregateVersion);
-      const key = and(eq(inboxAggregates.consumer, consumer), eq(inboxAggregates.aggregateType, env.aggregateType), eq(inboxAggregates.aggregateId, env.aggregateId));
+      const key = and(
+        eq(inboxAggregates.consumer, consumer),
+        eq(inboxAggregates.aggregateType, env.aggregateType),
+        eq(inboxAggregates.aggregateId, env.aggregateId),
+      );
       // READ COMMITTED has no gap locks: two first events of one aggregate may both find no row;
       // the second insert waits for the first and fails with a duplicate key, then reads it locked.
       for (let attempt = 0; ; attempt++) {
-        const [row] = await tx.select({ version: inboxAggregates.version }).from(inboxAggregates).where(key).for("update");
+        const [row] = await tx
+          .select({ version: inboxAggregates.version })
+          .from(inboxAggregates)
+          .where(key)
+          .for("update");
         if (row !== undefined) {
           if (row.version >= version) return "stale";
           await tx.update(inboxAggregates).set({ version, updateTime: now }).where(key);
           break;
         }
         try {
-          await tx.insert(inboxAggregates).values({ consumer, aggregateType: env.aggregateType, aggregateId: env.aggregateId, version, updateTime: now });
+          await tx.insert(inboxAggregates).values({
+            consumer,
+            aggregateType: env.aggregateType,
+            aggregateId: env.aggregateId,
+            version,
+            updateTime: now,
+          });
           break;
         } catch (e) {
           if (!isDuplicateKey(e) || attempt > 0) throw e;

@@ -1,5 +1,12 @@
+import {
+  AckPolicy,
+  type ConsumerInfo,
+  DeliverPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  type JetStreamManager,
+} from "@nats-io/jetstream";
 import { nanos } from "@nats-io/transport-node";
-import { AckPolicy, DeliverPolicy, JetStreamApiCodes, JetStreamApiError, type ConsumerInfo, type JetStreamManager } from "@nats-io/jetstream";
 
 export function isStreamNotFound(e: unknown): boolean {
   return e instanceof JetStreamApiError && e.code === JetStreamApiCodes.StreamNotFound;
@@ -47,9 +54,16 @@ export async function ensureDurable(
   }
   const c = info.config;
   if (c.ack_policy !== AckPolicy.Explicit || c.deliver_policy !== DeliverPolicy.All || c.deliver_subject) {
-    throw new Error(`durable ${durable} on ${stream} exists with another ack/deliver policy or as a push consumer; delete it to reset`);
+    throw new Error(
+      `durable ${durable} on ${stream} exists with another ack/deliver policy or as a push consumer; delete it to reset`,
+    );
   }
-  if (c.filter_subject !== want.filterSubject || c.max_ack_pending !== want.maxAckPending || c.ack_wait !== ackWait || c.max_deliver !== -1) {
+  if (
+    c.filter_subject !== want.filterSubject ||
+    c.max_ack_pending !== want.maxAckPending ||
+    c.ack_wait !== ackWait ||
+    c.max_deliver !== -1
+  ) {
     info = await jsm.consumers.update(stream, durable, {
       filter_subject: want.filterSubject,
       max_ack_pending: want.maxAckPending,

@@ -6,7 +6,7 @@ import type { InfraNames } from "../config/names.js";
 import type { Db, Tx } from "../db/index.js";
 import type { Logger } from "../log/index.js";
 import { describeError } from "./consumer-nats.js";
-import { decodeEnvelope, UndecodableEventError, type EventEnvelope, type EventType } from "./events.js";
+import { decodeEnvelope, type EventEnvelope, type EventType, UndecodableEventError } from "./events.js";
 import type { StreamSettings } from "./nats.js";
 
 /** What a handler gets: the envelope and its decoded payload. */
@@ -80,11 +80,12 @@ export function decodeEvent<D extends DescMessage>(data: Uint8Array, registry: P
   try {
     const { envelope, payload } = decodeEnvelope(data, registry);
     // the inbox columns: event_id varchar(36), aggregate type/id varchar(64)
-    if (envelope.eventId === "" || envelope.eventId.length > 36) throw new UndecodableEventError(`invalid event id ${JSON.stringify(envelope.eventId)}`);
-    if (envelope.aggregateType.length > 64 || envelope.aggregateId.length > 64) throw new UndecodableEventError(`event ${envelope.eventId}: aggregate type/id too long`);
+    if (envelope.eventId === "" || envelope.eventId.length > 36)
+      throw new UndecodableEventError(`invalid event id ${JSON.stringify(envelope.eventId)}`);
+    if (envelope.aggregateType.length > 64 || envelope.aggregateId.length > 64)
+      throw new UndecodableEventError(`event ${envelope.eventId}: aggregate type/id too long`);
     return { ok: true, event: { envelope, payload: payload as MessageShape<D> } };
   } catch (e) {
     return { ok: false, reason: e instanceof UndecodableEventError ? e.message : `undecodable: ${describeError(e)}` };
   }
 }
-

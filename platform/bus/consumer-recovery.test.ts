@@ -1,17 +1,17 @@
 import assert from "node:assert/strict";
-import { createServer, connect as tcpConnect, type AddressInfo, type Server, type Socket } from "node:net";
+import { type AddressInfo, createServer, type Server, type Socket, connect as tcpConnect } from "node:net";
 import { fileURLToPath } from "node:url";
-import { sql } from "drizzle-orm";
+import { type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import { sql } from "drizzle-orm";
 import { pino } from "pino";
 import { Registry } from "prom-client";
+import { EchoRequestSchema } from "../../gen/boxoffice/testing/v1/echo_service_pb.js";
+import { dropPrefix, infraUrls, testPrefix } from "../../test/support/infra.js";
 import { systemClock } from "../clock/index.js";
 import { infraNames } from "../config/names.js";
 import { createDb, type Db } from "../db/index.js";
 import { migrate } from "../db/migrate.js";
-import { EchoRequestSchema } from "../../gen/boxoffice/testing/v1/echo_service_pb.js";
-import { dropPrefix, infraUrls, testPrefix } from "../../test/support/infra.js";
 import { EventConsumer } from "./consumer.js";
 import { encodeEnvelope, envelope, eventType, subjectOf } from "./events.js";
 import { connectNats, ensureServiceStream } from "./nats.js";
@@ -88,7 +88,8 @@ describe("EventConsumer recovers by itself", function () {
       clock: systemClock,
       logger: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
       metrics: { registry: new Registry() },
-      handle: async (tx, e) => void (await tx.execute(sql`INSERT INTO effects (event_id) VALUES (${e.envelope.eventId})`)),
+      handle: async (tx, e) =>
+        void (await tx.execute(sql`INSERT INTO effects (event_id) VALUES (${e.envelope.eventId})`)),
     });
     await consumer.start();
   });
@@ -105,7 +106,11 @@ describe("EventConsumer recovers by itself", function () {
 
   /** Publishes straight to the server (not through the proxy): the producer is not cut off. */
   async function publish(id: string): Promise<void> {
-    const env = envelope(type, { message: id }, { eventId: id, occurMs: Date.now(), aggregate: { type: "thing", id, version: 1 } });
+    const env = envelope(
+      type,
+      { message: id },
+      { eventId: id, occurMs: Date.now(), aggregate: { type: "thing", id, version: 1 } },
+    );
     await jetstream(direct).publish(subjectOf(names, type), encodeEnvelope(env), { msgID: id });
   }
   async function applied(id: string, timeoutMs = 20_000): Promise<void> {
@@ -126,7 +131,11 @@ describe("EventConsumer recovers by itself", function () {
     await outage.cut();
     // once the server has dropped the connection (and its waiting pull request); a message sent to a
     // connection that died unnoticed is redelivered only after ack_wait
-    for (let i = 0; i < 100 && (await jsm.consumers.info(names.stream("recover"), consumer.durable)).num_waiting > 0; i++) {
+    for (
+      let i = 0;
+      i < 100 && (await jsm.consumers.info(names.stream("recover"), consumer.durable)).num_waiting > 0;
+      i++
+    ) {
       await new Promise((r) => setTimeout(r, 50));
     }
     await publish("during-outage");

@@ -51,15 +51,24 @@ describe("EventConsumer stop() (real NATS JetStream + MariaDB)", function () {
     });
     for (const id of ["h-1", "h-2", "h-3"]) await t.publish(type, { id });
     await until("h-1 to start on a", () => seen.includes("a:h-1"));
-    const b = await t.consume("test.handover", type, { before: async (e) => void seen.push(`b:${e.envelope.eventId}`) });
+    const b = await t.consume("test.handover", type, {
+      before: async (e) => void seen.push(`b:${e.envelope.eventId}`),
+    });
     // nats-server 2.9.10 loses an immediate redelivery when no pull request is waiting (the message
     // then comes back after ack_wait): hand over only once b's pull request has reached the server
-    await until("b's pull request", async () => (await t.jsm.consumers.info(names.stream("handover"), b.consumer.durable)).num_waiting > 0);
+    await until(
+      "b's pull request",
+      async () => (await t.jsm.consumers.info(names.stream("handover"), b.consumer.durable)).num_waiting > 0,
+    );
     await a.consumer.stop();
     const t0 = Date.now();
     await t.settled(type, b.consumer);
     assert.ok(Date.now() - t0 < 5000, "handed over at once, not after ack_wait (30 s)");
-    assert.deepEqual(seen.filter((x) => x.startsWith("a:")), ["a:h-1"], "a started nothing after h-1");
+    assert.deepEqual(
+      seen.filter((x) => x.startsWith("a:")),
+      ["a:h-1"],
+      "a started nothing after h-1",
+    );
     assert.deepEqual(seen.filter((x) => x.startsWith("b:")).sort(), ["b:h-2", "b:h-3"]);
     for (const id of ["h-1", "h-2", "h-3"]) assert.equal(await t.effects("test.handover", id), 1);
   });

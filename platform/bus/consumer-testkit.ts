@@ -5,18 +5,18 @@
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { sql } from "drizzle-orm";
+import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { headers, type NatsConnection } from "@nats-io/transport-node";
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
+import { sql } from "drizzle-orm";
 import { pino } from "pino";
 import { Registry } from "prom-client";
+import { EchoRequestSchema } from "../../gen/boxoffice/testing/v1/echo_service_pb.js";
 import { systemClock } from "../clock/index.js";
-import { infraNames, type InfraNames } from "../config/names.js";
+import { type InfraNames, infraNames } from "../config/names.js";
 import { createDb, type Db, type Tx } from "../db/index.js";
 import { migrate } from "../db/migrate.js";
-import { EchoRequestSchema } from "../../gen/boxoffice/testing/v1/echo_service_pb.js";
-import { EventConsumer, type ConsumedEvent, type ConsumerOptions } from "./consumer.js";
-import { encodeEnvelope, envelope, eventType, subjectOf, type EventType } from "./events.js";
+import { type ConsumedEvent, type ConsumerOptions, EventConsumer } from "./consumer.js";
+import { type EventType, encodeEnvelope, envelope, eventType, subjectOf } from "./events.js";
 import { connectNats, ensureServiceStream } from "./nats.js";
 
 export type Echo = typeof EchoRequestSchema;
@@ -52,32 +52,54 @@ export class ConsumerTestbed {
     const database = `${this.prefix}_consumer`;
     await migrate({ url: urls.mariadbUrl, database, migrationsFolder: platformMigrations });
     this.db = createDb({ url: urls.mariadbUrl, database, poolSize: 8 });
-    await this.db.pool.query("CREATE TABLE effects (id INT AUTO_INCREMENT PRIMARY KEY, consumer VARCHAR(128) NOT NULL, event_id VARCHAR(36) NOT NULL)");
+    await this.db.pool.query(
+      "CREATE TABLE effects (id INT AUTO_INCREMENT PRIMARY KEY, consumer VARCHAR(128) NOT NULL, event_id VARCHAR(36) NOT NULL)",
+    );
   }
 
   /** Stops the consumers, deletes the prefix's streams (and so their durables), closes; the caller drops the database. */
   async teardown(): Promise<void> {
     await Promise.all(this.#running.map((c) => c.stop()));
-    for await (const s of this.jsm.streams.list()) if (s.config.name.startsWith(`${this.prefix.toUpperCase()}_`)) await this.jsm.streams.delete(s.config.name);
+    for await (const s of this.jsm.streams.list())
+      if (s.config.name.startsWith(`${this.prefix.toUpperCase()}_`)) await this.jsm.streams.delete(s.config.name);
     await this.nc.close();
     await this.db.close();
   }
 
   /** A producing service of its own per test: its own stream and subject. */
   async producer(svc: string): Promise<EventType<Echo>> {
-    await ensureServiceStream(this.jsm, this.names, svc, { replicas: 1, maxAgeMs: 3600_000, duplicateWindowMs: 120_000 });
+    await ensureServiceStream(this.jsm, this.names, svc, {
+      replicas: 1,
+      maxAgeMs: 3600_000,
+      duplicateWindowMs: 120_000,
+    });
     return eventType(EchoRequestSchema, svc);
   }
 
-  publish(type: EventType<Echo>, e: { id: string; message?: string; aggregate?: string; version?: number; msgId?: string; trace?: string }) {
-    const env = envelope(type, { message: e.message ?? "" }, { eventId: e.id, occurMs: Date.now(), aggregate: { type: "thing", id: e.aggregate ?? e.id, version: e.version ?? 1 } });
+  publish(
+    type: EventType<Echo>,
+    e: { id: string; message?: string; aggregate?: string; version?: number; msgId?: string; trace?: string },
+  ) {
+    const env = envelope(
+      type,
+      { message: e.message ?? "" },
+      {
+        eventId: e.id,
+        occurMs: Date.now(),
+        aggregate: { type: "thing", id: e.aggregate ?? e.id, version: e.version ?? 1 },
+      },
+    );
     const h = headers();
     if (e.trace) h.set("X-Test-Trace", e.trace);
     return this.js.publish(subjectOf(this.names, type), encodeEnvelope(env), { msgID: e.msgId ?? e.id, headers: h });
   }
 
   /** Starts a consumer whose effect is one `effects` row per applied event, written with tx after `before`. */
-  async consume(name: string, type: EventType<Echo>, o: Partial<ConsumerOptions<Echo>> & { before?: (e: ConsumedEvent<Echo>) => Promise<void> } = {}) {
+  async consume(
+    name: string,
+    type: EventType<Echo>,
+    o: Partial<ConsumerOptions<Echo>> & { before?: (e: ConsumedEvent<Echo>) => Promise<void> } = {},
+  ) {
     const registry = o.metrics?.registry ?? new Registry();
     const c = new EventConsumer<Echo>({
       name,
@@ -105,7 +127,10 @@ export class ConsumerTestbed {
   }
 
   async effects(name: string, eventId?: string): Promise<number> {
-    const [rows] = await this.db.pool.query("SELECT COUNT(*) AS n FROM effects WHERE consumer = ? AND (? IS NULL OR event_id = ?)", [name, eventId ?? null, eventId ?? null]);
+    const [rows] = await this.db.pool.query(
+      "SELECT COUNT(*) AS n FROM effects WHERE consumer = ? AND (? IS NULL OR event_id = ?)",
+      [name, eventId ?? null, eventId ?? null],
+    );
     return Number((rows as Array<{ n: number }>)[0]?.n);
   }
 

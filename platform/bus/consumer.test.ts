@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { anyPack } from "@bufbuild/protobuf/wkt";
-import { OrderConfirmedSchema } from "../../gen/boxoffice/ticket/v1/events_pb.js";
 import { EventEnvelopeSchema } from "../../gen/boxoffice/common/v1/envelope_pb.js";
 import { EchoRequestSchema } from "../../gen/boxoffice/testing/v1/echo_service_pb.js";
+import { OrderConfirmedSchema } from "../../gen/boxoffice/ticket/v1/events_pb.js";
 import { dropPrefix, infraUrls, testPrefix } from "../../test/support/infra.js";
 import type { EventConsumer } from "./consumer.js";
-import { ConsumerTestbed, metricValue as metric, sleep, until, type Echo } from "./consumer-testkit.js";
+import { ConsumerTestbed, type Echo, metricValue as metric, sleep, until } from "./consumer-testkit.js";
 import { DlqHeader, listDeadLetters, replayDeadLetters } from "./dead-letter.js";
-import { eventType, subjectOf, type EventType } from "./events.js";
+import { type EventType, eventType, subjectOf } from "./events.js";
 
 describe("EventConsumer (real NATS JetStream + MariaDB)", function () {
   this.timeout(30_000);
@@ -39,8 +39,14 @@ describe("EventConsumer (real NATS JetStream + MariaDB)", function () {
       assert.ok(d - b >= 550, `second retry after the second backoff (${d - b} ms)`);
       assert.ok(d - b > b - a, `the delay grows (${b - a} ms, then ${d - b} ms)`);
       assert.equal(await t.effects("test.retry", "retry-1"), 1);
-      assert.equal(await metric(registry, "bus_consumer_handled_total", { consumer: "test.retry", outcome: "retry" }), 2);
-      assert.equal(await metric(registry, "bus_consumer_handled_total", { consumer: "test.retry", outcome: "applied" }), 1);
+      assert.equal(
+        await metric(registry, "bus_consumer_handled_total", { consumer: "test.retry", outcome: "retry" }),
+        2,
+      );
+      assert.equal(
+        await metric(registry, "bus_consumer_handled_total", { consumer: "test.retry", outcome: "applied" }),
+        1,
+      );
       assert.equal(await metric(registry, "bus_consumer_redeliveries_total", { consumer: "test.retry" }), 2);
     });
   });
@@ -63,7 +69,10 @@ describe("EventConsumer (real NATS JetStream + MariaDB)", function () {
 
     it("a handler that always fails ends in the DLQ after maxDeliver attempts, with reason and original headers", async () => {
       await t.publish(type, { id: "dead-1", message: "order-7", trace: "00-abc-def-01" });
-      await until("the dead letter", async () => (await listDeadLetters(t.nc, names, { consumer: "test.dead" })).length === 1);
+      await until(
+        "the dead letter",
+        async () => (await listDeadLetters(t.nc, names, { consumer: "test.dead" })).length === 1,
+      );
       const [dl] = await listDeadLetters(t.nc, names, { consumer: "test.dead" });
       assert.ok(dl);
       assert.equal(dl.consumer, "test.dead");
@@ -86,9 +95,18 @@ describe("EventConsumer (real NATS JetStream + MariaDB)", function () {
 
     it("an undecodable payload or an unknown event type goes to the DLQ at once", async () => {
       await t.js.publish(subjectOf(names, type), new Uint8Array([0xff, 0xff, 0xff, 0x01]), { msgID: "garbage-1" });
-      const foreign = create(EventEnvelopeSchema, { eventId: "foreign-1", aggregateType: "order", aggregateId: "o1", aggregateVersion: 1n, payload: anyPack(OrderConfirmedSchema, create(OrderConfirmedSchema)) });
+      const foreign = create(EventEnvelopeSchema, {
+        eventId: "foreign-1",
+        aggregateType: "order",
+        aggregateId: "o1",
+        aggregateVersion: 1n,
+        payload: anyPack(OrderConfirmedSchema, create(OrderConfirmedSchema)),
+      });
       await t.js.publish(subjectOf(names, type), toBinary(EventEnvelopeSchema, foreign), { msgID: "foreign-1" });
-      await until("two more dead letters", async () => (await listDeadLetters(t.nc, names, { consumer: "test.dead" })).length === 3);
+      await until(
+        "two more dead letters",
+        async () => (await listDeadLetters(t.nc, names, { consumer: "test.dead" })).length === 3,
+      );
       const [, garbage, unknown] = await listDeadLetters(t.nc, names, { consumer: "test.dead" });
       assert.equal(garbage?.deliveries, 1);
       assert.match(garbage?.reason ?? "", /not an EventEnvelope/);
@@ -103,7 +121,11 @@ describe("EventConsumer (real NATS JetStream + MariaDB)", function () {
       const [dl] = await listDeadLetters(t.nc, names, { consumer: "test.dead" });
       assert.equal(await replayDeadLetters(t.nc, names, { seq: dl!.seq }), 1);
       await until("the replayed effect", async () => (await t.effects("test.dead", "dead-1")) === 1);
-      assert.equal((await listDeadLetters(t.nc, names, { consumer: "test.dead" })).length, 2, "the replayed entry left the DLQ");
+      assert.equal(
+        (await listDeadLetters(t.nc, names, { consumer: "test.dead" })).length,
+        2,
+        "the replayed entry left the DLQ",
+      );
       await t.publish(type, { id: "dead-1", message: "order-7", msgId: "dead-1-again" });
       await t.settled(type, c);
       await sleep(200);
@@ -116,17 +138,26 @@ describe("EventConsumer (real NATS JetStream + MariaDB)", function () {
     it("deleting the durable and consuming the whole stream again changes nothing", async () => {
       const counts = { retry: await t.effects("test.retry"), dead: await t.effects("test.dead") };
       const dlq = (await listDeadLetters(t.nc, names)).length;
-      for (const [svc, name] of [["retry", "test.retry"], ["dead", "test.dead"]] as const) {
+      for (const [svc, name] of [
+        ["retry", "test.retry"],
+        ["dead", "test.dead"],
+      ] as const) {
         const old = t.running(name)!;
         await old.stop();
         await t.jsm.consumers.delete(names.stream(svc), old.durable);
         let calls = 0;
-        const { consumer: c } = await t.consume(name, eventType(EchoRequestSchema, svc), { before: async () => void calls++ });
+        const { consumer: c } = await t.consume(name, eventType(EchoRequestSchema, svc), {
+          before: async () => void calls++,
+        });
         await t.settled(eventType(EchoRequestSchema, svc), c);
         assert.equal(calls, 0, `${name}: every event was a duplicate`);
       }
       assert.deepEqual({ retry: await t.effects("test.retry"), dead: await t.effects("test.dead") }, counts);
-      assert.equal((await listDeadLetters(t.nc, names)).length, dlq, "undecodable ones dead-lettered again are deduplicated");
+      assert.equal(
+        (await listDeadLetters(t.nc, names)).length,
+        dlq,
+        "undecodable ones dead-lettered again are deduplicated",
+      );
     });
   });
 
@@ -139,12 +170,17 @@ describe("EventConsumer (real NATS JetStream + MariaDB)", function () {
     await t.publish(type, { id: "s-v3", aggregate: "a1", version: 3, msgId: "s-v3-again" }); // same event id
     await t.publish(type, { id: "s-v3b", aggregate: "a1", version: 3 }); // other id, equal version
     await t.publish(type, { id: "s-b1", aggregate: "b1", version: 1 }); // another aggregate
-    const { consumer: c, registry } = await t.consume("test.stale", type, { before: async (e) => void seen.push(e.envelope.eventId) });
+    const { consumer: c, registry } = await t.consume("test.stale", type, {
+      before: async (e) => void seen.push(e.envelope.eventId),
+    });
     await t.settled(type, c);
     assert.deepEqual(seen.sort(), ["s-b1", "s-v2", "s-v3"]);
     assert.equal(await t.effects("test.stale"), 3);
     assert.equal(await metric(registry, "bus_consumer_handled_total", { consumer: "test.stale", outcome: "stale" }), 2);
-    assert.equal(await metric(registry, "bus_consumer_handled_total", { consumer: "test.stale", outcome: "duplicate" }), 1);
+    assert.equal(
+      await metric(registry, "bus_consumer_handled_total", { consumer: "test.stale", outcome: "duplicate" }),
+      1,
+    );
   });
 
   it("dead-letters a message delivered more than maxDeliver times without running the handler", async () => {
@@ -160,8 +196,15 @@ describe("EventConsumer (real NATS JetStream + MariaDB)", function () {
     await t.publish(type, { id: "crash-1" });
     await until("two failed attempts", () => calls === 2);
     await first.consumer.stop(); // as if the process died during its attempts
-    const second = await t.consume("test.crash", type, { maxDeliver: 2, backoffMs: [0], before: async () => void calls++ });
-    await until("the dead letter", async () => (await listDeadLetters(t.nc, names, { consumer: "test.crash" })).length === 1);
+    const second = await t.consume("test.crash", type, {
+      maxDeliver: 2,
+      backoffMs: [0],
+      before: async () => void calls++,
+    });
+    await until(
+      "the dead letter",
+      async () => (await listDeadLetters(t.nc, names, { consumer: "test.crash" })).length === 1,
+    );
     await t.settled(type, second.consumer);
     const [dl] = await listDeadLetters(t.nc, names, { consumer: "test.crash" });
     assert.equal(dl?.deliveries, 3);
@@ -174,12 +217,23 @@ describe("EventConsumer (real NATS JetStream + MariaDB)", function () {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     for (let i = 1; i <= 5; i++) await t.publish(type, { id: `lag-${i}` });
-    const { consumer: c, registry } = await t.consume("test.lag", type, { concurrency: 1, maxAckPending: 1, lagRefreshMs: 100, before: () => gate });
+    const { consumer: c, registry } = await t.consume("test.lag", type, {
+      concurrency: 1,
+      maxAckPending: 1,
+      lagRefreshMs: 100,
+      before: () => gate,
+    });
     const gauge = (name: string) => metric(registry, name, { consumer: "test.lag" });
-    await until("lag 4 while the first one is handled", async () => (await gauge("bus_consumer_lag")) === 4 && (await gauge("bus_consumer_ack_pending")) === 1);
+    await until(
+      "lag 4 while the first one is handled",
+      async () => (await gauge("bus_consumer_lag")) === 4 && (await gauge("bus_consumer_ack_pending")) === 1,
+    );
     release();
     await t.settled(type, c);
-    await until("lag 0", async () => (await gauge("bus_consumer_lag")) === 0 && (await gauge("bus_consumer_ack_pending")) === 0);
+    await until(
+      "lag 0",
+      async () => (await gauge("bus_consumer_lag")) === 0 && (await gauge("bus_consumer_ack_pending")) === 0,
+    );
     assert.equal(await t.effects("test.lag"), 5);
   });
 });

@@ -1,11 +1,25 @@
 import { createRegistry, type DescMessage, type Registry as ProtoRegistry } from "@bufbuild/protobuf";
-import { jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
+import {
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+  jetstream,
+  jetstreamManager,
+} from "@nats-io/jetstream";
 import type { Logger } from "../log/index.js";
-import { applyOnce } from "./consumer-inbox.js";
-import { consumerMetrics, LagRefresher, type ConsumerMetrics, type ConsumerOutcome } from "./consumer-metrics.js";
 import { KeyedDispatcher } from "./consumer-dispatch.js";
+import { applyOnce } from "./consumer-inbox.js";
+import { type ConsumerMetrics, type ConsumerOutcome, consumerMetrics, LagRefresher } from "./consumer-metrics.js";
 import { cancellableDelay, describeError, ensureDurable, isStreamNotFound } from "./consumer-nats.js";
-import { consumerSettings, decodeEvent, type ConsumedEvent, type ConsumerOptions, type ConsumerSettings, type Decoded } from "./consumer-options.js";
+import {
+  type ConsumedEvent,
+  type ConsumerOptions,
+  type ConsumerSettings,
+  consumerSettings,
+  type Decoded,
+  decodeEvent,
+} from "./consumer-options.js";
 import { consumerToken, publishDeadLetter } from "./dead-letter.js";
 import { subjectOf } from "./events.js";
 import { ensureDeadLetterStream } from "./nats.js";
@@ -83,7 +97,12 @@ export class EventConsumer<D extends DescMessage> {
     this.#running = true;
     this.#dispatcher = new KeyedDispatcher(this.#o.concurrency);
     this.#loop = this.#run();
-    this.#lag = new LagRefresher(this.#m, this.#o.name, { jsm, stream: this.#stream, durable: this.#durable }, this.#log);
+    this.#lag = new LagRefresher(
+      this.#m,
+      this.#o.name,
+      { jsm, stream: this.#stream, durable: this.#durable },
+      this.#log,
+    );
     this.#lag.start(this.#o.lagRefreshMs);
   }
 
@@ -178,7 +197,8 @@ export class EventConsumer<D extends DescMessage> {
     }
     const decoded = decodeEvent<D>(m.data, this.#registry);
     const env = decoded.ok ? decoded.event.envelope : undefined;
-    const key = env !== undefined && env.aggregateId !== "" ? `${env.aggregateType}\u0000${env.aggregateId}` : undefined;
+    const key =
+      env !== undefined && env.aggregateId !== "" ? `${env.aggregateType}\u0000${env.aggregateId}` : undefined;
     this.#dispatcher.run(key, m, async () => {
       try {
         await this.#process(m, decoded);
@@ -202,7 +222,10 @@ export class EventConsumer<D extends DescMessage> {
       if (!decoded.ok) outcome = await this.#deadLetter(m, decoded.reason);
       else if (deliveries > this.#o.maxDeliver) {
         // the previous attempt was the last and never answered (crash, or a failed dead-letter publish)
-        outcome = await this.#deadLetter(m, `delivered ${deliveries} times, more than maxDeliver ${this.#o.maxDeliver}; not attempted again`);
+        outcome = await this.#deadLetter(
+          m,
+          `delivered ${deliveries} times, more than maxDeliver ${this.#o.maxDeliver}; not attempted again`,
+        );
       } else outcome = await this.#apply(m, decoded.event, deliveries);
     } catch (err) {
       // the dead-letter publish failed: never term() a message that is not in the DLQ
@@ -218,10 +241,16 @@ export class EventConsumer<D extends DescMessage> {
     const keepAlive = setInterval(() => m.working(), Math.max(500, Math.floor(this.#o.ackWaitMs / 3)));
     let outcome: ConsumerOutcome;
     try {
-      outcome = await applyOnce(this.#o.db, this.#o.clock, this.#o.name, event.envelope, (tx) => this.#o.handle(tx, event));
+      outcome = await applyOnce(this.#o.db, this.#o.clock, this.#o.name, event.envelope, (tx) =>
+        this.#o.handle(tx, event),
+      );
     } catch (err) {
       const eventId = event.envelope.eventId;
-      if (deliveries >= this.#o.maxDeliver) return this.#deadLetter(m, `handler failed on delivery ${deliveries} of ${this.#o.maxDeliver}: ${describeError(err)}`);
+      if (deliveries >= this.#o.maxDeliver)
+        return this.#deadLetter(
+          m,
+          `handler failed on delivery ${deliveries} of ${this.#o.maxDeliver}: ${describeError(err)}`,
+        );
       const delayMs = this.#delay(deliveries);
       this.#log.warn({ err, eventId, deliveries, delayMs }, "event handler failed; retrying later");
       m.nak(delayMs);
@@ -239,10 +268,18 @@ export class EventConsumer<D extends DescMessage> {
   }
 
   async #deadLetter(m: JsMsg, reason: string): Promise<ConsumerOutcome> {
-    await publishDeadLetter(this.#js, this.#o.names, { consumer: this.#o.name, msg: m, reason, time: this.#o.clock.date() });
+    await publishDeadLetter(this.#js, this.#o.names, {
+      consumer: this.#o.name,
+      msg: m,
+      reason,
+      time: this.#o.clock.date(),
+    });
     m.term(); // no reason: nats-server 2.9 redelivers a term with a reason
     this.#m.deadLetters.inc({ consumer: this.#o.name });
-    this.#log.error({ subject: m.subject, seq: m.info.streamSequence, deliveries: m.info.deliveryCount, reason }, "event dead-lettered");
+    this.#log.error(
+      { subject: m.subject, seq: m.info.streamSequence, deliveries: m.info.deliveryCount, reason },
+      "event dead-lettered",
+    );
     return "dead_letter";
   }
 

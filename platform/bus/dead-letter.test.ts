@@ -1,9 +1,17 @@
 import assert from "node:assert/strict";
+import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { headers, type NatsConnection } from "@nats-io/transport-node";
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
-import { infraNames } from "../config/names.js";
 import { infraUrls, testPrefix } from "../../test/support/infra.js";
-import { consumerToken, deadLetterSubject, DlqHeader, listDeadLetters, publishDeadLetter, replayDeadLetters, type DeadMessage } from "./dead-letter.js";
+import { infraNames } from "../config/names.js";
+import {
+  consumerToken,
+  type DeadMessage,
+  DlqHeader,
+  deadLetterSubject,
+  listDeadLetters,
+  publishDeadLetter,
+  replayDeadLetters,
+} from "./dead-letter.js";
 import { connectNats, ensureDeadLetterStream, ensureServiceStream } from "./nats.js";
 
 const settings = { replicas: 1, maxAgeMs: 3600_000, duplicateWindowMs: 120_000 };
@@ -25,7 +33,8 @@ describe("dead-letter stream (real NATS JetStream)", () => {
     await ensureDeadLetterStream(jsm, names, settings);
   });
   after(async () => {
-    for await (const s of jsm.streams.list()) if (s.config.name.startsWith(`${prefix.toUpperCase()}_`)) await jsm.streams.delete(s.config.name);
+    for await (const s of jsm.streams.list())
+      if (s.config.name.startsWith(`${prefix.toUpperCase()}_`)) await jsm.streams.delete(s.config.name);
     await nc.close();
   });
 
@@ -37,13 +46,23 @@ describe("dead-letter stream (real NATS JetStream)", () => {
     const ack = await js.publish(subject, new TextEncoder().encode(`body-${id}`), { msgID: id, headers: h });
     const sm = await jsm.streams.getMessage(names.stream("shop"), { seq: ack.seq });
     assert.ok(sm);
-    return { subject: sm.subject, data: sm.data, headers: sm.header, info: { stream: ack.stream, streamSequence: ack.seq, deliveryCount: deliveries } } as unknown as DeadMessage;
+    return {
+      subject: sm.subject,
+      data: sm.data,
+      headers: sm.header,
+      info: { stream: ack.stream, streamSequence: ack.seq, deliveryCount: deliveries },
+    } as unknown as DeadMessage;
   }
   const at = new Date(Date.UTC(2030, 0, 1, 12));
 
   it("keeps the body and the original headers, adds ours, and drops the server-interpreted Nats-* ones", async () => {
     const msg = await delivered("e1", 5);
-    const ack = await publishDeadLetter(js, names, { consumer: "mail.order_paid", msg, reason: "smtp refused\r\nline two", time: at });
+    const ack = await publishDeadLetter(js, names, {
+      consumer: "mail.order_paid",
+      msg,
+      reason: "smtp refused\r\nline two",
+      time: at,
+    });
     assert.equal(ack.stream, dlq);
     const sm = await jsm.streams.getMessage(dlq, { seq: ack.seq });
     assert.ok(sm);
@@ -75,9 +94,16 @@ describe("dead-letter stream (real NATS JetStream)", () => {
     const list = await listDeadLetters(nc, names);
     assert.deepEqual(
       list.map((d) => [d.consumer, d.eventId]),
-      [["mail.order_paid", "e1"], ["mail.order_paid", "e2"], ["audit.order_paid", "e2"]],
+      [
+        ["mail.order_paid", "e1"],
+        ["mail.order_paid", "e2"],
+        ["audit.order_paid", "e2"],
+      ],
     );
-    assert.deepEqual((await listDeadLetters(nc, names, { consumer: "audit.order_paid" })).map((d) => d.seq), [other.seq]);
+    assert.deepEqual(
+      (await listDeadLetters(nc, names, { consumer: "audit.order_paid" })).map((d) => d.seq),
+      [other.seq],
+    );
     const [d] = list;
     assert.equal(d?.reason, "smtp refused line two");
     assert.equal(d?.deliveries, 5);
@@ -96,14 +122,23 @@ describe("dead-letter stream (real NATS JetStream)", () => {
     assert.equal(new TextDecoder().decode(sm.data), "body-e1");
     assert.equal(sm.header.get("X-Trace"), "trace-e1");
     assert.match(sm.header.get("Nats-Msg-Id"), new RegExp(`^replay-${d.seq}-[0-9a-f]+$`));
-    assert.deepEqual(sm.header.keys().filter((k) => k.toLowerCase().startsWith("boxoffice-dlq-")), []);
-    assert.equal((await listDeadLetters(nc, names)).some((x) => x.seq === d.seq), false);
+    assert.deepEqual(
+      sm.header.keys().filter((k) => k.toLowerCase().startsWith("boxoffice-dlq-")),
+      [],
+    );
+    assert.equal(
+      (await listDeadLetters(nc, names)).some((x) => x.seq === d.seq),
+      false,
+    );
     assert.equal(await replayDeadLetters(nc, names, { seq: d.seq }), 0, "already replayed");
   });
 
   it("replays by consumer, then all", async () => {
     assert.equal(await replayDeadLetters(nc, names, { consumer: "audit.order_paid" }), 1);
-    assert.deepEqual((await listDeadLetters(nc, names)).map((d) => d.consumer), ["mail.order_paid"]);
+    assert.deepEqual(
+      (await listDeadLetters(nc, names)).map((d) => d.consumer),
+      ["mail.order_paid"],
+    );
     assert.equal(await replayDeadLetters(nc, names, { all: true }), 1);
     assert.deepEqual(await listDeadLetters(nc, names), []);
   });

@@ -1,17 +1,17 @@
 import { randomBytes } from "node:crypto";
 import { fromBinary } from "@bufbuild/protobuf";
-import { headers, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
 import {
-  jetstream,
-  jetstreamManager,
   JetStreamApiCodes,
   JetStreamApiError,
   type JetStreamClient,
   type JetStreamManager,
   type JsMsg,
+  jetstream,
+  jetstreamManager,
   type PubAck,
   type StoredMsg,
 } from "@nats-io/jetstream";
+import { headers, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
 import type { InfraNames } from "../config/names.js";
 import { EventEnvelopeSchema } from "./events.js";
 
@@ -144,7 +144,11 @@ function isApiError(e: unknown, code: number): boolean {
 }
 
 /** Stored messages of the DLQ stream on `subject` (a consumer's, or all), oldest first. */
-async function* storedDeadLetters(jsm: JetStreamManager, names: InfraNames, subject: string): AsyncGenerator<StoredMsg> {
+async function* storedDeadLetters(
+  jsm: JetStreamManager,
+  names: InfraNames,
+  subject: string,
+): AsyncGenerator<StoredMsg> {
   const stream = names.stream("dlq");
   for (let seq = 1; ; ) {
     let sm: StoredMsg | null;
@@ -166,10 +170,15 @@ function filterSubject(names: InfraNames, consumer?: string): string {
 }
 
 /** The dead letters, oldest first; only `consumer`'s when given. An absent DLQ stream lists nothing. */
-export async function listDeadLetters(nc: NatsConnection, names: InfraNames, filter: { consumer?: string } = {}): Promise<DeadLetter[]> {
+export async function listDeadLetters(
+  nc: NatsConnection,
+  names: InfraNames,
+  filter: { consumer?: string } = {},
+): Promise<DeadLetter[]> {
   const jsm = await jetstreamManager(nc, { checkAPI: false });
   const out: DeadLetter[] = [];
-  for await (const sm of storedDeadLetters(jsm, names, filterSubject(names, filter.consumer))) out.push(toDeadLetter(sm));
+  for await (const sm of storedDeadLetters(jsm, names, filterSubject(names, filter.consumer)))
+    out.push(toDeadLetter(sm));
   return out;
 }
 
@@ -203,8 +212,12 @@ export async function replayDeadLetters(
   let n = 0;
   for await (const sm of selected) {
     const subject = sm.header.get(DlqHeader.originalSubject);
-    if (!subject) throw new Error(`message ${sm.seq} of ${stream} is not a dead letter (no ${DlqHeader.originalSubject})`);
-    await js.publish(subject, sm.data, { headers: originalHeaders(sm.header), msgID: `replay-${sm.seq}-${randomBytes(6).toString("hex")}` });
+    if (!subject)
+      throw new Error(`message ${sm.seq} of ${stream} is not a dead letter (no ${DlqHeader.originalSubject})`);
+    await js.publish(subject, sm.data, {
+      headers: originalHeaders(sm.header),
+      msgID: `replay-${sm.seq}-${randomBytes(6).toString("hex")}`,
+    });
     await jsm.streams.deleteMessage(stream, sm.seq, false);
     n++;
   }

@@ -1,9 +1,17 @@
+import {
+  create,
+  type DescMessage,
+  fromBinary,
+  type MessageInitShape,
+  type MessageShape,
+  type Registry,
+  toBinary,
+} from "@bufbuild/protobuf";
 import { anyPack, anyUnpack, timestampFromMs } from "@bufbuild/protobuf/wkt";
-import { create, fromBinary, toBinary, type DescMessage, type MessageInitShape, type MessageShape, type Registry } from "@bufbuild/protobuf";
+import { type EventEnvelope, EventEnvelopeSchema } from "../../gen/boxoffice/common/v1/envelope_pb.js";
 import type { InfraNames } from "../config/names.js";
-import { EventEnvelopeSchema, type EventEnvelope } from "../../gen/boxoffice/common/v1/envelope_pb.js";
 
-export { EventEnvelopeSchema, type EventEnvelope } from "../../gen/boxoffice/common/v1/envelope_pb.js";
+export { type EventEnvelope, EventEnvelopeSchema } from "../../gen/boxoffice/common/v1/envelope_pb.js";
 
 /**
  * An integration event type: a message of the producer's `events.proto`. Its subject is
@@ -35,7 +43,15 @@ export interface AggregateRef {
 export function envelope<D extends DescMessage>(
   type: EventType<D>,
   payload: MessageInitShape<D>,
-  meta: { eventId: string; occurMs: number; aggregate: AggregateRef; traceparent?: string; tracestate?: string; causationId?: string; correlationId?: string },
+  meta: {
+    eventId: string;
+    occurMs: number;
+    aggregate: AggregateRef;
+    traceparent?: string;
+    tracestate?: string;
+    causationId?: string;
+    correlationId?: string;
+  },
 ): EventEnvelope {
   return create(EventEnvelopeSchema, {
     eventId: meta.eventId,
@@ -66,20 +82,29 @@ export class UndecodableEventError extends Error {
 }
 
 /** Decodes an envelope and its payload with the consumer's registry of known event types. */
-export function decodeEnvelope(bytes: Uint8Array, registry: Registry): { envelope: EventEnvelope; payload: MessageShape<DescMessage> } {
+export function decodeEnvelope(
+  bytes: Uint8Array,
+  registry: Registry,
+): { envelope: EventEnvelope; payload: MessageShape<DescMessage> } {
   let env: EventEnvelope;
   try {
     env = fromBinary(EventEnvelopeSchema, bytes);
   } catch (e) {
-    throw new UndecodableEventError(`not an EventEnvelope: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    throw new UndecodableEventError(`not an EventEnvelope: ${e instanceof Error ? e.message : String(e)}`, {
+      cause: e,
+    });
   }
   if (env.payload === undefined) throw new UndecodableEventError(`event ${env.eventId} has no payload`);
   let payload: MessageShape<DescMessage> | undefined;
   try {
     payload = anyUnpack(env.payload, registry);
   } catch (e) {
-    throw new UndecodableEventError(`event ${env.eventId}: payload does not decode: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    throw new UndecodableEventError(
+      `event ${env.eventId}: payload does not decode: ${e instanceof Error ? e.message : String(e)}`,
+      { cause: e },
+    );
   }
-  if (payload === undefined) throw new UndecodableEventError(`event ${env.eventId}: unknown type ${env.payload.typeUrl}`);
+  if (payload === undefined)
+    throw new UndecodableEventError(`event ${env.eventId}: unknown type ${env.payload.typeUrl}`);
   return { envelope: env, payload };
 }

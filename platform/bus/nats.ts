@@ -1,5 +1,11 @@
-import { connect, nanos, type NatsConnection } from "@nats-io/transport-node";
-import { jetstreamManager, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from "@nats-io/jetstream";
+import {
+  type JetStreamManager,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+  type StreamConfig,
+} from "@nats-io/jetstream";
+import { connect, type NatsConnection, nanos } from "@nats-io/transport-node";
 import type { InfraNames } from "../config/names.js";
 
 /** Connects to NATS and keeps reconnecting forever: a broker restart must not end the process. */
@@ -26,7 +32,12 @@ export interface StreamSettings {
  * Creates or updates a producing service's stream `<PREFIX>_<SVC>` on `<prefix>.<svc>.>` at start-up.
  * Only features of nats-server 2.9 (what Debian ships) are used.
  */
-export async function ensureServiceStream(jsm: JetStreamManager, names: InfraNames, service: string, s: StreamSettings): Promise<string> {
+export async function ensureServiceStream(
+  jsm: JetStreamManager,
+  names: InfraNames,
+  service: string,
+  s: StreamSettings,
+): Promise<string> {
   return ensureStream(jsm, {
     name: names.stream(service),
     subjects: [names.subject(service, ">")],
@@ -39,7 +50,11 @@ export async function ensureServiceStream(jsm: JetStreamManager, names: InfraNam
 }
 
 /** The dead-letter stream `<PREFIX>_DLQ` on `<prefix>.dlq.>` (one subject per consumer). */
-export async function ensureDeadLetterStream(jsm: JetStreamManager, names: InfraNames, s: StreamSettings): Promise<string> {
+export async function ensureDeadLetterStream(
+  jsm: JetStreamManager,
+  names: InfraNames,
+  s: StreamSettings,
+): Promise<string> {
   return ensureStream(jsm, {
     name: names.stream("dlq"),
     subjects: [names.subject("dlq", ">")],

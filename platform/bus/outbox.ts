@@ -2,10 +2,10 @@ import type { DescMessage, MessageInitShape } from "@bufbuild/protobuf";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Clock } from "../clock/index.js";
 import type { InfraNames } from "../config/names.js";
-import { withTransaction, type Db, type Tx } from "../db/index.js";
-import type { IdGenerator } from "../ids/index.js";
+import { type Db, type Tx, withTransaction } from "../db/index.js";
 import { outboxEvents } from "../db/platform-schema.js";
-import { encodeEnvelope, envelope, subjectOf, type AggregateRef, type EventType } from "./events.js";
+import type { IdGenerator } from "../ids/index.js";
+import { type AggregateRef, type EventType, encodeEnvelope, envelope, subjectOf } from "./events.js";
 
 /** One integration event to publish because of a change. */
 export interface OutboxEvent<D extends DescMessage = DescMessage> {
@@ -48,10 +48,18 @@ export class Outbox {
     const now = this.opts.clock.now();
     const rows = events.map((e) => {
       if (e.type.producer !== this.opts.service) {
-        throw new Error(`${this.opts.service} cannot publish ${e.type.schema.typeName}: it belongs to ${e.type.producer}`);
+        throw new Error(
+          `${this.opts.service} cannot publish ${e.type.schema.typeName}: it belongs to ${e.type.producer}`,
+        );
       }
       const eventId = this.opts.newId();
-      const env = envelope(e.type, e.payload, { eventId, occurMs: now, aggregate: e.aggregate, causationId: e.causationId, correlationId: e.correlationId });
+      const env = envelope(e.type, e.payload, {
+        eventId,
+        occurMs: now,
+        aggregate: e.aggregate,
+        causationId: e.causationId,
+        correlationId: e.correlationId,
+      });
       return {
         eventId,
         subject: subjectOf(this.opts.names, e.type),

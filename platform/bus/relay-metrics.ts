@@ -18,7 +18,12 @@ export function relayMetrics(registry: Registry): RelayMetrics {
   if (m === undefined) {
     const registers = [registry];
     m = {
-      backlog: new Gauge({ name: "bus_outbox_backlog", help: "Outbox rows not yet published.", labelNames: ["service"], registers }),
+      backlog: new Gauge({
+        name: "bus_outbox_backlog",
+        help: "Outbox rows not yet published.",
+        labelNames: ["service"],
+        registers,
+      }),
       oldestUnsentSeconds: new Gauge({
         name: "bus_outbox_oldest_unsent_seconds",
         help: "Age of the oldest unpublished outbox row (0 when none).",
@@ -32,15 +37,30 @@ export function relayMetrics(registry: Registry): RelayMetrics {
         buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
         registers,
       }),
-      publishAttempts: new Counter({ name: "bus_outbox_publish_attempts_total", help: "Publish attempts.", labelNames: ["service", "instance"], registers }),
+      publishAttempts: new Counter({
+        name: "bus_outbox_publish_attempts_total",
+        help: "Publish attempts.",
+        labelNames: ["service", "instance"],
+        registers,
+      }),
       published: new Counter({
         name: "bus_outbox_published_total",
         help: "Events acknowledged by JetStream (duplicate=true: dropped by the duplicate window, already in the stream).",
         labelNames: ["service", "instance", "duplicate"],
         registers,
       }),
-      publishFailures: new Counter({ name: "bus_outbox_publish_failures_total", help: "Failed publish attempts.", labelNames: ["service", "instance"], registers }),
-      leader: new Gauge({ name: "bus_outbox_relay_leader", help: "1 while this relay holds its service's outbox lock.", labelNames: ["service", "instance"], registers }),
+      publishFailures: new Counter({
+        name: "bus_outbox_publish_failures_total",
+        help: "Failed publish attempts.",
+        labelNames: ["service", "instance"],
+        registers,
+      }),
+      leader: new Gauge({
+        name: "bus_outbox_relay_leader",
+        help: "1 while this relay holds its service's outbox lock.",
+        labelNames: ["service", "instance"],
+        registers,
+      }),
     };
     cache.set(registry, m);
   }

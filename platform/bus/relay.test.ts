@@ -1,22 +1,22 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { jetstreamManager, jetstream, type JetStreamManager } from "@nats-io/jetstream";
+import { createRegistry } from "@bufbuild/protobuf";
+import { type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { sql } from "drizzle-orm";
 import { pino } from "pino";
 import { Registry } from "prom-client";
+import { EchoRequestSchema } from "../../gen/boxoffice/testing/v1/echo_service_pb.js";
+import { dropPrefix, infraUrls, testPrefix } from "../../test/support/infra.js";
 import { systemClock } from "../clock/index.js";
 import { infraNames } from "../config/names.js";
 import { createDb, type Db } from "../db/index.js";
 import { migrate } from "../db/migrate.js";
 import { createIdGenerator } from "../ids/index.js";
-import { EchoRequestSchema } from "../../gen/boxoffice/testing/v1/echo_service_pb.js";
-import { dropPrefix, infraUrls, testPrefix } from "../../test/support/infra.js";
-import { decodeEnvelope, eventType, encodeEnvelope, envelope } from "./events.js";
+import { decodeEnvelope, encodeEnvelope, envelope, eventType } from "./events.js";
 import { connectNats, ensureServiceStream } from "./nats.js";
 import { Outbox } from "./outbox.js";
 import { OutboxRelay } from "./relay.js";
-import { createRegistry } from "@bufbuild/protobuf";
 
 const migrations = fileURLToPath(new URL("../../services/auth/db/migrations", import.meta.url));
 const Thing = eventType(EchoRequestSchema, "auth");
@@ -38,7 +38,11 @@ describe("outbox relay (real MariaDB + JetStream)", function () {
     db = createDb({ url: infraUrls().mariadbUrl, database, poolSize: 10 });
     nc = await connectNats(infraUrls().natsUrl, "relay-test");
     jsm = await jetstreamManager(nc);
-    stream = await ensureServiceStream(jsm, names, "auth", { replicas: 1, maxAgeMs: 3600_000, duplicateWindowMs: 120_000 });
+    stream = await ensureServiceStream(jsm, names, "auth", {
+      replicas: 1,
+      maxAgeMs: 3600_000,
+      duplicateWindowMs: 120_000,
+    });
   });
   beforeEach(async () => {
     await jsm.streams.purge(stream);
@@ -52,7 +56,18 @@ describe("outbox relay (real MariaDB + JetStream)", function () {
   });
 
   const relay = (instance: string, registry: Registry, sweepMs = 100) =>
-    new OutboxRelay({ service: "auth", db, nc, names, clock: systemClock, logger: quiet, registry, instance, sweepMs, batchSize: 50 });
+    new OutboxRelay({
+      service: "auth",
+      db,
+      nc,
+      names,
+      clock: systemClock,
+      logger: quiet,
+      registry,
+      instance,
+      sweepMs,
+      batchSize: 50,
+    });
 
   /** `n` events spread over `aggregates` aggregates, each written in its own transaction. */
   async function write(outbox: Outbox, n: number, aggregates: number): Promise<void> {
@@ -65,7 +80,11 @@ describe("outbox relay (real MariaDB + JetStream)", function () {
           await tx.execute(sql`SELECT GET_LOCK(${`t-${prefix}-${id}`}, 10)`);
           const version = (versions.get(id) ?? 0) + 1;
           versions.set(id, version);
-          await outbox.add(tx, { type: Thing, payload: { message: `${id}#${version}` }, aggregate: { type: "thing", id, version } });
+          await outbox.add(tx, {
+            type: Thing,
+            payload: { message: `${id}#${version}` },
+            aggregate: { type: "thing", id, version },
+          });
           await tx.execute(sql`SELECT RELEASE_LOCK(${`t-${prefix}-${id}`})`);
         });
       }),
@@ -93,13 +112,24 @@ describe("outbox relay (real MariaDB + JetStream)", function () {
     }
   }
 
-  const unsent = async () => Number(((await db.pool.query("SELECT COUNT(*) AS n FROM outbox_events WHERE send_time IS NULL"))[0] as Array<{ n: number }>)[0]?.n);
+  const unsent = async () =>
+    Number(
+      (
+        (await db.pool.query("SELECT COUNT(*) AS n FROM outbox_events WHERE send_time IS NULL"))[0] as Array<{
+          n: number;
+        }>
+      )[0]?.n,
+    );
 
   it("publishes every row once, in order per aggregate, and marks it sent", async () => {
     const r = relay("solo", new Registry());
     r.start();
     try {
-      await write(new Outbox({ service: "auth", db, names, clock: systemClock, newId, wakeLocal: () => r.wake() }), 120, 7);
+      await write(
+        new Outbox({ service: "auth", db, names, clock: systemClock, newId, wakeLocal: () => r.wake() }),
+        120,
+        7,
+      );
       await until(async () => (await unsent()) === 0);
     } finally {
       await r.stop();
@@ -126,7 +156,8 @@ describe("outbox relay (real MariaDB + JetStream)", function () {
     assert.equal((await streamMessages()).length, 300);
     const sum = async (name: string) => {
       let total = 0;
-      for (const reg of registries) for (const v of (await reg.getSingleMetric(name)?.get())?.values ?? []) total += v.value;
+      for (const reg of registries)
+        for (const v of (await reg.getSingleMetric(name)?.get())?.values ?? []) total += v.value;
       return total;
     };
     const attempts = await sum("bus_outbox_publish_attempts_total");
@@ -166,9 +197,15 @@ describe("outbox relay (real MariaDB + JetStream)", function () {
       await r.stop();
     }
     assert.equal((await streamMessages()).length, 5);
-    const dup = (await reg.getSingleMetric("bus_outbox_published_total")?.get())?.values.find((v) => v.labels.duplicate === "true");
+    const dup = (await reg.getSingleMetric("bus_outbox_published_total")?.get())?.values.find(
+      (v) => v.labels.duplicate === "true",
+    );
     assert.equal(dup?.value, 5, "the relay's publishes were recognised as duplicates");
     // encode/decode helpers round-trip (used above)
-    assert.ok(encodeEnvelope(envelope(Thing, { message: "x" }, { eventId: "e", occurMs: 0, aggregate: { type: "t", id: "i", version: 1 } })).length > 0);
+    assert.ok(
+      encodeEnvelope(
+        envelope(Thing, { message: "x" }, { eventId: "e", occurMs: 0, aggregate: { type: "t", id: "i", version: 1 } }),
+      ).length > 0,
+    );
   });
 });

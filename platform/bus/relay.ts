@@ -1,6 +1,6 @@
-import { and, asc, inArray, isNull, lt, sql } from "drizzle-orm";
+import { type JetStreamClient, jetstream } from "@nats-io/jetstream";
 import { headers, type NatsConnection, type Subscription } from "@nats-io/transport-node";
-import { jetstream, type JetStreamClient } from "@nats-io/jetstream";
+import { and, asc, inArray, isNull, lt, sql } from "drizzle-orm";
 import type { PoolConnection } from "mysql2/promise";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
@@ -9,7 +9,7 @@ import type { InfraNames } from "../config/names.js";
 import type { Db } from "../db/index.js";
 import { outboxEvents } from "../db/platform-schema.js";
 import { wakeSubject } from "./outbox.js";
-import { relayMetrics, type RelayMetrics } from "./relay-metrics.js";
+import { type RelayMetrics, relayMetrics } from "./relay-metrics.js";
 
 export interface RelayOptions {
   service: string;
@@ -31,7 +31,16 @@ export interface RelayOptions {
   flushMs?: number;
 }
 
-type Row = { seq: number; eventId: string; subject: string; eventType: string; aggregateType: string; aggregateId: string; aggregateVersion: number; envelope: Buffer };
+type Row = {
+  seq: number;
+  eventId: string;
+  subject: string;
+  eventType: string;
+  aggregateType: string;
+  aggregateId: string;
+  aggregateVersion: number;
+  envelope: Buffer;
+};
 
 /**
  * Publishes a service's outbox rows to JetStream. One relay per service publishes at a time: it
@@ -57,7 +66,14 @@ export class OutboxRelay {
   #lastPrune = 0;
 
   constructor(opts: RelayOptions) {
-    this.#o = { batchSize: 256, sweepMs: 1000, publishTimeoutMs: 5000, retentionMs: 7 * 24 * 3600_000, flushMs: 2000, ...opts };
+    this.#o = {
+      batchSize: 256,
+      sweepMs: 1000,
+      publishTimeoutMs: 5000,
+      retentionMs: 7 * 24 * 3600_000,
+      flushMs: 2000,
+      ...opts,
+    };
     this.#js = jetstream(opts.nc, { timeout: this.#o.publishTimeoutMs });
     this.#m = relayMetrics(opts.registry);
     this.#lockName = `outbox:${opts.db.name}`.slice(0, 64);
@@ -208,7 +224,10 @@ export class OutboxRelay {
         .where(inArray(outboxEvents.seq, [f.seq]));
     }
     if (failed.length > 0) {
-      this.#o.logger.warn({ failed: failed.length, sent: sent.length, error: failed[0]?.error }, "outbox publish failures; will retry");
+      this.#o.logger.warn(
+        { failed: failed.length, sent: sent.length, error: failed[0]?.error },
+        "outbox publish failures; will retry",
+      );
     }
     return { rows: rows.length, failed: failed.length };
   }
@@ -223,7 +242,11 @@ export class OutboxRelay {
     this.#m.publishAttempts.inc(labels);
     const stop = this.#m.publishSeconds.startTimer({ service: this.#o.service });
     try {
-      const ack = await this.#js.publish(row.subject, row.envelope, { msgID: row.eventId, headers: h, timeout: this.#o.publishTimeoutMs });
+      const ack = await this.#js.publish(row.subject, row.envelope, {
+        msgID: row.eventId,
+        headers: h,
+        timeout: this.#o.publishTimeoutMs,
+      });
       this.#m.published.inc({ ...labels, duplicate: String(ack.duplicate) });
     } catch (e) {
       this.#m.publishFailures.inc(labels);
@@ -247,7 +270,10 @@ export class OutboxRelay {
     if (now - this.#lastPrune < 60_000) return;
     this.#lastPrune = now;
     const cutoff = new Date(now - this.#o.retentionMs);
-    await orm.delete(outboxEvents).where(and(lt(outboxEvents.sendTime, cutoff))).limit(5000);
+    await orm
+      .delete(outboxEvents)
+      .where(and(lt(outboxEvents.sendTime, cutoff)))
+      .limit(5000);
   }
 
   /** Waits `ms`, or less when woken; a wake-up that came while busy makes the next wait return at once. */

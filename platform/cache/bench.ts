@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { Cache } from "./options.js";
-import { instance, type Item } from "./testkit.js";
+import { type Item, instance } from "./testkit.js";
 
 /** get() rates of one cache instance, per tier. */
 export interface CacheBenchResult {
@@ -52,7 +52,14 @@ export async function benchCache(redisUrl: string, scale = 1): Promise<CacheBenc
     const hotKeyConcurrentPerSec = await rate(n(20_000), 64, () => redisOnly.cache.get("hot"));
     const missPerSec = await rate(n(3_000), 1, (i) => redisOnly.cache.get(`s${i}`));
     const missConcurrentPerSec = await rate(n(10_000), 64, (i) => redisOnly.cache.get(`c${i}`));
-    return { localHitPerSec, redisHitPerSec, redisHitConcurrentPerSec, hotKeyConcurrentPerSec, missPerSec, missConcurrentPerSec };
+    return {
+      localHitPerSec,
+      redisHitPerSec,
+      redisHitConcurrentPerSec,
+      hotKeyConcurrentPerSec,
+      missPerSec,
+      missConcurrentPerSec,
+    };
   } finally {
     const keys = await withLocal.redis.keys("cache:*"); // answers with the prefix, which del() would add again
     const stripped = keys.map((k) => k.slice(prefix.length + 1));

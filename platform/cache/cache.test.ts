@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { ManualClock } from "../clock/index.js";
 import { testPrefix } from "../../test/support/infra.js";
+import { ManualClock } from "../clock/index.js";
 import { FakeSource, gate, metric, ready, sharedRedisSuite, waitFor } from "./testkit.js";
 
-describe("cache: read path, single flight, negative caching, races, refresh-ahead (shared Redis)", function () {
+describe("cache: read path, single flight, negative caching, races, refresh-ahead (shared Redis)", () => {
   const prefix = testPrefix();
   const redis = sharedRedisSuite(prefix);
   const make = redis.make;
@@ -16,7 +16,11 @@ describe("cache: read path, single flight, negative caching, races, refresh-ahea
     const answers = await Promise.all(Array.from({ length: 500 }, () => a.cache.get("e1")));
     assert.equal(src.loads, 1);
     for (const x of answers) assert.deepEqual(x, { id: "e1", name: "Cold Play", version: 1 });
-    assert.equal(await metric(a.registry, "cache_requests_total", { cache: "event", result: "miss" }), 500, "all 500 waited for the one load");
+    assert.equal(
+      await metric(a.registry, "cache_requests_total", { cache: "event", result: "miss" }),
+      500,
+      "all 500 waited for the one load",
+    );
     assert.equal(await metric(a.registry, "cache_loads_total", { cache: "event" }), 1);
   });
 
@@ -44,14 +48,18 @@ describe("cache: read path, single flight, negative caching, races, refresh-ahea
     const b = await make(src.load, { negativeTtlMs: 30_000 }); // a second process shares the markers
     const ids = Array.from({ length: 100 }, (_, i) => `nope-${i}`);
     for (let wave = 0; wave < 10; wave++) {
-      const answers = await Promise.all(Array.from({ length: 1000 }, (_, i) => (i % 2 ? a : b).cache.get(ids[(i * 7 + wave) % 100]!)));
+      const answers = await Promise.all(
+        Array.from({ length: 1000 }, (_, i) => (i % 2 ? a : b).cache.get(ids[(i * 7 + wave) % 100]!)),
+      );
       assert.ok(answers.every((x) => x === undefined));
     }
     assert.ok(src.loads <= 100, `${src.loads} loads`);
     const ttl = await redis.raw.pttl(key("nope-0"));
     // Lower bound leaves room for a slow machine: the first marker was written waves ago.
     assert.ok(ttl > 20_000 && ttl <= 33_000, `negative marker TTL ${ttl} ≈ negativeTtlMs`);
-    const negative = (await metric(a.registry, "cache_requests_total", { cache: "event", result: "negative_hit" })) + (await metric(b.registry, "cache_requests_total", { cache: "event", result: "negative_hit" }));
+    const negative =
+      (await metric(a.registry, "cache_requests_total", { cache: "event", result: "negative_hit" })) +
+      (await metric(b.registry, "cache_requests_total", { cache: "event", result: "negative_hit" }));
     assert.ok(negative >= 9_000, `${negative} negative hits`);
   });
 
@@ -72,7 +80,11 @@ describe("cache: read path, single flight, negative caching, races, refresh-ahea
     hold.open();
     src.gate = undefined;
     src.onLoad = undefined;
-    assert.equal((await racing)?.name, "old", "the racing reader started before the write: old is a fair answer for it");
+    assert.equal(
+      (await racing)?.name,
+      "old",
+      "the racing reader started before the write: old is a fair answer for it",
+    );
     assert.equal(await redis.raw.exists(key("r1")), 0, "Redis holds nothing: the old fill was refused");
     const c = await make(src.load);
     assert.equal((await c.cache.get("r1"))?.name, "new");
@@ -98,7 +110,7 @@ describe("cache: read path, single flight, negative caching, races, refresh-ahea
     hold.open();
     await racing;
     const v = await redis.raw.hget(key("r2"), "v");
-    assert.ok(v !== null && v.includes("\"new\""), `Redis still holds the new value: ${v}`);
+    assert.ok(v?.includes('"new"'), `Redis still holds the new value: ${v}`);
   });
 
   it("early refresh: a hit near expiry (Redis tier) triggers exactly one background reload and the key stays warm", async () => {
@@ -111,7 +123,10 @@ describe("cache: read path, single flight, negative caching, races, refresh-ahea
     clock.advance(55_000); // past 0.8 × (60 s + 10 % jitter); the 1 s local entry has expired
     src.put("h1", "v1-refreshed", 2); // (no invalidate: shows what the refresh read)
     const answers = await Promise.all(Array.from({ length: 50 }, () => a.cache.get("h1")));
-    assert.ok(answers.every((x) => x?.name === "v1"), "hits are answered at once, from the cache");
+    assert.ok(
+      answers.every((x) => x?.name === "v1"),
+      "hits are answered at once, from the cache",
+    );
     await waitFor("refresh done", () => a.cache.stats().inFlight === 0);
     assert.equal(src.loads, 2, "one load, one refresh");
     assert.equal(a.cache.stats().refreshes, 1);
@@ -122,7 +137,10 @@ describe("cache: read path, single flight, negative caching, races, refresh-ahea
     // Redis now holds the refreshed entry with a fresh (jittered) TTL: a new instance reads it from
     // Redis without loading. (Comparing TTLs alone cannot tell: the jitter spans ±10 %.)
     const ttlAfter = await redis.raw.pttl(key("h1"));
-    assert.ok(ttlAfter >= 0.9 * 60_000 - 1_000 && ttlAfter <= 1.1 * 60_000, `a full TTL again (${ttlAfter} ms, was ${ttlBefore} ms)`);
+    assert.ok(
+      ttlAfter >= 0.9 * 60_000 - 1_000 && ttlAfter <= 1.1 * 60_000,
+      `a full TTL again (${ttlAfter} ms, was ${ttlBefore} ms)`,
+    );
     const b = await make(src.load, { clock, ttlMs: 60_000 });
     assert.equal((await b.cache.get("h1"))?.name, "v1-refreshed", "the refresh rewrote the Redis entry");
     assert.equal(src.loads, 2, "read from Redis, not loaded");

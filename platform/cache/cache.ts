@@ -2,11 +2,18 @@ import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { ReplyError } from "ioredis";
 import type { Logger } from "../log/index.js";
-import { decodeEntry, encodeEntry, LocalTier, type Entry, type LocalEntry } from "./entry.js";
+import { decodeEntry, type Entry, encodeEntry, type LocalEntry, LocalTier } from "./entry.js";
 import { CacheCounters } from "./metrics.js";
-import { resolveOptions, type Cache, type CacheOptions, type CacheResult, type CacheStats, type ResolvedOptions } from "./options.js";
+import {
+  type Cache,
+  type CacheOptions,
+  type CacheResult,
+  type CacheStats,
+  type ResolvedOptions,
+  resolveOptions,
+} from "./options.js";
 import { InvalidationRetries } from "./retries.js";
-import { cacheScripts, type CacheScripts } from "./scripts.js";
+import { type CacheScripts, cacheScripts } from "./scripts.js";
 import { decodeInvalidation, encodeInvalidation, InvalidationSubscription } from "./subscription.js";
 
 type Answer<T> = { value: T | undefined; result: CacheResult };
@@ -51,8 +58,18 @@ export class RedisCache<T> implements Cache<T> {
     this.#prefix = `cache:${o.name}:${o.version}:`;
     // one channel for all versions: during a version rollout, old instances hear new writers too
     this.#channel = o.names.channel(`cache:${o.name}:invalidate`);
-    this.#sub = new InvalidationSubscription(o.subscriber, this.#channel, (m) => this.#onMessage(m), () => this.#local.clear(), this.#log);
-    this.#retries = new InvalidationRetries((id) => this.#deleteAndPublish(id), this.#log, o.ttlMs * (1 + o.jitterRatio) + o.pendingTtlMs);
+    this.#sub = new InvalidationSubscription(
+      o.subscriber,
+      this.#channel,
+      (m) => this.#onMessage(m),
+      () => this.#local.clear(),
+      this.#log,
+    );
+    this.#retries = new InvalidationRetries(
+      (id) => this.#deleteAndPublish(id),
+      this.#log,
+      o.ttlMs * (1 + o.jitterRatio) + o.pendingTtlMs,
+    );
   }
 
   async get(id: string): Promise<T | undefined> {
@@ -125,9 +142,15 @@ export class RedisCache<T> implements Cache<T> {
       if (read.entry !== undefined) {
         const stale = read.entry.present && this.#o.clock.now() >= read.entry.refreshAt;
         this.#remember(id, flight, read.entry, read.token);
-        settle.resolve({ value: read.entry.value, result: stale ? "stale" : read.entry.present ? "hit_redis" : "negative_hit" });
+        settle.resolve({
+          value: read.entry.value,
+          result: stale ? "stale" : read.entry.present ? "hit_redis" : "negative_hit",
+        });
         // the flight stays registered while it refreshes, so this is the one reload of the key
-        if (stale) await this.#reload(id, flight, read.token, true).catch((err) => this.#log.warn({ err, id }, "cache refresh failed"));
+        if (stale)
+          await this.#reload(id, flight, read.token, true).catch((err) =>
+            this.#log.warn({ err, id }, "cache refresh failed"),
+          );
         return;
       }
       const value = await this.#reload(id, flight, read.token, false);
@@ -142,10 +165,17 @@ export class RedisCache<T> implements Cache<T> {
   /** A hit from the local tier past its refresh point: reload in the background unless a flight runs. */
   #refreshFromLocal(id: string, e: LocalEntry<T>): void {
     if (this.#flights.has(id)) return;
-    const flight: Flight<T> = { epoch: this.#sub.epoch, tainted: false, answer: Promise.resolve({ value: e.value, result: "stale" }) };
+    const flight: Flight<T> = {
+      epoch: this.#sub.epoch,
+      tainted: false,
+      answer: Promise.resolve({ value: e.value, result: "stale" }),
+    };
     this.#flights.set(id, flight);
     const run = this.#reload(id, flight, e.token, true)
-      .then(() => undefined, (err: unknown) => this.#log.warn({ err, id }, "cache refresh failed"))
+      .then(
+        () => undefined,
+        (err: unknown) => this.#log.warn({ err, id }, "cache refresh failed"),
+      )
       .finally(() => {
         if (this.#flights.get(id) === flight) this.#flights.delete(id);
       });
@@ -154,7 +184,8 @@ export class RedisCache<T> implements Cache<T> {
 
   /** Redis' entry and fill token; no token when Redis was skipped or failed (then nothing is filled). */
   async #read(id: string): Promise<{ entry?: Entry<T>; token?: string }> {
-    if (this.#o.redis.status !== "ready" || performance.now() < this.#redisSkipUntil || this.#retries.has(id)) return {};
+    if (this.#o.redis.status !== "ready" || performance.now() < this.#redisSkipUntil || this.#retries.has(id))
+      return {};
     let got: { value: Buffer | null; token: string };
     try {
       got = await this.#scripts.read(this.#prefix + id, this.#newToken(), this.#o.pendingTtlMs);
@@ -178,13 +209,18 @@ export class RedisCache<T> implements Cache<T> {
     const value = await this.#o.load(id);
     const present = value !== undefined;
     const ttl = this.#jitter(present ? this.#o.ttlMs : this.#o.negativeTtlMs);
-    const entry: Entry<T> = { present, value, refreshAt: present ? this.#o.clock.now() + ttl * this.#o.refreshAheadRatio : Infinity };
+    const entry: Entry<T> = {
+      present,
+      value,
+      refreshAt: present ? this.#o.clock.now() + ttl * this.#o.refreshAheadRatio : Infinity,
+    };
     // Filled even when tainted: the token alone keeps Redis right (a message can also arrive late
     // and taint a flight that started after its deletion, whose fill is perfectly good).
     if (token !== undefined) {
       try {
         // false: the key was invalidated (deleted) since our read, so what we loaded may be old
-        if (!(await this.#scripts.fill(this.#prefix + id, token, encodeEntry(this.#o.codec, entry), ttl))) flight.tainted = true;
+        if (!(await this.#scripts.fill(this.#prefix + id, token, encodeEntry(this.#o.codec, entry), ttl)))
+          flight.tainted = true;
       } catch (err) {
         this.#redisFailed(err);
       }
@@ -211,7 +247,11 @@ export class RedisCache<T> implements Cache<T> {
 
   #deleteAndPublish(id: string): Promise<void> {
     if (this.#o.redis.status !== "ready") return Promise.reject(new Error(`Redis is ${this.#o.redis.status}`));
-    return this.#scripts.invalidate(this.#prefix + id, this.#channel, encodeInvalidation(this.#o.version, id, this.#origin));
+    return this.#scripts.invalidate(
+      this.#prefix + id,
+      this.#channel,
+      encodeInvalidation(this.#o.version, id, this.#origin),
+    );
   }
 
   #onMessage(message: string): void {
@@ -221,7 +261,9 @@ export class RedisCache<T> implements Cache<T> {
     this.#drop(id);
     // a writer on another schema version deleted only its own key: delete ours too (best effort)
     if (m.version !== this.#o.version && this.#o.redis.status === "ready") {
-      this.#scripts.invalidate(this.#prefix + id, "", "").catch((err) => this.#log.warn({ err, id }, "cache cross-version delete failed"));
+      this.#scripts
+        .invalidate(this.#prefix + id, "", "")
+        .catch((err) => this.#log.warn({ err, id }, "cache cross-version delete failed"));
     }
   }
 

@@ -1,11 +1,14 @@
 import assert from "node:assert/strict";
-import { decodeEntry, encodeEntry, LocalTier, type LocalEntry } from "./entry.js";
-import { jsonCodec, type Item } from "./testkit.js";
+import { decodeEntry, encodeEntry, type LocalEntry, LocalTier } from "./entry.js";
+import { type Item, jsonCodec } from "./testkit.js";
 
 describe("cache entry format and local tier (no Redis)", () => {
   it("round-trips values and markers; rejects bytes it did not write", () => {
     const item: Item = { id: "a", name: "Ä ünïcode", version: 3 };
-    assert.deepEqual(decodeEntry(jsonCodec, encodeEntry(jsonCodec, { present: true, value: item, refreshAt: 1234.5 })), { present: true, value: item, refreshAt: 1234.5 });
+    assert.deepEqual(
+      decodeEntry(jsonCodec, encodeEntry(jsonCodec, { present: true, value: item, refreshAt: 1234.5 })),
+      { present: true, value: item, refreshAt: 1234.5 },
+    );
     const marker = decodeEntry(jsonCodec, encodeEntry(jsonCodec, { present: false, value: undefined, refreshAt: 99 }));
     assert.deepEqual(marker, { present: false, value: undefined, refreshAt: Infinity });
     assert.throws(() => decodeEntry(jsonCodec, Buffer.from("{}")), /too short/);
@@ -14,7 +17,13 @@ describe("cache entry format and local tier (no Redis)", () => {
 
   it("expires entries and evicts the oldest beyond maxEntries", () => {
     const t = new LocalTier<number>(3);
-    const e = (v: number, expiresAt = 100): LocalEntry<number> => ({ present: true, value: v, refreshAt: Infinity, expiresAt, token: undefined });
+    const e = (v: number, expiresAt = 100): LocalEntry<number> => ({
+      present: true,
+      value: v,
+      refreshAt: Infinity,
+      expiresAt,
+      token: undefined,
+    });
     for (let i = 0; i < 5; i++) t.set(`k${i}`, e(i));
     assert.equal(t.size, 3);
     assert.equal(t.get("k0", 0), undefined);

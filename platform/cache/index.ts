@@ -4,5 +4,5 @@
  * TTLs, refresh-ahead, and invalidation that cannot be undone by a racing load.
  */
 export { createCache } from "./cache.js";
-export { cacheMetrics, type CacheMetrics } from "./metrics.js";
+export { type CacheMetrics, cacheMetrics } from "./metrics.js";
 export type { Cache, CacheCodec, CacheOptions, CacheResult, CacheStats } from "./options.js";

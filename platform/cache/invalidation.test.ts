@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { testPrefix } from "../../test/support/infra.js";
-import { FakeSource, instance, metric, sharedRedisSuite, sleep, waitFor } from "./testkit.js";
+import { FakeSource, type instance, metric, sharedRedisSuite, sleep, waitFor } from "./testkit.js";
 
 describe("cache: invalidation across instances, local tier and its subscription (shared Redis)", function () {
   this.timeout(30_000);
@@ -31,9 +31,14 @@ describe("cache: invalidation across instances, local tier and its subscription 
       else if (firstNew !== undefined) oldAfterNew.push(t);
       if (reads % 50 === 0) await sleep(1); // let other work run, as a server would
     }
-    assert.ok(firstNew !== undefined && firstNew <= 1_000, `B saw the new value after ${firstNew?.toFixed(1)} ms (bound: localTtlMs = 1000)`);
+    assert.ok(
+      firstNew !== undefined && firstNew <= 1_000,
+      `B saw the new value after ${firstNew?.toFixed(1)} ms (bound: localTtlMs = 1000)`,
+    );
     assert.deepEqual(oldAfterNew, [], "no old value once the new one was seen");
-    process.stderr.write(`      B saw the new value ${firstNew.toFixed(1)} ms after invalidate() resolved; ${reads} reads in 1.5 s\n`);
+    process.stderr.write(
+      `      B saw the new value ${firstNew.toFixed(1)} ms after invalidate() resolved; ${reads} reads in 1.5 s\n`,
+    );
     assert.ok(b.cache.stats().requests.hit_local > reads / 2, "B served mostly from its local tier again");
   });
 
@@ -132,7 +137,11 @@ describe("cache: invalidation across instances, local tier and its subscription 
     assert.equal(await redis.raw.exists(`${prefix}:cache:event:v1:ver`), 1);
     src.put("ver", "new", 2);
     await v2.cache.invalidate("ver");
-    await waitFor("v1 key deleted by its own instance", async () => (await redis.raw.exists(`${prefix}:cache:event:v1:ver`)) === 0, 2_000);
+    await waitFor(
+      "v1 key deleted by its own instance",
+      async () => (await redis.raw.exists(`${prefix}:cache:event:v1:ver`)) === 0,
+      2_000,
+    );
     assert.equal((await v1.cache.get("ver"))?.name, "new");
     assert.equal(await metric(v2.registry, "cache_invalidations_total", { cache: "event" }), 1);
   });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createPool, type Pool, type RowDataPacket } from "mysql2/promise";
 import { dropPrefix, infraUrls, rawConnection, testPrefix } from "../../test/support/infra.js";
 import { infraNames } from "../config/names.js";
-import { instance, waitFor, type Instance, type Item } from "./testkit.js";
+import { type Instance, type Item, instance, waitFor } from "./testkit.js";
 
 /**
  * The source is real MariaDB through a mysql2 pool. What is counted: every `pool.query()` call,
@@ -27,16 +27,30 @@ describe("cache: load() from real MariaDB, counted at the pool", function () {
   before(async () => {
     const c = await rawConnection();
     await c.query(`CREATE DATABASE \`${database}\``);
-    await c.query(`CREATE TABLE \`${database}\`.events (id VARCHAR(36) PRIMARY KEY, name VARCHAR(200) NOT NULL, version INT NOT NULL)`);
+    await c.query(
+      `CREATE TABLE \`${database}\`.events (id VARCHAR(36) PRIMARY KEY, name VARCHAR(200) NOT NULL, version INT NOT NULL)`,
+    );
     await c.end();
     const u = new URL(infraUrls().mariadbUrl);
-    pool = createPool({ host: u.hostname, port: Number(u.port || 3306), user: decodeURIComponent(u.username || "root"), password: decodeURIComponent(u.password), database, connectionLimit: 8 });
+    pool = createPool({
+      host: u.hostname,
+      port: Number(u.port || 3306),
+      user: decodeURIComponent(u.username || "root"),
+      password: decodeURIComponent(u.password),
+      database,
+      connectionLimit: 8,
+    });
     const query = pool.query.bind(pool) as (...args: unknown[]) => unknown;
     (pool as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
       selects++;
       return query(...args);
     };
-    await pool.execute("INSERT INTO events (id, name, version) VALUES (?, ?, 1), (?, ?, 1)", ["ev-1", "Opening night", "ev-2", "Matinee"]);
+    await pool.execute("INSERT INTO events (id, name, version) VALUES (?, ?, 1), (?, ?, 1)", [
+      "ev-1",
+      "Opening night",
+      "ev-2",
+      "Matinee",
+    ]);
     const url = infraUrls().redisUrl;
     a = await instance(url, prefix, load);
     b = await instance(url, prefix, load);
@@ -62,7 +76,9 @@ describe("cache: load() from real MariaDB, counted at the pool", function () {
     const before = selects;
     const ids = Array.from({ length: 100 }, (_, i) => `missing-${i}`);
     for (let wave = 0; wave < 10; wave++) {
-      const answers = await Promise.all(Array.from({ length: 1000 }, (_, i) => (i % 2 ? a : b).cache.get(ids[(i + wave * 13) % 100]!)));
+      const answers = await Promise.all(
+        Array.from({ length: 1000 }, (_, i) => (i % 2 ? a : b).cache.get(ids[(i + wave * 13) % 100]!)),
+      );
       assert.ok(answers.every((x) => x === undefined));
     }
     assert.ok(selects - before <= 100, `${selects - before} SELECTs`);

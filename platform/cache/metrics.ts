@@ -1,5 +1,5 @@
 import { Counter, type Registry } from "prom-client";
-import { cacheResults, type CacheResult } from "./options.js";
+import { type CacheResult, cacheResults } from "./options.js";
 
 /** Cache metrics, registered once per registry and labelled by cache name. */
 export interface CacheMetrics {
@@ -24,9 +24,24 @@ export function cacheMetrics(registry: Registry): CacheMetrics {
         labelNames: ["cache", "result"],
         registers,
       }),
-      loads: new Counter({ name: "cache_loads_total", help: "Calls of the source-of-truth loader (misses and refreshes).", labelNames: ["cache"], registers }),
-      refreshes: new Counter({ name: "cache_refreshes_total", help: "Background reloads of hot keys before they expire.", labelNames: ["cache"], registers }),
-      invalidations: new Counter({ name: "cache_invalidations_total", help: "invalidate() calls.", labelNames: ["cache"], registers }),
+      loads: new Counter({
+        name: "cache_loads_total",
+        help: "Calls of the source-of-truth loader (misses and refreshes).",
+        labelNames: ["cache"],
+        registers,
+      }),
+      refreshes: new Counter({
+        name: "cache_refreshes_total",
+        help: "Background reloads of hot keys before they expire.",
+        labelNames: ["cache"],
+        registers,
+      }),
+      invalidations: new Counter({
+        name: "cache_invalidations_total",
+        help: "invalidate() calls.",
+        labelNames: ["cache"],
+        registers,
+      }),
       invalidationFailures: new Counter({
         name: "cache_invalidation_failures_total",
         help: "Invalidations that could not reach Redis at once and were retried in the background.",
@@ -53,7 +68,10 @@ export class CacheCounters {
   constructor(registry: Registry, cache: string) {
     const m = cacheMetrics(registry);
     this.#m = {
-      requests: Object.fromEntries(cacheResults.map((r) => [r, m.requests.labels(cache, r)])) as Record<CacheResult, { inc(): void }>,
+      requests: Object.fromEntries(cacheResults.map((r) => [r, m.requests.labels(cache, r)])) as Record<
+        CacheResult,
+        { inc(): void }
+      >,
       loads: m.loads.labels(cache),
       refreshes: m.refreshes.labels(cache),
       invalidations: m.invalidations.labels(cache),

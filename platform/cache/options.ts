@@ -51,7 +51,14 @@ export interface CacheOptions<T> {
 /** What a request was answered from (the `result` label of `cache_requests_total`). */
 export type CacheResult = "hit_local" | "hit_redis" | "miss" | "negative_hit" | "stale" | "error";
 
-export const cacheResults: readonly CacheResult[] = ["hit_local", "hit_redis", "miss", "negative_hit", "stale", "error"];
+export const cacheResults: readonly CacheResult[] = [
+  "hit_local",
+  "hit_redis",
+  "miss",
+  "negative_hit",
+  "stale",
+  "error",
+];
 
 /** Counters of one cache instance (the Prometheus metrics sum all instances of a name). */
 export interface CacheStats {
@@ -106,12 +113,22 @@ export function resolveOptions<T>(o: CacheOptions<T>): ResolvedOptions<T> {
     pendingTtlMs: o.pendingTtlMs ?? 30_000,
   };
   if (!NAME.test(r.name)) throw new TypeError(`cache name ${JSON.stringify(r.name)}: use letters, digits, _ - .`);
-  if (!NAME.test(r.version)) throw new TypeError(`cache version ${JSON.stringify(r.version)}: use letters, digits, _ - .`);
-  if (r.redis === r.subscriber) throw new TypeError("cache: subscriber must be a separate connection (redis.duplicate())");
-  const positive = { ttlMs: r.ttlMs, negativeTtlMs: r.negativeTtlMs, localMaxEntries: r.localMaxEntries, pendingTtlMs: r.pendingTtlMs };
-  for (const [k, v] of Object.entries(positive)) if (!Number.isFinite(v) || v <= 0) throw new TypeError(`cache ${k} must be > 0`);
-  if (!Number.isFinite(r.localTtlMs) || r.localTtlMs < 0) throw new TypeError("cache localTtlMs must be >= 0 (0 disables the local tier)");
+  if (!NAME.test(r.version))
+    throw new TypeError(`cache version ${JSON.stringify(r.version)}: use letters, digits, _ - .`);
+  if (r.redis === r.subscriber)
+    throw new TypeError("cache: subscriber must be a separate connection (redis.duplicate())");
+  const positive = {
+    ttlMs: r.ttlMs,
+    negativeTtlMs: r.negativeTtlMs,
+    localMaxEntries: r.localMaxEntries,
+    pendingTtlMs: r.pendingTtlMs,
+  };
+  for (const [k, v] of Object.entries(positive))
+    if (!Number.isFinite(v) || v <= 0) throw new TypeError(`cache ${k} must be > 0`);
+  if (!Number.isFinite(r.localTtlMs) || r.localTtlMs < 0)
+    throw new TypeError("cache localTtlMs must be >= 0 (0 disables the local tier)");
   if (!(r.jitterRatio >= 0 && r.jitterRatio < 1)) throw new TypeError("cache jitterRatio must be in [0, 1)");
-  if (!(r.refreshAheadRatio > 0 && r.refreshAheadRatio <= 1)) throw new TypeError("cache refreshAheadRatio must be in (0, 1]");
+  if (!(r.refreshAheadRatio > 0 && r.refreshAheadRatio <= 1))
+    throw new TypeError("cache refreshAheadRatio must be in (0, 1]");
   return r;
 }

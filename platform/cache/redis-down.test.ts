@@ -2,15 +2,15 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startRedis, type EmbeddedServer } from "../../harness/index.js";
-import { testPrefix } from "../../test/support/infra.js";
 import { Registry } from "prom-client";
+import { type EmbeddedServer, startRedis } from "../../harness/index.js";
+import { testPrefix } from "../../test/support/infra.js";
 import { systemClock } from "../clock/index.js";
 import { infraNames } from "../config/names.js";
 import { createRedis } from "../redis/index.js";
 import { createCache } from "./cache.js";
 import type { Cache } from "./options.js";
-import { FakeSource, instance, jsonCodec, metric, silentLogger, waitFor, type Instance, type Item } from "./testkit.js";
+import { FakeSource, type Instance, type Item, instance, jsonCodec, metric, silentLogger, waitFor } from "./testkit.js";
 
 /** Times one call; the cache must never make a reader wait on a dead or hung Redis. */
 async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }> {
@@ -80,8 +80,27 @@ describe("cache: Redis down, hung and back (own Redis instance)", function () {
     const redisC = createRedis(redis.url, names);
     const sub = redisC.duplicate();
     for (const c of [redisC, sub]) c.on("error", () => undefined);
-    const cache = createCache<Item>({ name: "event", redis: redisC, subscriber: sub, names, clock: systemClock, logger: silentLogger, registry: new Registry(), codec: jsonCodec, load: src.load, ttlMs: 60_000, negativeTtlMs: 10_000 });
-    late = { cache, close: async () => (await cache.stop(), redisC.disconnect(), sub.disconnect()) };
+    const cache = createCache<Item>({
+      name: "event",
+      redis: redisC,
+      subscriber: sub,
+      names,
+      clock: systemClock,
+      logger: silentLogger,
+      registry: new Registry(),
+      codec: jsonCodec,
+      load: src.load,
+      ttlMs: 60_000,
+      negativeTtlMs: 10_000,
+    });
+    late = {
+      cache,
+      close: async () => {
+        await cache.stop();
+        redisC.disconnect();
+        sub.disconnect();
+      },
+    };
     const started = await timed(() => cache.start());
     assert.ok(started.ms < 100, `start() took ${started.ms.toFixed(1)} ms`);
     assert.equal((await cache.get("e9"))?.name, "event 9");
@@ -93,17 +112,27 @@ describe("cache: Redis down, hung and back (own Redis instance)", function () {
     await waitFor("A resubscribed", () => a.cache.stats().subscribed, 10_000);
     await waitFor("the late starter subscribed by itself", () => late!.cache.stats().subscribed, 10_000);
     await waitFor("invalidation retried", () => a.cache.stats().pendingInvalidations === 0, 10_000);
-    await waitFor("hit_redis again", async () => {
-      await a.cache.get("e2");
-      return (await hitRedis()) > before;
-    }, 10_000, 100);
+    await waitFor(
+      "hit_redis again",
+      async () => {
+        await a.cache.get("e2");
+        return (await hitRedis()) > before;
+      },
+      10_000,
+      100,
+    );
     const loads = src.loads;
     assert.equal((await b.cache.get("e2"))?.name, "event 2");
     assert.equal(src.loads, loads, "B is served from Redis, no load");
-    await waitFor("local hits again", async () => {
-      await a.cache.get("e3");
-      return a.cache.stats().requests.hit_local > 0;
-    }, 5_000, 20);
+    await waitFor(
+      "local hits again",
+      async () => {
+        await a.cache.get("e3");
+        return a.cache.stats().requests.hit_local > 0;
+      },
+      5_000,
+      20,
+    );
   });
 
   it("hung (SIGSTOP): each get() is bounded by the command timeout, then Redis is skipped for a moment", async () => {
@@ -118,7 +147,10 @@ describe("cache: Redis down, hung and back (own Redis instance)", function () {
         times.push(ms);
       }
       assert.ok(Math.max(...times) < 1_000, `slowest get() ${Math.max(...times).toFixed(0)} ms`);
-      assert.ok(times.filter((t) => t > 200).length <= 2, `only the first read waits for the timeout: ${times.map((t) => t.toFixed(0)).join(",")}`);
+      assert.ok(
+        times.filter((t) => t > 200).length <= 2,
+        `only the first read waits for the timeout: ${times.map((t) => t.toFixed(0)).join(",")}`,
+      );
       const inv = await timed(() => a.cache.invalidate("e5"));
       assert.ok(inv.ms < 1_000, `invalidate() took ${inv.ms.toFixed(0)} ms`);
     } finally {
@@ -126,10 +158,15 @@ describe("cache: Redis down, hung and back (own Redis instance)", function () {
     }
     await waitFor("invalidation retried after SIGCONT", () => a.cache.stats().pendingInvalidations === 0, 10_000);
     const before = await hitRedis();
-    await waitFor("hit_redis after SIGCONT", async () => {
-      await b.cache.get("e6");
-      await a.cache.get("e6");
-      return (await hitRedis()) > before;
-    }, 10_000, 200);
+    await waitFor(
+      "hit_redis after SIGCONT",
+      async () => {
+        await b.cache.get("e6");
+        await a.cache.get("e6");
+        return (await hitRedis()) > before;
+      },
+      10_000,
+      200,
+    );
   });
 });

@@ -59,7 +59,7 @@ export interface CacheScripts {
  */
 export function cacheScripts(redis: Redis): CacheScripts {
   const c = redis as unknown as ScriptClient & Partial<Record<string, unknown>>;
-  if (typeof c["boxofficeCacheRead"] !== "function") {
+  if (typeof c.boxofficeCacheRead !== "function") {
     redis.defineCommand("boxofficeCacheRead", { numberOfKeys: 1, lua: READ });
     redis.defineCommand("boxofficeCacheFill", { numberOfKeys: 1, lua: FILL });
     redis.defineCommand("boxofficeCacheInvalidate", { numberOfKeys: 1, lua: INVALIDATE });

@@ -1,6 +1,9 @@
 import type { Logger } from "../log/index.js";
 import type { Redis } from "../redis/index.js";
 
+// biome-ignore lint/suspicious/noExplicitAny: ioredis types its event listeners with any[]
+type Listener = (...args: any[]) => void;
+
 /**
  * The invalidation subscription of one cache and whether it can be trusted.
  *
@@ -18,7 +21,7 @@ export class InvalidationSubscription {
   #epoch = 0;
   #stopped = true;
   #retry: NodeJS.Timeout | undefined;
-  readonly #listeners: Array<[string, (...args: any[]) => void]> = [];
+  readonly #listeners: Array<[string, Listener]> = [];
 
   constructor(
     private readonly sub: Redis,
@@ -58,7 +61,7 @@ export class InvalidationSubscription {
     if (this.sub.status === "ready") await this.sub.unsubscribe(this.channel).catch(() => undefined);
   }
 
-  #on(ev: string, fn: (...args: any[]) => void): void {
+  #on(ev: string, fn: Listener): void {
     this.sub.on(ev, fn);
     this.#listeners.push([ev, fn]);
   }
@@ -84,7 +87,8 @@ export class InvalidationSubscription {
   }
 
   #down(reason: string): void {
-    if (this.#healthy) this.logger.warn({ channel: this.channel, reason }, "cache invalidation subscription down; local tier bypassed");
+    if (this.#healthy)
+      this.logger.warn({ channel: this.channel, reason }, "cache invalidation subscription down; local tier bypassed");
     this.#set(false);
   }
 
@@ -105,7 +109,8 @@ export function encodeInvalidation(version: string, id: string, origin: string):
 export function decodeInvalidation(message: string): { version: string; id: string; origin: string } | undefined {
   try {
     const [version, id, origin] = JSON.parse(message) as unknown[];
-    if (typeof version === "string" && typeof id === "string" && typeof origin === "string") return { version, id, origin };
+    if (typeof version === "string" && typeof id === "string" && typeof origin === "string")
+      return { version, id, origin };
   } catch {
     // not ours
   }

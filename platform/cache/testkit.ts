@@ -1,11 +1,12 @@
 /** Helpers for the cache's tests and benchmark: clients, a counting in-memory source, metrics reads. */
+
+import { Redis as RawRedis } from "ioredis";
 import { pino } from "pino";
 import { Registry } from "prom-client";
 import { systemClock } from "../clock/index.js";
-import { infraNames, type InfraNames } from "../config/names.js";
-import { Redis as RawRedis } from "ioredis";
-import { createRedis, type Redis } from "../redis/index.js";
+import { type InfraNames, infraNames } from "../config/names.js";
 import { loadRuntimeConfig } from "../config/runtime.js";
+import { createRedis, type Redis } from "../redis/index.js";
 import { createCache } from "./cache.js";
 import type { Cache, CacheCodec, CacheOptions } from "./options.js";
 
@@ -29,12 +30,21 @@ export function ready(c: Redis): Promise<void> {
 }
 
 /** A command connection and a subscriber, like one process has; errors are expected in fault tests. */
-export async function clients(url: string, names: InfraNames): Promise<{ redis: Redis; subscriber: Redis; close(): void }> {
+export async function clients(
+  url: string,
+  names: InfraNames,
+): Promise<{ redis: Redis; subscriber: Redis; close(): void }> {
   const redis = createRedis(url, names);
   const subscriber = redis.duplicate();
   for (const c of [redis, subscriber]) c.on("error", () => undefined);
   await Promise.all([ready(redis), ready(subscriber)]);
-  return { redis, subscriber, close: () => [redis, subscriber].forEach((c) => c.disconnect()) };
+  return {
+    redis,
+    subscriber,
+    close: () => {
+      for (const c of [redis, subscriber]) c.disconnect();
+    },
+  };
 }
 
 /**
@@ -119,7 +129,12 @@ export async function metric(registry: Registry, name: string, labels: Record<st
 }
 
 /** Polls `cond` every `everyMs` until it holds; throws with `what` after `timeoutMs`. */
-export async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 5_000, everyMs = 10): Promise<void> {
+export async function waitFor(
+  what: string,
+  cond: () => boolean | Promise<boolean>,
+  timeoutMs = 5_000,
+  everyMs = 10,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await cond())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);

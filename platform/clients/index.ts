@@ -1,6 +1,6 @@
-import { createClient, type Client, type Interceptor } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
 import type { DescService } from "@bufbuild/protobuf";
+import { type Client, createClient, type Interceptor } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
 
 /**
  * A client for another Boxoffice service: gRPC over HTTP/2 cleartext to `baseUrl` (in the mesh the

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { access } from "../rpc/access.js";
-import { defineService } from "../rpc/service.js";
 import { EchoService } from "../../gen/boxoffice/testing/v1/echo_service_pb.js";
 import { failure } from "../../test/support/assert.js";
 import { sleep } from "../../test/support/echo.js";
 import { startTestProcess } from "../../test/support/process.js";
+import { access } from "../rpc/access.js";
+import { defineService } from "../rpc/service.js";
 import { resilienceInterceptor } from "./resilience.js";
 
 /** A flaky downstream: fails the first `failures` calls of each message with UNAVAILABLE. */

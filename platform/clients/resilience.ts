@@ -1,14 +1,14 @@
-import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import {
   BrokenCircuitError,
   ConsecutiveBreaker,
-  ExponentialBackoff,
-  TaskCancelledError,
-  TimeoutStrategy,
   circuitBreaker,
+  ExponentialBackoff,
   handleWhen,
   retry,
+  TaskCancelledError,
+  TimeoutStrategy,
   timeout,
   wrap,
 } from "cockatiel";
@@ -58,7 +58,12 @@ export function resilienceInterceptor(opts: ResilienceOptions): Interceptor {
   });
   const perAttempt = timeout(timeoutMs, TimeoutStrategy.Aggressive);
   const retries = retry(
-    handleWhen((e) => !(e instanceof TaskCancelledError) && !(e instanceof BrokenCircuitError) && ConnectError.from(e).code === Code.Unavailable),
+    handleWhen(
+      (e) =>
+        !(e instanceof TaskCancelledError) &&
+        !(e instanceof BrokenCircuitError) &&
+        ConnectError.from(e).code === Code.Unavailable,
+    ),
     { maxAttempts: opts.retries ?? 2, backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 1_000 }) },
   );
   const safe = wrap(retries, breaker, perAttempt);
@@ -69,8 +74,22 @@ export function resilienceInterceptor(opts: ResilienceOptions): Interceptor {
     try {
       return await policy.execute(({ signal }) => next({ ...req, signal: AbortSignal.any([req.signal, signal]) }));
     } catch (e) {
-      if (e instanceof BrokenCircuitError) throw new ConnectError(`${opts.target} is failing: circuit open, not calling it`, Code.Unavailable, undefined, undefined, e);
-      if (e instanceof TaskCancelledError) throw new ConnectError(`${opts.target} did not answer within ${timeoutMs} ms`, Code.DeadlineExceeded, undefined, undefined, e);
+      if (e instanceof BrokenCircuitError)
+        throw new ConnectError(
+          `${opts.target} is failing: circuit open, not calling it`,
+          Code.Unavailable,
+          undefined,
+          undefined,
+          e,
+        );
+      if (e instanceof TaskCancelledError)
+        throw new ConnectError(
+          `${opts.target} did not answer within ${timeoutMs} ms`,
+          Code.DeadlineExceeded,
+          undefined,
+          undefined,
+          e,
+        );
       throw e;
     }
   };

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { envTypes, envVar, loadConfig, type ConfigOf } from "./index.js";
 import { logLevels } from "../log/index.js";
+import { type ConfigOf, envTypes, envVar, loadConfig } from "./index.js";
 
 /** Every service a process can run, in start order. One name everywhere (folder, proto package, Deployment, database). */
 export const serviceNames = ["auth", "event", "ticket", "payment", "notification"] as const;
@@ -17,45 +17,125 @@ export const runtimeSpec = {
     z.coerce.number().int().min(0).max(5).default(0),
     "x-forwarded-for entries written by our own proxies (1 behind the ingress gateway; 0 ignores the header)",
   ),
-  corsOrigins: envVar("BOXOFFICE_CORS_ORIGINS", envTypes.list("*"), "comma-separated origins browsers may call from, or *"),
-  maxInflight: envVar("BOXOFFICE_MAX_INFLIGHT", envTypes.positiveInt(1000), "calls in progress above which new calls get RESOURCE_EXHAUSTED"),
-  defaultDeadlineMs: envVar("BOXOFFICE_DEFAULT_DEADLINE_MS", envTypes.positiveInt(15_000), "deadline for unary calls that bring none"),
-  maxDeadlineMs: envVar("BOXOFFICE_MAX_DEADLINE_MS", envTypes.positiveInt(300_000), "longest deadline a client may ask for"),
-  shutdownGraceMs: envVar("BOXOFFICE_SHUTDOWN_GRACE_MS", envTypes.positiveInt(20_000), "how long SIGTERM waits for calls in progress"),
-  readMaxBytes: envVar("BOXOFFICE_READ_MAX_BYTES", envTypes.positiveInt(8 * 1024 * 1024), "largest accepted request message, bytes"),
+  corsOrigins: envVar(
+    "BOXOFFICE_CORS_ORIGINS",
+    envTypes.list("*"),
+    "comma-separated origins browsers may call from, or *",
+  ),
+  maxInflight: envVar(
+    "BOXOFFICE_MAX_INFLIGHT",
+    envTypes.positiveInt(1000),
+    "calls in progress above which new calls get RESOURCE_EXHAUSTED",
+  ),
+  defaultDeadlineMs: envVar(
+    "BOXOFFICE_DEFAULT_DEADLINE_MS",
+    envTypes.positiveInt(15_000),
+    "deadline for unary calls that bring none",
+  ),
+  maxDeadlineMs: envVar(
+    "BOXOFFICE_MAX_DEADLINE_MS",
+    envTypes.positiveInt(300_000),
+    "longest deadline a client may ask for",
+  ),
+  shutdownGraceMs: envVar(
+    "BOXOFFICE_SHUTDOWN_GRACE_MS",
+    envTypes.positiveInt(20_000),
+    "how long SIGTERM waits for calls in progress",
+  ),
+  readMaxBytes: envVar(
+    "BOXOFFICE_READ_MAX_BYTES",
+    envTypes.positiveInt(8 * 1024 * 1024),
+    "largest accepted request message, bytes",
+  ),
   prefix: envVar(
     "BOXOFFICE_PREFIX",
-    envTypes.string("boxoffice").pipe(z.string().regex(/^[a-z][a-z0-9_]{0,23}$/, "lower-case letters, digits and _, starting with a letter, at most 24")),
+    envTypes
+      .string("boxoffice")
+      .pipe(
+        z
+          .string()
+          .regex(/^[a-z][a-z0-9_]{0,23}$/, "lower-case letters, digits and _, starting with a letter, at most 24"),
+      ),
     "prefix of every name in shared infrastructure: databases, streams, subjects, consumers, Redis keys and channels",
   ),
-  mariadbUrl: envVar("BOXOFFICE_MARIADB_URL", envTypes.string("mysql://root@127.0.0.1:3306").pipe(z.url()), "MariaDB server (no database in the path)"),
-  redisUrl: envVar("BOXOFFICE_REDIS_URL", envTypes.string("redis://127.0.0.1:6379").pipe(z.url()), "Redis server (the cache)"),
-  natsUrl: envVar("BOXOFFICE_NATS_URL", envTypes.string("nats://127.0.0.1:4222").pipe(z.url()), "NATS server with JetStream"),
-  natsReplicas: envVar("BOXOFFICE_NATS_REPLICAS", envTypes.positiveInt(1), "replicas of each JetStream stream (1 locally, 3 in a cluster)"),
-  streamMaxAgeHours: envVar("BOXOFFICE_STREAM_MAX_AGE_HOURS", envTypes.positiveInt(168), "how long streams keep events"),
+  mariadbUrl: envVar(
+    "BOXOFFICE_MARIADB_URL",
+    envTypes.string("mysql://root@127.0.0.1:3306").pipe(z.url()),
+    "MariaDB server (no database in the path)",
+  ),
+  redisUrl: envVar(
+    "BOXOFFICE_REDIS_URL",
+    envTypes.string("redis://127.0.0.1:6379").pipe(z.url()),
+    "Redis server (the cache)",
+  ),
+  natsUrl: envVar(
+    "BOXOFFICE_NATS_URL",
+    envTypes.string("nats://127.0.0.1:4222").pipe(z.url()),
+    "NATS server with JetStream",
+  ),
+  natsReplicas: envVar(
+    "BOXOFFICE_NATS_REPLICAS",
+    envTypes.positiveInt(1),
+    "replicas of each JetStream stream (1 locally, 3 in a cluster)",
+  ),
+  streamMaxAgeHours: envVar(
+    "BOXOFFICE_STREAM_MAX_AGE_HOURS",
+    envTypes.positiveInt(168),
+    "how long streams keep events",
+  ),
   duplicateWindowSeconds: envVar(
     "BOXOFFICE_DUPLICATE_WINDOW_SECONDS",
     envTypes.positiveInt(120),
     "JetStream duplicate window: a republished event id inside it is dropped",
   ),
   dbPoolSize: envVar("BOXOFFICE_DB_POOL_SIZE", envTypes.positiveInt(10), "connections per service database pool"),
-  idempotencyRetentionHours: envVar("BOXOFFICE_IDEMPOTENCY_RETENTION_HOURS", envTypes.positiveInt(24), "how long a request_id's response is kept for replay"),
-  jwtIssuer: envVar("BOXOFFICE_JWT_ISSUER", envTypes.string("boxoffice-auth"), "iss of access and service tokens (signed by auth, checked everywhere)"),
+  idempotencyRetentionHours: envVar(
+    "BOXOFFICE_IDEMPOTENCY_RETENTION_HOURS",
+    envTypes.positiveInt(24),
+    "how long a request_id's response is kept for replay",
+  ),
+  jwtIssuer: envVar(
+    "BOXOFFICE_JWT_ISSUER",
+    envTypes.string("boxoffice-auth"),
+    "iss of access and service tokens (signed by auth, checked everywhere)",
+  ),
   jwtAudience: envVar("BOXOFFICE_JWT_AUDIENCE", envTypes.string("boxoffice"), "aud of access and service tokens"),
-  jwksUrl: envVar("BOXOFFICE_JWKS_URL", envTypes.url(), "where token verification fetches the JWKS (default: the auth service's /.well-known/jwks.json)"),
+  jwksUrl: envVar(
+    "BOXOFFICE_JWKS_URL",
+    envTypes.url(),
+    "where token verification fetches the JWKS (default: the auth service's /.well-known/jwks.json)",
+  ),
   serviceSecrets: envVar(
     "BOXOFFICE_SERVICE_SECRETS",
-    envTypes.list("").pipe(
-      z.array(z.string().regex(/^[a-z]+=.{16,}$/, "entries look like name=secret, secrets of 16+ characters")).transform((l) => Object.fromEntries(l.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]))),
-    ),
+    envTypes
+      .list("")
+      .pipe(
+        z
+          .array(z.string().regex(/^[a-z]+=.{16,}$/, "entries look like name=secret, secrets of 16+ characters"))
+          .transform((l) =>
+            Object.fromEntries(l.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)])),
+          ),
+      ),
     "service=secret pairs: auth checks them in IssueServiceToken; every service uses its own to call internal RPCs (secret)",
   ),
-  pageTokenSecret: envVar("BOXOFFICE_PAGE_TOKEN_SECRET", z.string().min(16).optional(), "HMAC key of list page tokens, shared by replicas (secret)"),
+  pageTokenSecret: envVar(
+    "BOXOFFICE_PAGE_TOKEN_SECRET",
+    z.string().min(16).optional(),
+    "HMAC key of list page tokens, shared by replicas (secret)",
+  ),
   authUrl: envVar("BOXOFFICE_AUTH_URL", envTypes.url(), "base URL of the auth service (default: this process)"),
   eventUrl: envVar("BOXOFFICE_EVENT_URL", envTypes.url(), "base URL of the event service (default: this process)"),
   ticketUrl: envVar("BOXOFFICE_TICKET_URL", envTypes.url(), "base URL of the ticket service (default: this process)"),
-  paymentUrl: envVar("BOXOFFICE_PAYMENT_URL", envTypes.url(), "base URL of the payment service (default: this process)"),
-  notificationUrl: envVar("BOXOFFICE_NOTIFICATION_URL", envTypes.url(), "base URL of the notification service (default: this process)"),
+  paymentUrl: envVar(
+    "BOXOFFICE_PAYMENT_URL",
+    envTypes.url(),
+    "base URL of the payment service (default: this process)",
+  ),
+  notificationUrl: envVar(
+    "BOXOFFICE_NOTIFICATION_URL",
+    envTypes.url(),
+    "base URL of the notification service (default: this process)",
+  ),
 };
 
 export type RuntimeConfig = ConfigOf<typeof runtimeSpec>;
@@ -73,10 +153,15 @@ export function serviceUrl(cfg: RuntimeConfig, name: ServiceName, boundPort = cf
 /** Parses a `--services` value: `all` or a comma-separated subset, checked against the known names. */
 export function parseServiceList(value: string): ServiceName[] {
   if (value.trim() === "all") return [...serviceNames];
-  const names = value.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+  const names = value
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
   const unknown = names.filter((n) => !(serviceNames as readonly string[]).includes(n));
   if (unknown.length > 0 || names.length === 0) {
-    throw new Error(`--services: unknown service ${unknown.join(", ") || "(none given)"}; use "all" or some of ${serviceNames.join(", ")}`);
+    throw new Error(
+      `--services: unknown service ${unknown.join(", ") || "(none given)"}; use "all" or some of ${serviceNames.join(", ")}`,
+    );
   }
   return serviceNames.filter((n) => names.includes(n));
 }

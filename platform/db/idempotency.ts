@@ -1,12 +1,19 @@
 import { createHash } from "node:crypto";
-import { and, eq, lt } from "drizzle-orm";
-import { fromBinary, toBinary, create, type DescMessage, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
+import {
+  create,
+  type DescMessage,
+  fromBinary,
+  type MessageInitShape,
+  type MessageShape,
+  toBinary,
+} from "@bufbuild/protobuf";
 import type { HandlerContext } from "@connectrpc/connect";
+import { and, eq, lt } from "drizzle-orm";
 import type { Clock } from "../clock/index.js";
 import { principalKey } from "../rpc/context.js";
 import { FailedPreconditionError, InvalidArgumentError } from "../rpc/errors.js";
 import { procedureOf } from "../rpc/service.js";
-import { isDuplicateKey, withTransaction, type Db, type Tx } from "./index.js";
+import { type Db, isDuplicateKey, type Tx, withTransaction } from "./index.js";
 import { idempotencyRecords } from "./platform-schema.js";
 
 /** Who asked, what, under which id: the scope of one idempotency record. */
@@ -39,7 +46,12 @@ export function idempotencyKey(ctx: HandlerContext, requestId: string): Idempote
     ]);
   }
   const principal = ctx.values.get(principalKey);
-  const caller = principal === undefined ? "anonymous" : principal.kind === "user" ? `user:${principal.subject}` : `service:${principal.service}`;
+  const caller =
+    principal === undefined
+      ? "anonymous"
+      : principal.kind === "user"
+        ? `user:${principal.subject}`
+        : `service:${principal.service}`;
   return { caller, method: procedureOf(ctx.method), requestId };
 }
 
@@ -89,7 +101,10 @@ export class IdempotencyStore {
             throw e;
           }
           const message = create(responseSchema, await effect(tx));
-          await tx.update(idempotencyRecords).set({ response: Buffer.from(toBinary(responseSchema, message)) }).where(where);
+          await tx
+            .update(idempotencyRecords)
+            .set({ response: Buffer.from(toBinary(responseSchema, message)) })
+            .where(where);
           return message;
         });
         return { response, replayed: false };

@@ -1,6 +1,6 @@
-import { drizzle, type MySql2Database } from "drizzle-orm/mysql2";
-import { createPool, createConnection, type Pool, type PoolOptions } from "mysql2/promise";
 import { ExponentialBackoff, handleWhen, retry } from "cockatiel";
+import { drizzle, type MySql2Database } from "drizzle-orm/mysql2";
+import { createConnection, createPool, type Pool, type PoolOptions } from "mysql2/promise";
 import type { Logger } from "pino";
 import { isRetryableTxError } from "./errors.js";
 
@@ -93,9 +93,10 @@ export async function dropDatabases(url: string, prefix: string): Promise<string
   assertIdentifier(prefix);
   const conn = await createConnection(poolOptions(url, undefined, 1));
   try {
-    const [rows] = await conn.query("SELECT schema_name AS name FROM information_schema.schemata WHERE schema_name LIKE ?", [
-      `${prefix.replace(/_/g, "\\_")}\\_%`,
-    ]);
+    const [rows] = await conn.query(
+      "SELECT schema_name AS name FROM information_schema.schemata WHERE schema_name LIKE ?",
+      [`${prefix.replace(/_/g, "\\_")}\\_%`],
+    );
     const names = (rows as Array<{ name: string }>).map((r) => r.name);
     for (const name of names) await conn.query(`DROP DATABASE IF EXISTS \`${name}\``);
     return names;
@@ -116,7 +117,11 @@ export type Tx = Parameters<Parameters<MySql2Database["transaction"]>[0]>[0];
  * backoff (cockatiel's decorrelated jitter). `fn` must be safe to re-run: everything it does is
  * inside the transaction, which rolled back.
  */
-export async function withTransaction<T>(db: Db, fn: (tx: Tx) => Promise<T>, opts: { attempts?: number } = {}): Promise<T> {
+export async function withTransaction<T>(
+  db: Db,
+  fn: (tx: Tx) => Promise<T>,
+  opts: { attempts?: number } = {},
+): Promise<T> {
   const policy = retry(handleWhen(isRetryableTxError), {
     maxAttempts: (opts.attempts ?? 5) - 1,
     backoff: new ExponentialBackoff({ initialDelay: 10, maxDelay: 500 }),

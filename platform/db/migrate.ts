@@ -13,9 +13,12 @@ export class MigrationError extends Error {
     readonly statement: number,
     cause: unknown,
   ) {
-    super(`migration ${tag} on ${database} failed at statement ${statement}: ${cause instanceof Error ? cause.message : String(cause)}`, {
-      cause,
-    });
+    super(
+      `migration ${tag} on ${database} failed at statement ${statement}: ${cause instanceof Error ? cause.message : String(cause)}`,
+      {
+        cause,
+      },
+    );
     this.name = "MigrationError";
   }
 }
@@ -57,10 +60,17 @@ export async function migrate(opts: MigrateOptions): Promise<{ applied: string[]
   });
   const lock = `migrate:${opts.database}`.slice(0, 64);
   try {
-    const [[got]] = (await conn.query("SELECT GET_LOCK(?, ?) AS got", [lock, opts.lockTimeoutSeconds ?? 120])) as unknown as [[{ got: number | null }]];
+    const [[got]] = (await conn.query("SELECT GET_LOCK(?, ?) AS got", [
+      lock,
+      opts.lockTimeoutSeconds ?? 120,
+    ])) as unknown as [[{ got: number | null }]];
     if (got.got !== 1) throw new Error(`could not take the migration lock ${lock} (another migrator holds it)`);
-    await conn.query(`CREATE TABLE IF NOT EXISTS \`${table}\` (id serial PRIMARY KEY, hash text NOT NULL, created_at bigint)`);
-    const [rows] = (await conn.query(`SELECT created_at FROM \`${table}\` ORDER BY created_at DESC LIMIT 1`)) as unknown as [Array<{ created_at: number | string }>];
+    await conn.query(
+      `CREATE TABLE IF NOT EXISTS \`${table}\` (id serial PRIMARY KEY, hash text NOT NULL, created_at bigint)`,
+    );
+    const [rows] = (await conn.query(
+      `SELECT created_at FROM \`${table}\` ORDER BY created_at DESC LIMIT 1`,
+    )) as unknown as [Array<{ created_at: number | string }>];
     const last = rows[0] === undefined ? -1 : Number(rows[0].created_at);
 
     const journal = JSON.parse(readFileSync(join(opts.migrationsFolder, "meta", "_journal.json"), "utf8")) as {

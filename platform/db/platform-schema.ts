@@ -5,7 +5,17 @@
  *
  * Kept free of relative imports: drizzle-kit loads schema files with its own loader.
  */
-import { bigint, customType, datetime, index, int, mysqlTable, primaryKey, uniqueIndex, varchar } from "drizzle-orm/mysql-core";
+import {
+  bigint,
+  customType,
+  datetime,
+  index,
+  int,
+  mysqlTable,
+  primaryKey,
+  uniqueIndex,
+  varchar,
+} from "drizzle-orm/mysql-core";
 
 /** MEDIUMBLOB (up to 16 MiB) as a Buffer: serialized protobuf messages. */
 export const mediumblob = customType<{ data: Buffer; driverData: Buffer }>({
@@ -33,7 +43,10 @@ export const idempotencyRecords = mysqlTable(
     createTime: datetime("create_time", { mode: "date", fsp: 3 }).notNull(),
     expireTime: datetime("expire_time", { mode: "date", fsp: 3 }).notNull(),
   },
-  (t) => [primaryKey({ columns: [t.caller, t.method, t.requestId] }), index("idempotency_records_expire").on(t.expireTime)],
+  (t) => [
+    primaryKey({ columns: [t.caller, t.method, t.requestId] }),
+    index("idempotency_records_expire").on(t.expireTime),
+  ],
 );
 
 /**

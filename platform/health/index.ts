@@ -1,6 +1,6 @@
 import type { ServiceImpl } from "@connectrpc/connect";
+import { type Health, HealthCheckResponse_ServingStatus as Status } from "../../gen/grpc/health/v1/health_pb.js";
 import { NotFoundError } from "../rpc/errors.js";
-import { Health, HealthCheckResponse_ServingStatus as Status } from "../../gen/grpc/health/v1/health_pb.js";
 
 export { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
 
@@ -73,7 +73,8 @@ export function createHealthService(registry: HealthRegistry): ServiceImpl<typeo
   return {
     check(req) {
       const status = registry.get(req.service);
-      if (status === undefined) throw new NotFoundError("service", req.service === "" ? '""' : req.service, "SERVICE_UNKNOWN");
+      if (status === undefined)
+        throw new NotFoundError("service", req.service === "" ? '""' : req.service, "SERVICE_UNKNOWN");
       return { status };
     },
     async *watch(req, ctx) {

@@ -1,5 +1,5 @@
 import { v7 } from "uuid";
-import { systemClock, type Clock } from "../clock/index.js";
+import { type Clock, systemClock } from "../clock/index.js";
 
 /** Makes ids: UUIDv7 strings, sortable by creation time. */
 export type IdGenerator = () => string;

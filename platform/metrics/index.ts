@@ -1,5 +1,5 @@
 import { ConnectError, type Interceptor } from "@connectrpc/connect";
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import { codeName } from "../rpc/interceptors/request-log.js";
 import { observeCall } from "../rpc/stream.js";
 
@@ -13,7 +13,9 @@ export interface Metrics {
 }
 
 /** Creates a registry with the process defaults (CPU, memory, event loop lag) and the RPC metrics. */
-export function createMetrics(opts: { defaultLabels?: Record<string, string>; collectDefaults?: boolean } = {}): Metrics {
+export function createMetrics(
+  opts: { defaultLabels?: Record<string, string>; collectDefaults?: boolean } = {},
+): Metrics {
   const registry = new Registry();
   if (opts.defaultLabels) registry.setDefaultLabels(opts.defaultLabels);
   if (opts.collectDefaults ?? true) collectDefaultMetrics({ register: registry });

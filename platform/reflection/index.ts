@@ -6,8 +6,9 @@
  * @grpc/grpc-js server), which is why this module exists. Both versions share one handler; the
  * messages are structurally identical and only their schemas differ.
  */
-import { create, createFileRegistry, toBinary } from "@bufbuild/protobuf";
+
 import type { DescFile, DescMessage, DescService, FileRegistry, Message } from "@bufbuild/protobuf";
+import { create, createFileRegistry, toBinary } from "@bufbuild/protobuf";
 import type { GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import { Code, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
@@ -38,9 +39,7 @@ export function createReflectionV1(opts: ReflectionOptions): ServiceImpl<typeof 
 }
 
 /** Implements `grpc.reflection.v1alpha.ServerReflection`, still the default of many clients. */
-export function createReflectionV1Alpha(
-  opts: ReflectionOptions,
-): ServiceImpl<typeof v1alpha.ServerReflection> {
+export function createReflectionV1Alpha(opts: ReflectionOptions): ServiceImpl<typeof v1alpha.ServerReflection> {
   return {
     serverReflectionInfo: reflectionInfo<v1alpha.ServerReflectionRequest, v1alpha.ServerReflectionResponse>(
       v1alpha.ServerReflectionResponseSchema,
@@ -93,7 +92,7 @@ function answer(req: AnyRequest, catalog: Catalog, serviceNames: () => readonly 
       if (!catalog.registry.getMessage(r.value)) return notFound(`type "${r.value}"`);
       const numbers: number[] = [];
       for (const t of catalog.registry) {
-        if (t.kind == "extension" && t.extendee.typeName == r.value) numbers.push(t.number);
+        if (t.kind === "extension" && t.extendee.typeName === r.value) numbers.push(t.number);
       }
       const value = { baseTypeName: r.value, extensionNumber: numbers.sort((a, b) => a - b) };
       return { case: "allExtensionNumbersResponse", value };
@@ -125,21 +124,21 @@ function findSymbol(registry: FileRegistry, name: string): DescFile | undefined 
   const scope = name.slice(0, dot);
   const member = name.slice(dot + 1);
   const hasValue = (enums: readonly { values: readonly { name: string }[] }[]) =>
-    enums.some((e) => e.values.some((v) => v.name == member));
+    enums.some((e) => e.values.some((v) => v.name === member));
   const parent = registry.get(scope);
   switch (parent?.kind) {
     case "service":
-      return parent.methods.some((m) => m.name == member) ? parent.file : undefined;
+      return parent.methods.some((m) => m.name === member) ? parent.file : undefined;
     case "enum":
       return hasValue([parent]) ? parent.file : undefined;
     case "message": {
       const members = [...parent.fields, ...parent.oneofs];
-      return members.some((m) => m.name == member) || hasValue(parent.nestedEnums) ? parent.file : undefined;
+      return members.some((m) => m.name === member) || hasValue(parent.nestedEnums) ? parent.file : undefined;
     }
     case undefined:
       // A top-level enum value, e.g. "pkg.v1.COLOR_RED".
       for (const file of registry.files) {
-        if (file.proto.package == scope && hasValue(file.enums)) return file;
+        if (file.proto.package === scope && hasValue(file.enums)) return file;
       }
   }
   return undefined;
@@ -158,7 +157,7 @@ class Catalog {
       all.set(f.proto.name, f);
       f.dependencies.forEach(visit);
     };
-    services.forEach((s) => visit(s.file));
+    for (const s of services) visit(s.file);
     const tops = [...new Set(services.map((s) => s.file))];
     const registries = tops.map((f) => createFileRegistry(f.proto, (name) => all.get(name)));
     this.registry = createFileRegistry(...registries);
@@ -191,7 +190,7 @@ class CatalogCache {
 
   get(): Catalog {
     const services = this.source();
-    const same = services.length == this.#services.length && services.every((s, i) => s === this.#services[i]);
+    const same = services.length === this.#services.length && services.every((s, i) => s === this.#services[i]);
     if (!this.#catalog || !same) {
       this.#catalog = new Catalog(services);
       this.#services = [...services];

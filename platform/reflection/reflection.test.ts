@@ -1,15 +1,15 @@
 import assert from "node:assert/strict";
 import http2 from "node:http2";
 import type { AddressInfo } from "node:net";
-import { create, createFileRegistry, fromBinary, type DescService } from "@bufbuild/protobuf";
+import { create, createFileRegistry, type DescService, fromBinary } from "@bufbuild/protobuf";
 import {
-  FieldDescriptorProto_Label as Label,
-  FieldDescriptorProto_Type as Type,
   FileDescriptorProtoSchema,
   FileDescriptorSetSchema,
   file_google_protobuf_timestamp,
+  FieldDescriptorProto_Label as Label,
+  FieldDescriptorProto_Type as Type,
 } from "@bufbuild/protobuf/wkt";
-import { createClient, createRouterTransport, type ConnectRouter } from "@connectrpc/connect";
+import { type ConnectRouter, createClient, createRouterTransport } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { credentials, type Client as GrpcClient } from "@grpc/grpc-js";
 import { GrpcReflection } from "grpc-js-reflection-client";
@@ -17,11 +17,11 @@ import { EchoService } from "../../gen/boxoffice/testing/v1/echo_service_pb.js";
 import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
 import type { ServerReflectionRequest } from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import {
-  ServerReflectionV1,
-  ServerReflectionV1Alpha,
   createReflectionV1,
   createReflectionV1Alpha,
   type ReflectionOptions,
+  ServerReflectionV1,
+  ServerReflectionV1Alpha,
 } from "./index.js";
 
 // A hand-built pair of files: svc.proto -> dep.proto -> google/protobuf/timestamp.proto.
@@ -33,20 +33,51 @@ const depProto = create(FileDescriptorProtoSchema, {
   messageType: [
     {
       name: "Stamp",
-      field: [{ name: "at", jsonName: "at", number: 1, label: Label.OPTIONAL, type: Type.MESSAGE, typeName: ".google.protobuf.Timestamp" }],
+      field: [
+        {
+          name: "at",
+          jsonName: "at",
+          number: 1,
+          label: Label.OPTIONAL,
+          type: Type.MESSAGE,
+          typeName: ".google.protobuf.Timestamp",
+        },
+      ],
       nestedType: [{ name: "Inner" }],
       extensionRange: [{ start: 100, end: 200 }],
     },
   ],
-  enumType: [{ name: "Color", value: [{ name: "COLOR_UNSPECIFIED", number: 0 }, { name: "COLOR_RED", number: 1 }] }],
-  extension: [{ name: "note", jsonName: "note", number: 150, label: Label.OPTIONAL, type: Type.INT32, extendee: ".reflecttest.v1.Stamp" }],
+  enumType: [
+    {
+      name: "Color",
+      value: [
+        { name: "COLOR_UNSPECIFIED", number: 0 },
+        { name: "COLOR_RED", number: 1 },
+      ],
+    },
+  ],
+  extension: [
+    {
+      name: "note",
+      jsonName: "note",
+      number: 150,
+      label: Label.OPTIONAL,
+      type: Type.INT32,
+      extendee: ".reflecttest.v1.Stamp",
+    },
+  ],
 });
 const svcProto = create(FileDescriptorProtoSchema, {
   name: "reflecttest/v1/svc.proto",
   package: "reflecttest.v1",
   dependency: ["reflecttest/v1/dep.proto"],
   syntax: "proto3",
-  service: [{ name: "StampService", method: [{ name: "Get", inputType: ".reflecttest.v1.Stamp", outputType: ".reflecttest.v1.Stamp" }] }],
+  service: [
+    {
+      name: "StampService",
+      method: [{ name: "Get", inputType: ".reflecttest.v1.Stamp", outputType: ".reflecttest.v1.Stamp" }],
+    },
+  ],
 });
 const StampService = createFileRegistry(
   create(FileDescriptorSetSchema, { file: [file_google_protobuf_timestamp.proto, depProto, svcProto] }),
@@ -64,8 +95,14 @@ function pushable<T>() {
   const queue: (T | null)[] = [];
   let wake = (): void => {};
   return {
-    push: (v: T) => (queue.push(v), wake()),
-    end: () => (queue.push(null), wake()),
+    push: (v: T) => {
+      queue.push(v);
+      wake();
+    },
+    end: () => {
+      queue.push(null);
+      wake();
+    },
     async *[Symbol.asyncIterator]() {
       for (;;) {
         while (!queue.length) await new Promise<void>((r) => (wake = r));
@@ -86,7 +123,7 @@ function open(drainSignal?: AbortSignal, version: "v1" | "v1alpha" = "v1") {
     router.service(ServerReflectionV1Alpha, createReflectionV1Alpha(options(drainSignal)));
   });
   const requests = pushable<Req>();
-  const svc = version == "v1" ? ServerReflectionV1 : ServerReflectionV1Alpha;
+  const svc = version === "v1" ? ServerReflectionV1 : ServerReflectionV1Alpha;
   const responses = createClient(svc, transport).serverReflectionInfo(requests)[Symbol.asyncIterator]();
   return {
     requests,
@@ -120,10 +157,16 @@ describe("platform/reflection", () => {
 
     it("answers file_containing_symbol for a method with the file and its deps", async () => {
       const s = open();
-      const echo = await s.ask({ messageRequest: { case: "fileContainingSymbol", value: "boxoffice.testing.v1.EchoService.Echo" } });
+      const echo = await s.ask({
+        messageRequest: { case: "fileContainingSymbol", value: "boxoffice.testing.v1.EchoService.Echo" },
+      });
       assert.equal(echo.messageResponse.case, "fileDescriptorResponse");
-      assert.deepEqual(fileNames(echo.messageResponse.value.fileDescriptorProto), ["boxoffice/testing/v1/echo_service.proto"]);
-      const stamp = await s.ask({ messageRequest: { case: "fileContainingSymbol", value: "reflecttest.v1.StampService.Get" } });
+      assert.deepEqual(fileNames(echo.messageResponse.value.fileDescriptorProto), [
+        "boxoffice/testing/v1/echo_service.proto",
+      ]);
+      const stamp = await s.ask({
+        messageRequest: { case: "fileContainingSymbol", value: "reflecttest.v1.StampService.Get" },
+      });
       assert.equal(stamp.messageResponse.case, "fileDescriptorResponse");
       assert.deepEqual(fileNames(stamp.messageResponse.value.fileDescriptorProto), [
         "reflecttest/v1/svc.proto",
@@ -148,8 +191,13 @@ describe("platform/reflection", () => {
       const ts = "google/protobuf/timestamp.proto";
       assert.equal(await first({ messageRequest: { case: "fileByFilename", value: ts } }), ts);
       const ext = { containingType: "reflecttest.v1.Stamp", extensionNumber: 150 };
-      assert.equal(await first({ messageRequest: { case: "fileContainingExtension", value: ext as never } }), "reflecttest/v1/dep.proto");
-      const nums = await s.ask({ messageRequest: { case: "allExtensionNumbersOfType", value: "reflecttest.v1.Stamp" } });
+      assert.equal(
+        await first({ messageRequest: { case: "fileContainingExtension", value: ext as never } }),
+        "reflecttest/v1/dep.proto",
+      );
+      const nums = await s.ask({
+        messageRequest: { case: "allExtensionNumbersOfType", value: "reflecttest.v1.Stamp" },
+      });
       assert.equal(nums.messageResponse.case, "allExtensionNumbersResponse");
       assert.deepEqual(nums.messageResponse.value.extensionNumber, [150]);
       s.requests.end();
@@ -175,7 +223,9 @@ describe("platform/reflection", () => {
 
     it("serves v1alpha too", async () => {
       const s = open(undefined, "v1alpha");
-      const res = await s.ask({ messageRequest: { case: "fileContainingSymbol", value: "grpc.health.v1.Health.Check" } });
+      const res = await s.ask({
+        messageRequest: { case: "fileContainingSymbol", value: "grpc.health.v1.Health.Check" },
+      });
       assert.equal(res.$typeName, "grpc.reflection.v1alpha.ServerReflectionResponse");
       assert.equal(res.originalRequest?.$typeName, "grpc.reflection.v1alpha.ServerReflectionRequest");
       assert.equal(res.messageResponse.case, "fileDescriptorResponse");
@@ -205,7 +255,10 @@ describe("platform/reflection", () => {
         router.service(EchoService, { echo: (req) => ({ message: req.message }) });
       };
       server = http2.createServer(connectNodeAdapter({ routes }));
-      server.on("session", (s) => (sessions.add(s), s.on("close", () => sessions.delete(s))));
+      server.on("session", (s) => {
+        sessions.add(s);
+        s.on("close", () => sessions.delete(s));
+      });
       await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
       host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
     });
@@ -221,7 +274,10 @@ describe("platform/reflection", () => {
       it(`lists services and describes a method (${version})`, async () => {
         const client = new GrpcReflection(host, credentials.createInsecure(), {}, version);
         clients.push(client);
-        assert.deepEqual(await client.listServices(), advertised.map((s) => s.typeName));
+        assert.deepEqual(
+          await client.listServices(),
+          advertised.map((s) => s.typeName),
+        );
         const descriptor = await client.getDescriptorBySymbol("boxoffice.testing.v1.EchoService.Echo");
         const method = descriptor.getProtobufJsRoot().lookup("boxoffice.testing.v1.EchoService.Echo");
         assert.ok(method, "Echo method resolved");

@@ -1,9 +1,9 @@
-import { Code, ConnectError } from "@connectrpc/connect";
 import { create, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError } from "@connectrpc/connect";
 import {
-  BadRequestSchema,
   BadRequest_FieldViolationSchema,
+  BadRequestSchema,
   ErrorInfoSchema,
   RetryInfoSchema,
 } from "../../gen/google/rpc/error_details_pb.js";
@@ -145,16 +145,18 @@ export function toConnectError(err: unknown, domain: string): ConnectError {
           BadRequestSchema,
           create(BadRequestSchema, {
             fieldViolations: err.violations.map((v) =>
-              create(BadRequest_FieldViolationSchema, { field: v.field, description: v.description, reason: v.reason ?? "" }),
+              create(BadRequest_FieldViolationSchema, {
+                field: v.field,
+                description: v.description,
+                reason: v.reason ?? "",
+              }),
             ),
           }),
         ),
       );
     }
     if (err.retryAfterMs !== undefined) {
-      details.push(
-        detail(RetryInfoSchema, create(RetryInfoSchema, { retryDelay: durationFromMs(err.retryAfterMs) })),
-      );
+      details.push(detail(RetryInfoSchema, create(RetryInfoSchema, { retryDelay: durationFromMs(err.retryAfterMs) })));
     }
     return new ConnectError(err.message, err.code, undefined, details, err);
   }

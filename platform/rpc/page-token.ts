@@ -3,7 +3,8 @@ import { InvalidArgumentError } from "./errors.js";
 
 /** AIP-158 page sizes: default 50, at most 200; negative is the caller's error. */
 export function pageSize(requested: number, field = "page_size"): number {
-  if (requested < 0) throw new InvalidArgumentError([{ field, description: "must not be negative", reason: "NEGATIVE" }]);
+  if (requested < 0)
+    throw new InvalidArgumentError([{ field, description: "must not be negative", reason: "NEGATIVE" }]);
   return requested === 0 ? 50 : Math.min(requested, 200);
 }
 
@@ -27,7 +28,8 @@ export class PageTokens {
   /** The cursor of `token` (undefined for an empty token); INVALID_ARGUMENT when forged or reused with other filters. */
   decode<C>(token: string, filters: unknown): C | undefined {
     if (token === "") return undefined;
-    const bad = (why: string) => new InvalidArgumentError([{ field: "page_token", description: why, reason: "INVALID_PAGE_TOKEN" }]);
+    const bad = (why: string) =>
+      new InvalidArgumentError([{ field: "page_token", description: why, reason: "INVALID_PAGE_TOKEN" }]);
     const [b, s] = token.split(".");
     if (b === undefined || s === undefined) throw bad("not a page token from this API");
     const body = Buffer.from(b, "base64url");

@@ -13,7 +13,11 @@ export function reclassifyParseErrors(context: HandlerContext): void {
     "abort",
     () => {
       const reason: unknown = context.signal.reason;
-      if (reason instanceof ConnectError && reason.code === Code.Internal && reason.rawMessage.startsWith("parse binary:")) {
+      if (
+        reason instanceof ConnectError &&
+        reason.code === Code.Internal &&
+        reason.rawMessage.startsWith("parse binary:")
+      ) {
         (reason as { code: Code }).code = Code.InvalidArgument;
       }
     },

@@ -1,5 +1,5 @@
-import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
+import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import type { Access } from "./access.js";
 
 /** Who may call each RPC of a service: one entry per method, by its TypeScript (localName) key. */
@@ -33,14 +33,14 @@ export function unimplementedService<D extends DescService>(
 ): ServiceRegistration<D> {
   const impl: Record<string, unknown> = {};
   for (const m of desc.methods) {
-    const fail = () => new ConnectError(`${desc.typeName}/${m.name} is not implemented yet: ${why}`, Code.Unimplemented);
+    const fail = () =>
+      new ConnectError(`${desc.typeName}/${m.name} is not implemented yet: ${why}`, Code.Unimplemented);
     impl[m.localName] =
       m.methodKind === "unary" || m.methodKind === "client_streaming"
         ? () => Promise.reject(fail())
-        : // eslint-disable-next-line require-yield
-          async function* () {
-            throw fail();
-          };
+        : () => ({
+            [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(fail()) }),
+          });
   }
   return { desc, access, impl: impl as Partial<ServiceImpl<D>> };
 }

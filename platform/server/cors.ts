@@ -1,5 +1,5 @@
 import { cors } from "@connectrpc/connect";
-import { respond, type Req, type Res } from "./http.js";
+import { type Req, type Res, respond } from "./http.js";
 
 const allowMethods = cors.allowedMethods.join(", ");
 const allowHeaders = [...cors.allowedHeaders, "Authorization", "X-Request-Id"].join(", ");

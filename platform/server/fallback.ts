@@ -1,4 +1,4 @@
-import { respond, type Req, type Res } from "./http.js";
+import { type Req, type Res, respond } from "./http.js";
 
 /**
  * Answers a path no RPC matches, in the caller's protocol: gRPC and gRPC-Web clients get HTTP 200
@@ -11,7 +11,9 @@ export function unknownRoute(req: Req, res: Res): void {
   const contentType = String(req.headers["content-type"] ?? "");
   if (contentType.startsWith("application/grpc")) {
     respond(res, 200, {
-      "content-type": contentType.startsWith("application/grpc-web") ? "application/grpc-web+proto" : "application/grpc",
+      "content-type": contentType.startsWith("application/grpc-web")
+        ? "application/grpc-web+proto"
+        : "application/grpc",
       "grpc-status": "12",
       "grpc-message": encodeURIComponent(message),
     });

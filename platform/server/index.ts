@@ -1,21 +1,21 @@
-import { Code, ConnectError, createContextValues, type ConnectRouter } from "@connectrpc/connect";
+import { Code, ConnectError, type ConnectRouter, createContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
+import { ServerReflection as ReflectionV1 } from "../../gen/grpc/reflection/v1/reflection_pb.js";
+import { ServerReflection as ReflectionV1Alpha } from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
 import { createHealthService, Health, HealthRegistry, ServingStatus } from "../health/index.js";
 import type { IdGenerator } from "../ids/index.js";
-import { metricsInterceptor, type Metrics } from "../metrics/index.js";
+import { type Metrics, metricsInterceptor } from "../metrics/index.js";
 import { createReflectionV1, createReflectionV1Alpha } from "../reflection/index.js";
 import { access } from "../rpc/access.js";
+import { clientAddressKey } from "../rpc/context.js";
 import { admissionInterceptor } from "../rpc/interceptors/admission.js";
-import { accessInterceptor, authenticationInterceptor, type Authenticator } from "../rpc/interceptors/auth.js";
+import { type Authenticator, accessInterceptor, authenticationInterceptor } from "../rpc/interceptors/auth.js";
 import { deadlineInterceptor } from "../rpc/interceptors/deadline.js";
 import { errorMappingInterceptor } from "../rpc/interceptors/error-mapping.js";
 import { requestLogInterceptor } from "../rpc/interceptors/request-log.js";
 import { reclassifyParseErrors } from "../rpc/parse-errors.js";
-import { clientAddressKey } from "../rpc/context.js";
 import { buildAccessTable, defineService, type ServiceRegistration } from "../rpc/service.js";
-import { ServerReflection as ReflectionV1 } from "../../gen/grpc/reflection/v1/reflection_pb.js";
-import { ServerReflection as ReflectionV1Alpha } from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
 import { AdminServer, type ReadinessCheck } from "./admin.js";
 import { handleCors } from "./cors.js";
 import { unknownRoute } from "./fallback.js";
@@ -87,9 +87,17 @@ export async function startRpcServer(opts: RpcServerOptions): Promise<RpcServer>
   };
   const allServices: ServiceRegistration[] = [
     ...appServices,
-    defineService(Health, { check: access.public(), watch: access.public(), list: access.public() }, createHealthService(health)),
+    defineService(
+      Health,
+      { check: access.public(), watch: access.public(), list: access.public() },
+      createHealthService(health),
+    ),
     defineService(ReflectionV1, { serverReflectionInfo: access.public() }, createReflectionV1(reflectionOpts)),
-    defineService(ReflectionV1Alpha, { serverReflectionInfo: access.public() }, createReflectionV1Alpha(reflectionOpts)),
+    defineService(
+      ReflectionV1Alpha,
+      { serverReflectionInfo: access.public() },
+      createReflectionV1Alpha(reflectionOpts),
+    ),
   ];
   const accessTable = buildAccessTable(allServices);
   const admission = admissionInterceptor({ maxInflight: opts.maxInflight, isDraining, exempt: controlPlane });
@@ -169,7 +177,10 @@ export async function startRpcServer(opts: RpcServerOptions): Promise<RpcServer>
 function clientAddress(req: Req, trustedHops: number): string | undefined {
   if (trustedHops > 0) {
     const raw = req.headers["x-forwarded-for"];
-    const hops = (Array.isArray(raw) ? raw.join(",") : (raw ?? "")).split(",").map((h) => h.trim()).filter((h) => h !== "");
+    const hops = (Array.isArray(raw) ? raw.join(",") : (raw ?? ""))
+      .split(",")
+      .map((h) => h.trim())
+      .filter((h) => h !== "");
     const client = hops[hops.length - trustedHops];
     if (client !== undefined) return client;
   }

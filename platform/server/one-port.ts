@@ -24,7 +24,10 @@ export class OnePortListener {
 
   constructor(handler: Handler) {
     this.#h1 = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, handler as http.RequestListener);
-    this.#h2 = http2.createServer({}, handler as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void);
+    this.#h2 = http2.createServer(
+      {},
+      handler as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
+    );
     this.#h2.on("session", (s) => {
       this.#sessions.add(s);
       s.once("close", () => this.#sessions.delete(s));

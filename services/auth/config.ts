@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { envTypes, envVar, loadConfig, type ConfigOf } from "../../platform/config/index.js";
+import { type ConfigOf, envTypes, envVar, loadConfig } from "../../platform/config/index.js";
 
 /** The auth service's own variables (the runtime's are in platform/config/runtime.ts). */
 export const authSpec = {
@@ -20,12 +20,36 @@ export const authSpec = {
     envTypes.positiveInt(10),
     "a rotated refresh token used again within this window gets the same new pair back (lost response, mesh retry)",
   ),
-  serviceTokenTtlSeconds: envVar("BOXOFFICE_AUTH_SERVICE_TOKEN_TTL_SECONDS", envTypes.positiveInt(600), "service token lifetime"),
-  loginMaxPerEmail: envVar("BOXOFFICE_AUTH_LOGIN_MAX_PER_EMAIL", envTypes.positiveInt(10), "login attempts per email per window"),
-  loginMaxPerAddress: envVar("BOXOFFICE_AUTH_LOGIN_MAX_PER_ADDRESS", envTypes.positiveInt(100), "login attempts per client address per window"),
-  loginWindowSeconds: envVar("BOXOFFICE_AUTH_LOGIN_WINDOW_SECONDS", envTypes.positiveInt(900), "login throttling window (sliding)"),
-  bootstrapAdminEmail: envVar("BOXOFFICE_AUTH_BOOTSTRAP_ADMIN_EMAIL", z.string().optional(), "creates this ADMIN at start-up when missing"),
-  bootstrapAdminPassword: envVar("BOXOFFICE_AUTH_BOOTSTRAP_ADMIN_PASSWORD", z.string().optional(), "password of the bootstrap admin (secret)"),
+  serviceTokenTtlSeconds: envVar(
+    "BOXOFFICE_AUTH_SERVICE_TOKEN_TTL_SECONDS",
+    envTypes.positiveInt(600),
+    "service token lifetime",
+  ),
+  loginMaxPerEmail: envVar(
+    "BOXOFFICE_AUTH_LOGIN_MAX_PER_EMAIL",
+    envTypes.positiveInt(10),
+    "login attempts per email per window",
+  ),
+  loginMaxPerAddress: envVar(
+    "BOXOFFICE_AUTH_LOGIN_MAX_PER_ADDRESS",
+    envTypes.positiveInt(100),
+    "login attempts per client address per window",
+  ),
+  loginWindowSeconds: envVar(
+    "BOXOFFICE_AUTH_LOGIN_WINDOW_SECONDS",
+    envTypes.positiveInt(900),
+    "login throttling window (sliding)",
+  ),
+  bootstrapAdminEmail: envVar(
+    "BOXOFFICE_AUTH_BOOTSTRAP_ADMIN_EMAIL",
+    z.string().optional(),
+    "creates this ADMIN at start-up when missing",
+  ),
+  bootstrapAdminPassword: envVar(
+    "BOXOFFICE_AUTH_BOOTSTRAP_ADMIN_PASSWORD",
+    z.string().optional(),
+    "password of the bootstrap admin (secret)",
+  ),
 };
 
 export type AuthConfig = ConfigOf<typeof authSpec>;

@@ -20,7 +20,8 @@ export const authModule: ServiceModule = {
   async create(ctx) {
     const cfg = loadAuthConfig(ctx.env);
     const keys = await loadKeyRing(cfg.signingKeys, ctx.logger);
-    if (cfg.refreshSecret === undefined) ctx.logger.warn("BOXOFFICE_AUTH_REFRESH_SECRET is not set: using an ephemeral secret (dev/test only)");
+    if (cfg.refreshSecret === undefined)
+      ctx.logger.warn("BOXOFFICE_AUTH_REFRESH_SECRET is not set: using an ephemeral secret (dev/test only)");
     const db = ctx.database();
     const outbox = await ctx.outbox();
     const redis = createRedis(ctx.config.redisUrl, ctx.names);
@@ -33,8 +34,18 @@ export const authModule: ServiceModule = {
       idempotency,
       outbox,
       keys,
-      config: { ...cfg, issuer: ctx.config.jwtIssuer, audience: ctx.config.jwtAudience, refreshSecret: cfg.refreshSecret ?? randomBytes(32).toString("base64url") },
-      throttle: new LoginThrottle(redis, ctx.clock, { perEmail: cfg.loginMaxPerEmail, perAddress: cfg.loginMaxPerAddress, windowMs: cfg.loginWindowSeconds * 1000 }, ctx.logger),
+      config: {
+        ...cfg,
+        issuer: ctx.config.jwtIssuer,
+        audience: ctx.config.jwtAudience,
+        refreshSecret: cfg.refreshSecret ?? randomBytes(32).toString("base64url"),
+      },
+      throttle: new LoginThrottle(
+        redis,
+        ctx.clock,
+        { perEmail: cfg.loginMaxPerEmail, perAddress: cfg.loginMaxPerAddress, windowMs: cfg.loginWindowSeconds * 1000 },
+        ctx.logger,
+      ),
       dummyHash: new DummyHash(),
       serviceSecrets: ctx.config.serviceSecrets,
     };
@@ -46,7 +57,8 @@ export const authModule: ServiceModule = {
     return {
       services: authServices(deps),
       httpRoutes: {
-        [jwksPath]: (_req, res) => respond(res, 200, { "content-type": "application/json", "cache-control": "public, max-age=300" }, jwks),
+        [jwksPath]: (_req, res) =>
+          respond(res, 200, { "content-type": "application/json", "cache-control": "public, max-age=300" }, jwks),
       },
       /** Exposed for tests (the dummy hash must run for unknown users). */
       internals: { dummyHash: deps.dummyHash },

@@ -28,7 +28,11 @@ export async function loadKeyRing(json: string | undefined, logger: Logger): Pro
     } catch {
       throw new Error("BOXOFFICE_AUTH_SIGNING_KEYS: not JSON (expected an array of private Ed25519 JWKs)");
     }
-    if (!Array.isArray(parsed) || parsed.length === 0 || parsed.some((k) => typeof k !== "object" || typeof (k as JWK).d !== "string")) {
+    if (
+      !Array.isArray(parsed) ||
+      parsed.length === 0 ||
+      parsed.some((k) => typeof k !== "object" || typeof (k as JWK).d !== "string")
+    ) {
       throw new Error("BOXOFFICE_AUTH_SIGNING_KEYS: expected a non-empty array of private JWKs (with d and kid)");
     }
     keys = parsed as JWK[];

@@ -27,8 +27,18 @@ export async function findUserById(q: Q, id: string): Promise<UserRow | undefine
   return withRoles(q, row);
 }
 
-export async function insertUser(tx: Tx, u: { id: string; email: string; displayName: string; passwordHash: string; at: Date; roles: string[] }): Promise<void> {
-  await tx.insert(users).values({ id: u.id, email: u.email, displayName: u.displayName, passwordHash: u.passwordHash, createTime: u.at, updateTime: u.at });
+export async function insertUser(
+  tx: Tx,
+  u: { id: string; email: string; displayName: string; passwordHash: string; at: Date; roles: string[] },
+): Promise<void> {
+  await tx.insert(users).values({
+    id: u.id,
+    email: u.email,
+    displayName: u.displayName,
+    passwordHash: u.passwordHash,
+    createTime: u.at,
+    updateTime: u.at,
+  });
   await tx.insert(userRoles).values(u.roles.map((role) => ({ userId: u.id, role, grantTime: u.at })));
 }
 
@@ -56,5 +66,8 @@ export async function findRefreshById(tx: Tx, id: string): Promise<RefreshRow | 
 }
 
 export async function revokeFamily(q: Q, familyId: string, at: Date): Promise<void> {
-  await q.update(refreshTokens).set({ revokeTime: at }).where(and(eq(refreshTokens.familyId, familyId), isNull(refreshTokens.revokeTime)));
+  await q
+    .update(refreshTokens)
+    .set({ revokeTime: at })
+    .where(and(eq(refreshTokens.familyId, familyId), isNull(refreshTokens.revokeTime)));
 }

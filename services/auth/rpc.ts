@@ -1,11 +1,11 @@
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { AuthInternalService } from "../../gen/boxoffice/auth/v1/auth_internal_service_pb.js";
+import { AuthService } from "../../gen/boxoffice/auth/v1/auth_service_pb.js";
 import { access } from "../../platform/rpc/access.js";
 import { principalKey } from "../../platform/rpc/context.js";
 import { UnauthenticatedError } from "../../platform/rpc/errors.js";
 import { defineService, type ServiceRegistration } from "../../platform/rpc/service.js";
-import { AuthService } from "../../gen/boxoffice/auth/v1/auth_service_pb.js";
-import { AuthInternalService } from "../../gen/boxoffice/auth/v1/auth_internal_service_pb.js";
-import { getUser, grantRole, register, type AccountDeps } from "./use-cases/accounts.js";
+import { type AccountDeps, getUser, grantRole, register } from "./use-cases/accounts.js";
 import { issueServiceToken, login, logout, refresh, type SessionDeps } from "./use-cases/sessions.js";
 
 /** The RPC layer of auth: parses, declares access, delegates to use-cases; no SQL here. */

@@ -20,7 +20,9 @@ redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return -1
 `;
 
-type ThrottleRedis = Redis & { loginWindow(key: string, now: number, windowMs: number, limit: number, member: string): Promise<number> };
+type ThrottleRedis = Redis & {
+  loginWindow(key: string, now: number, windowMs: number, limit: number, member: string): Promise<number>;
+};
 
 export interface ThrottleLimits {
   perEmail: number;
@@ -57,13 +59,26 @@ export class LoginThrottle {
       let waitMs: number;
       try {
         const now = this.clock.now();
-        waitMs = await this.#redis.loginWindow(key, now, this.limits.windowMs, limit, `${now}-${process.pid}-${this.#seq++}`);
+        waitMs = await this.#redis.loginWindow(
+          key,
+          now,
+          this.limits.windowMs,
+          limit,
+          `${now}-${process.pid}-${this.#seq++}`,
+        );
       } catch (err) {
-        this.logger.warn({ err: { message: (err as Error).message } }, "login throttle unavailable: allowing the attempt");
+        this.logger.warn(
+          { err: { message: (err as Error).message } },
+          "login throttle unavailable: allowing the attempt",
+        );
         return;
       }
       if (waitMs >= 0) {
-        throw new ResourceExhaustedError("LOGIN_THROTTLED", "too many login attempts; try again later", Math.max(1000, Math.ceil(waitMs)));
+        throw new ResourceExhaustedError(
+          "LOGIN_THROTTLED",
+          "too many login attempts; try again later",
+          Math.max(1000, Math.ceil(waitMs)),
+        );
       }
     }
   }

@@ -1,14 +1,14 @@
 import { fileURLToPath } from "node:url";
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import { type Event, EventSchema } from "../../gen/boxoffice/event/v1/event_pb.js";
 import type { ServiceModule } from "../../platform/app/index.js";
+import { createCache } from "../../platform/cache/index.js";
+import { createRedis } from "../../platform/redis/index.js";
 import { PageTokens } from "../../platform/rpc/page-token.js";
+import { loadEventConfig } from "./config.js";
 import { loadEvent } from "./repository.js";
 import { eventServices } from "./rpc.js";
 import type { EventCache } from "./use-cases/context.js";
-import { fromBinary, toBinary } from "@bufbuild/protobuf";
-import { createCache } from "../../platform/cache/index.js";
-import { createRedis } from "../../platform/redis/index.js";
-import { EventSchema, type Event } from "../../gen/boxoffice/event/v1/event_pb.js";
-import { loadEventConfig } from "./config.js";
 
 /** event: venues, events, seat maps, prices; the hot cached GetEvent. */
 export const eventModule: ServiceModule = {
@@ -40,7 +40,15 @@ export const eventModule: ServiceModule = {
     });
     await cache.start();
     return {
-      services: eventServices({ db, clock: ctx.clock, newId: ctx.newId, idempotency, outbox, pageTokens: new PageTokens(ctx.config.pageTokenSecret), cache }),
+      services: eventServices({
+        db,
+        clock: ctx.clock,
+        newId: ctx.newId,
+        idempotency,
+        outbox,
+        pageTokens: new PageTokens(ctx.config.pageTokenSecret),
+        cache,
+      }),
       /** For tests: the pool (database reads are counted at it) and the cache. */
       internals: { db, cache },
       async close() {

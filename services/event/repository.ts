@@ -1,23 +1,39 @@
-import { and, asc, eq, gt, gte, inArray, like, lt, or, sql, type SQL } from "drizzle-orm";
-import type { MySql2Database } from "drizzle-orm/mysql2";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import type { Tx } from "../../platform/db/index.js";
-import { EventSchema, EventState, PriceTierSchema, type Event } from "../../gen/boxoffice/event/v1/event_pb.js";
-import { ReservedSeatingSchema, SectionSchema, VenueSchema, type Section, type Venue } from "../../gen/boxoffice/event/v1/venue_pb.js";
+import { and, asc, eq, gt, gte, inArray, like, lt, or, type SQL, sql } from "drizzle-orm";
+import type { MySql2Database } from "drizzle-orm/mysql2";
 import { MoneySchema } from "../../gen/boxoffice/common/v1/money_pb.js";
+import { type Event, EventSchema, EventState, PriceTierSchema } from "../../gen/boxoffice/event/v1/event_pb.js";
+import {
+  ReservedSeatingSchema,
+  type Section,
+  SectionSchema,
+  type Venue,
+  VenueSchema,
+} from "../../gen/boxoffice/event/v1/venue_pb.js";
+import type { Tx } from "../../platform/db/index.js";
 import { eventPriceTiers, eventRevisions, events, venueSections, venues } from "./db/schema.js";
 import { sectionCapacity } from "./domain/validation.js";
 
 type Q = Tx | MySql2Database;
 export type EventRow = typeof events.$inferSelect;
 
-const stateNames: Record<string, EventState> = { DRAFT: EventState.DRAFT, PUBLISHED: EventState.PUBLISHED, CANCELLED: EventState.CANCELLED };
+const stateNames: Record<string, EventState> = {
+  DRAFT: EventState.DRAFT,
+  PUBLISHED: EventState.PUBLISHED,
+  CANCELLED: EventState.CANCELLED,
+};
 export const stateName = (s: EventState): string => EventState[s];
 
 // ---------- venues ----------
 
-export async function insertVenue(tx: Tx, v: Venue, organizerId: string, newId: () => string, at: Date): Promise<string> {
+export async function insertVenue(
+  tx: Tx,
+  v: Venue,
+  organizerId: string,
+  newId: () => string,
+  at: Date,
+): Promise<string> {
   const id = newId();
   await tx.insert(venues).values({
     id,
@@ -53,17 +69,37 @@ export async function loadVenue(q: Q, id: string, full: boolean): Promise<Venue 
 
 async function loadSections(q: Q, venueIds: string[], full: boolean) {
   if (venueIds.length === 0) return [];
-  const cols = { id: venueSections.id, venueId: venueSections.venueId, position: venueSections.position, name: venueSections.name, kind: venueSections.kind, capacity: venueSections.capacity };
-  const query = full ? q.select({ ...cols, seatMap: venueSections.seatMap }) : q.select({ ...cols, seatMap: sql<Buffer | null>`NULL` });
-  return query.from(venueSections).where(inArray(venueSections.venueId, venueIds)).orderBy(asc(venueSections.venueId), asc(venueSections.position));
+  const cols = {
+    id: venueSections.id,
+    venueId: venueSections.venueId,
+    position: venueSections.position,
+    name: venueSections.name,
+    kind: venueSections.kind,
+    capacity: venueSections.capacity,
+  };
+  const query = full
+    ? q.select({ ...cols, seatMap: venueSections.seatMap })
+    : q.select({ ...cols, seatMap: sql<Buffer | null>`NULL` });
+  return query
+    .from(venueSections)
+    .where(inArray(venueSections.venueId, venueIds))
+    .orderBy(asc(venueSections.venueId), asc(venueSections.position));
 }
 
 type SectionRow = Awaited<ReturnType<typeof loadSections>>[number];
 
 function toSection(s: SectionRow): Section {
   const section = create(SectionSchema, { id: s.id, name: s.name, capacity: s.capacity });
-  if (s.kind === "general_admission") section.kind = { case: "generalAdmission", value: { $typeName: "boxoffice.event.v1.GeneralAdmission", capacity: s.capacity } };
-  else section.kind = { case: "reservedSeating", value: s.seatMap ? fromBinary(ReservedSeatingSchema, s.seatMap) : create(ReservedSeatingSchema) };
+  if (s.kind === "general_admission")
+    section.kind = {
+      case: "generalAdmission",
+      value: { $typeName: "boxoffice.event.v1.GeneralAdmission", capacity: s.capacity },
+    };
+  else
+    section.kind = {
+      case: "reservedSeating",
+      value: s.seatMap ? fromBinary(ReservedSeatingSchema, s.seatMap) : create(ReservedSeatingSchema),
+    };
   return section;
 }
 
@@ -83,17 +119,35 @@ function toVenue(row: typeof venues.$inferSelect, sections: SectionRow[]): Venue
   });
 }
 
-export async function listVenues(q: Q, f: { organizerId?: string; afterId?: string; limit: number; full: boolean }): Promise<Venue[]> {
+export async function listVenues(
+  q: Q,
+  f: { organizerId?: string; afterId?: string; limit: number; full: boolean },
+): Promise<Venue[]> {
   const where: SQL[] = [];
   if (f.organizerId) where.push(eq(venues.organizerId, f.organizerId));
   if (f.afterId) where.push(gt(venues.id, f.afterId));
-  const rows = await q.select().from(venues).where(and(...where)).orderBy(asc(venues.id)).limit(f.limit);
-  const sections = await loadSections(q, rows.map((r) => r.id), f.full);
+  const rows = await q
+    .select()
+    .from(venues)
+    .where(and(...where))
+    .orderBy(asc(venues.id))
+    .limit(f.limit);
+  const sections = await loadSections(
+    q,
+    rows.map((r) => r.id),
+    f.full,
+  );
   return rows.map((r) => toVenue(r, sections));
 }
 
-export async function venueSectionIds(q: Q, venueId: string): Promise<{ organizerId: string; city: string; timeZone: string; sectionIds: Set<string> } | undefined> {
-  const [v] = await q.select({ organizerId: venues.organizerId, city: venues.city, timeZone: venues.timeZone }).from(venues).where(eq(venues.id, venueId));
+export async function venueSectionIds(
+  q: Q,
+  venueId: string,
+): Promise<{ organizerId: string; city: string; timeZone: string; sectionIds: Set<string> } | undefined> {
+  const [v] = await q
+    .select({ organizerId: venues.organizerId, city: venues.city, timeZone: venues.timeZone })
+    .from(venues)
+    .where(eq(venues.id, venueId));
   if (v === undefined) return undefined;
   const rows = await q.select({ id: venueSections.id }).from(venueSections).where(eq(venueSections.venueId, venueId));
   return { ...v, sectionIds: new Set(rows.map((r) => r.id)) };
@@ -115,7 +169,12 @@ export function toEvent(row: EventRow, tiers: Array<typeof eventPriceTiers.$infe
     endTime: timestampFromDate(row.endTime),
     timeZone: row.timeZone,
     state,
-    priceTiers: tiers.map((t) => create(PriceTierSchema, { sectionId: t.sectionId, price: create(MoneySchema, { currencyCode: t.currencyCode, amountMinor: BigInt(t.amountMinor) }) })),
+    priceTiers: tiers.map((t) =>
+      create(PriceTierSchema, {
+        sectionId: t.sectionId,
+        price: create(MoneySchema, { currencyCode: t.currencyCode, amountMinor: BigInt(t.amountMinor) }),
+      }),
+    ),
     maxTicketsPerOrder: row.maxTicketsPerOrder,
     salesStartTime: row.salesStartTime ? timestampFromDate(row.salesStartTime) : undefined,
     salesEndTime: row.salesEndTime ? timestampFromDate(row.salesEndTime) : undefined,
@@ -137,7 +196,11 @@ export async function loadEventRow(q: Q, id: string, forUpdate = false): Promise
 
 export async function loadTiers(q: Q, eventIds: string[]) {
   if (eventIds.length === 0) return [];
-  return q.select().from(eventPriceTiers).where(inArray(eventPriceTiers.eventId, eventIds)).orderBy(asc(eventPriceTiers.eventId), asc(eventPriceTiers.position));
+  return q
+    .select()
+    .from(eventPriceTiers)
+    .where(inArray(eventPriceTiers.eventId, eventIds))
+    .orderBy(asc(eventPriceTiers.eventId), asc(eventPriceTiers.position));
 }
 
 export async function loadEvent(q: Q, id: string, nowMs: number): Promise<Event | undefined> {
@@ -157,11 +220,23 @@ export async function replaceTiers(tx: Tx, eventId: string, tiers: Event["priceT
   await tx.delete(eventPriceTiers).where(eq(eventPriceTiers.eventId, eventId));
   if (tiers.length === 0) return;
   await tx.insert(eventPriceTiers).values(
-    tiers.map((t, position) => ({ eventId, sectionId: t.sectionId, position, currencyCode: t.price!.currencyCode, amountMinor: Number(t.price!.amountMinor) })),
+    tiers.map((t, position) => ({
+      eventId,
+      sectionId: t.sectionId,
+      position,
+      currencyCode: t.price!.currencyCode,
+      amountMinor: Number(t.price!.amountMinor),
+    })),
   );
 }
 
-export async function recordRevision(tx: Tx, e: Event, changedFields: string[], actor: string, at: Date): Promise<void> {
+export async function recordRevision(
+  tx: Tx,
+  e: Event,
+  changedFields: string[],
+  actor: string,
+  at: Date,
+): Promise<void> {
   await tx.insert(eventRevisions).values({
     eventId: e.id,
     revision: Number(e.revision),
@@ -197,7 +272,21 @@ export async function listEvents(q: Q, f: EventFilter, nowMs: number): Promise<E
     const at = new Date(f.cursor.startMs);
     where.push(or(gt(events.startTime, at), and(eq(events.startTime, at), gt(events.id, f.cursor.id)))!);
   }
-  const rows = await q.select().from(events).where(and(...where)).orderBy(asc(events.startTime), asc(events.id)).limit(f.limit);
-  const tiers = await loadTiers(q, rows.map((r) => r.id));
-  return rows.map((r) => toEvent(r, tiers.filter((t) => t.eventId === r.id), nowMs));
+  const rows = await q
+    .select()
+    .from(events)
+    .where(and(...where))
+    .orderBy(asc(events.startTime), asc(events.id))
+    .limit(f.limit);
+  const tiers = await loadTiers(
+    q,
+    rows.map((r) => r.id),
+  );
+  return rows.map((r) =>
+    toEvent(
+      r,
+      tiers.filter((t) => t.eventId === r.id),
+      nowMs,
+    ),
+  );
 }

@@ -1,7 +1,7 @@
+import { EventInternalService } from "../../gen/boxoffice/event/v1/event_internal_service_pb.js";
+import { EventService } from "../../gen/boxoffice/event/v1/event_service_pb.js";
 import { access } from "../../platform/rpc/access.js";
 import { defineService, type ServiceRegistration } from "../../platform/rpc/service.js";
-import { EventService } from "../../gen/boxoffice/event/v1/event_service_pb.js";
-import { EventInternalService } from "../../gen/boxoffice/event/v1/event_internal_service_pb.js";
 import type { EventDeps } from "./use-cases/context.js";
 import { cancelEvent, createEvent, publishEvent, updateEvent } from "./use-cases/events.js";
 import { getEvent, getEventLayout, listEvents } from "./use-cases/queries.js";
@@ -37,6 +37,10 @@ export function eventServices(d: EventDeps): ServiceRegistration[] {
         listEvents: (req, ctx) => listEvents(d, req, ctx),
       },
     ),
-    defineService(EventInternalService, { getEventLayout: access.internal("ticket") }, { getEventLayout: async (req) => ({ layout: await getEventLayout(d, req) }) }),
+    defineService(
+      EventInternalService,
+      { getEventLayout: access.internal("ticket") },
+      { getEventLayout: async (req) => ({ layout: await getEventLayout(d, req) }) },
+    ),
   ];
 }

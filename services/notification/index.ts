@@ -1,8 +1,8 @@
 import { fileURLToPath } from "node:url";
+import { NotificationService } from "../../gen/boxoffice/notification/v1/notification_service_pb.js";
+import type { ServiceModule } from "../../platform/app/index.js";
 import { access } from "../../platform/rpc/access.js";
 import { unimplementedService } from "../../platform/rpc/service.js";
-import type { ServiceModule } from "../../platform/app/index.js";
-import { NotificationService } from "../../gen/boxoffice/notification/v1/notification_service_pb.js";
 
 const pending = "the notification service (confirmation emails) is not built yet";
 

@@ -1,9 +1,9 @@
 import { fileURLToPath } from "node:url";
+import { PaymentInternalService } from "../../gen/boxoffice/payment/v1/payment_internal_service_pb.js";
+import { PaymentService } from "../../gen/boxoffice/payment/v1/payment_service_pb.js";
+import type { ServiceModule } from "../../platform/app/index.js";
 import { access } from "../../platform/rpc/access.js";
 import { unimplementedService } from "../../platform/rpc/service.js";
-import type { ServiceModule } from "../../platform/app/index.js";
-import { PaymentService } from "../../gen/boxoffice/payment/v1/payment_service_pb.js";
-import { PaymentInternalService } from "../../gen/boxoffice/payment/v1/payment_internal_service_pb.js";
 
 const pending = "the payment service (charges, refunds) is not built yet";
 

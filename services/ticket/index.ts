@@ -1,8 +1,8 @@
 import { fileURLToPath } from "node:url";
+import { TicketService } from "../../gen/boxoffice/ticket/v1/ticket_service_pb.js";
+import type { ServiceModule } from "../../platform/app/index.js";
 import { access } from "../../platform/rpc/access.js";
 import { unimplementedService } from "../../platform/rpc/service.js";
-import type { ServiceModule } from "../../platform/app/index.js";
-import { TicketService } from "../../gen/boxoffice/ticket/v1/ticket_service_pb.js";
 
 const pending = "the ticket service (inventory, holds, checkout) is not built yet";
 

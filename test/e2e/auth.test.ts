@@ -3,28 +3,28 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startRedis, type EmbeddedServer } from "../../harness/index.js";
-import * as grpc from "@grpc/grpc-js";
-import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
+import { type Client, Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
+import * as grpc from "@grpc/grpc-js";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { pino } from "pino";
-import { ManualClock } from "../../platform/clock/index.js";
-import { generateSigningKey, ServiceIdentity, signAccessToken, type SigningKey } from "../../platform/auth/index.js";
-import { connectNats } from "../../platform/bus/nats.js";
-import { infraNames } from "../../platform/config/names.js";
-import { BadRequestSchema, ErrorInfoSchema, RetryInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
-import { AuthService } from "../../gen/boxoffice/auth/v1/auth_service_pb.js";
+import { modules } from "../../cmd/modules.js";
 import { AuthInternalService } from "../../gen/boxoffice/auth/v1/auth_internal_service_pb.js";
 import { Role } from "../../gen/boxoffice/auth/v1/auth_pb.js";
+import { AuthService } from "../../gen/boxoffice/auth/v1/auth_service_pb.js";
 import { EventService } from "../../gen/boxoffice/event/v1/event_service_pb.js";
+import { BadRequestSchema, ErrorInfoSchema, RetryInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
+import { type EmbeddedServer, startRedis } from "../../harness/index.js";
+import type { ServiceModule } from "../../platform/app/index.js";
+import { generateSigningKey, ServiceIdentity, type SigningKey, signAccessToken } from "../../platform/auth/index.js";
+import { connectNats } from "../../platform/bus/nats.js";
+import { ManualClock } from "../../platform/clock/index.js";
+import { infraNames } from "../../platform/config/names.js";
 import type { DummyHash } from "../../services/auth/domain/credentials.js";
+import { failure } from "../support/assert.js";
 import { grpcJsUnary } from "../support/grpc-js.js";
 import { infraUrls, rawConnection } from "../support/infra.js";
 import { startTestProcess } from "../support/process.js";
-import type { ServiceModule } from "../../platform/app/index.js";
-import { modules } from "../../cmd/modules.js";
-import { failure } from "../support/assert.js";
 
 type Proc = Awaited<ReturnType<typeof startTestProcess>>;
 
@@ -113,7 +113,9 @@ describe("auth service through the one port (real MariaDB, Redis, NATS)", functi
       const deadline = Date.now() + 5_000;
       let found = false;
       while (!found && Date.now() < deadline) {
-        const m = await jsm.streams.getMessage(names.stream("auth"), { last_by_subj: names.subject("auth", "user_registered") }).catch(() => null);
+        const m = await jsm.streams
+          .getMessage(names.stream("auth"), { last_by_subj: names.subject("auth", "user_registered") })
+          .catch(() => null);
         found = m?.header.get("Boxoffice-Aggregate-Id") === user?.id;
         if (!found) await new Promise((r) => setTimeout(r, 50));
       }
@@ -128,15 +130,31 @@ describe("auth service through the one port (real MariaDB, Redis, NATS)", functi
     try {
       const e = email("grpcjs");
       const p = password("grpcjs");
-      const { user } = await grpcJsUnary(client, AuthService.method.register, { requestId: randomUUID(), email: e, password: p, displayName: "G" });
+      const { user } = await grpcJsUnary(client, AuthService.method.register, {
+        requestId: randomUUID(),
+        email: e,
+        password: p,
+        displayName: "G",
+      });
       const { tokens } = await grpcJsUnary(client, AuthService.method.login, { email: e, password: p });
       keep(tokens);
-      const me = await grpcJsUnary(client, AuthService.method.getMe, {}, { authorization: `Bearer ${tokens!.accessToken}` });
+      const me = await grpcJsUnary(
+        client,
+        AuthService.method.getMe,
+        {},
+        { authorization: `Bearer ${tokens!.accessToken}` },
+      );
       assert.equal(me.user?.id, user?.id);
       const again = await grpcJsUnary(client, AuthService.method.refresh, { refreshToken: tokens!.refreshToken });
       keep(again.tokens);
-      await grpcJsUnary(client, AuthService.method.logout, { requestId: randomUUID(), refreshToken: again.tokens!.refreshToken });
-      await assert.rejects(grpcJsUnary(client, AuthService.method.getMe, {}), (err: grpc.ServiceError) => err.code === grpc.status.UNAUTHENTICATED);
+      await grpcJsUnary(client, AuthService.method.logout, {
+        requestId: randomUUID(),
+        refreshToken: again.tokens!.refreshToken,
+      });
+      await assert.rejects(
+        grpcJsUnary(client, AuthService.method.getMe, {}),
+        (err: grpc.ServiceError) => err.code === grpc.status.UNAUTHENTICATED,
+      );
     } finally {
       client.close();
     }
@@ -146,10 +164,13 @@ describe("auth service through the one port (real MariaDB, Redis, NATS)", functi
     const e = email("race");
     const p = password("race");
     const results = await Promise.allSettled(
-      Array.from({ length: 50 }, () => auth.register({ requestId: randomUUID(), email: e, password: p, displayName: "Racer" })),
+      Array.from({ length: 50 }, () =>
+        auth.register({ requestId: randomUUID(), email: e, password: p, displayName: "Racer" }),
+      ),
     );
     assert.equal(results.filter((r) => r.status === "fulfilled").length, 1);
-    for (const r of results) if (r.status === "rejected") assert.equal(ConnectError.from(r.reason).code, Code.AlreadyExists);
+    for (const r of results)
+      if (r.status === "rejected") assert.equal(ConnectError.from(r.reason).code, Code.AlreadyExists);
     const conn = await rawConnection(infraNames(proc.prefix).database("auth"));
     try {
       const [rows] = await conn.query("SELECT COUNT(*) AS n FROM users WHERE email = ?", [e.toLowerCase()]);
@@ -161,10 +182,15 @@ describe("auth service through the one port (real MariaDB, Redis, NATS)", functi
 
   it("a weak password is INVALID_ARGUMENT with a field violation, and nothing is written", async () => {
     const e = email("weak");
-    const err = await failure(auth.register({ requestId: randomUUID(), email: e, password: "short", displayName: "W" }));
+    const err = await failure(
+      auth.register({ requestId: randomUUID(), email: e, password: "short", displayName: "W" }),
+    );
     assert.equal(err.code, Code.InvalidArgument);
     const [bad] = err.findDetails(BadRequestSchema);
-    assert.deepEqual(bad?.fieldViolations.map((v) => [v.field, v.reason]), [["password", "PASSWORD_TOO_SHORT"]]);
+    assert.deepEqual(
+      bad?.fieldViolations.map((v) => [v.field, v.reason]),
+      [["password", "PASSWORD_TOO_SHORT"]],
+    );
     assert.equal((await failure(auth.login({ email: e, password: "short" }))).code, Code.Unauthenticated);
   });
 
@@ -184,7 +210,13 @@ describe("auth service through the one port (real MariaDB, Redis, NATS)", functi
 
   it("expired, tampered, wrong-audience, wrong-issuer and unknown-kid tokens are UNAUTHENTICATED", async () => {
     const { user } = await newUser("tokens");
-    const sign = (o: { key?: SigningKey["privateJwk"]; audience?: string; issuer?: string; ageMs?: number; ttl?: number }) =>
+    const sign = (o: {
+      key?: SigningKey["privateJwk"];
+      audience?: string;
+      issuer?: string;
+      ageMs?: number;
+      ttl?: number;
+    }) =>
       signAccessToken({
         key: o.key ?? key.privateJwk,
         issuer: o.issuer ?? "boxoffice-auth",
@@ -216,14 +248,22 @@ describe("auth service through the one port (real MariaDB, Redis, NATS)", functi
 
   it("roles: a CUSTOMER is PERMISSION_DENIED on ADMIN and ORGANIZER RPCs until an ADMIN grants the role", async () => {
     const customer = await newUser("customer");
-    const grant = await failure(auth.grantRole({ requestId: randomUUID(), userId: customer.user.id, role: Role.ADMIN }, bearer(customer.tokens.accessToken)));
+    const grant = await failure(
+      auth.grantRole(
+        { requestId: randomUUID(), userId: customer.user.id, role: Role.ADMIN },
+        bearer(customer.tokens.accessToken),
+      ),
+    );
     assert.equal(grant.code, Code.PermissionDenied);
     const events = createClient(EventService, createConnectTransport({ baseUrl: proc.baseUrl, httpVersion: "1.1" }));
     const create = () => events.createEvent({ requestId: randomUUID() }, bearer(customer.tokens.accessToken));
     assert.equal((await failure(create())).code, Code.PermissionDenied);
 
     const admin = keep((await auth.login({ email: "root@boxoffice.test", password: adminPassword })).tokens);
-    const granted = await auth.grantRole({ requestId: randomUUID(), userId: customer.user.id, role: Role.ORGANIZER }, bearer(admin.accessToken));
+    const granted = await auth.grantRole(
+      { requestId: randomUUID(), userId: customer.user.id, role: Role.ORGANIZER },
+      bearer(admin.accessToken),
+    );
     assert.deepEqual(granted.user?.roles, [Role.CUSTOMER, Role.ORGANIZER]);
     const relogged = keep((await auth.login({ email: customer.email, password: customer.password })).tokens);
     const now = await failure(events.createEvent({ requestId: randomUUID() }, bearer(relogged.accessToken)));
@@ -232,33 +272,65 @@ describe("auth service through the one port (real MariaDB, Redis, NATS)", functi
 
   it("GetUser is internal: end users and services not on its list are PERMISSION_DENIED", async () => {
     const { user, tokens } = await newUser("internal");
-    assert.equal((await failure(internal.getUser({ userId: user.id }, bearer(tokens.accessToken)))).code, Code.PermissionDenied);
-    const eventToken = keep({ accessToken: (await internal.issueServiceToken({ serviceName: "event", serviceSecret: secrets.event })).accessToken });
-    assert.equal((await failure(internal.getUser({ userId: user.id }, bearer(eventToken.accessToken)))).code, Code.PermissionDenied);
-    const ticketToken = keep({ accessToken: (await internal.issueServiceToken({ serviceName: "ticket", serviceSecret: secrets.ticket })).accessToken });
-    assert.equal((await internal.getUser({ userId: user.id }, bearer(ticketToken.accessToken))).user?.email, user.email);
-    const wrong = await failure(internal.issueServiceToken({ serviceName: "ticket", serviceSecret: "not-the-secret-at-all" }));
+    assert.equal(
+      (await failure(internal.getUser({ userId: user.id }, bearer(tokens.accessToken)))).code,
+      Code.PermissionDenied,
+    );
+    const eventToken = keep({
+      accessToken: (await internal.issueServiceToken({ serviceName: "event", serviceSecret: secrets.event }))
+        .accessToken,
+    });
+    assert.equal(
+      (await failure(internal.getUser({ userId: user.id }, bearer(eventToken.accessToken)))).code,
+      Code.PermissionDenied,
+    );
+    const ticketToken = keep({
+      accessToken: (await internal.issueServiceToken({ serviceName: "ticket", serviceSecret: secrets.ticket }))
+        .accessToken,
+    });
+    assert.equal(
+      (await internal.getUser({ userId: user.id }, bearer(ticketToken.accessToken))).user?.email,
+      user.email,
+    );
+    const wrong = await failure(
+      internal.issueServiceToken({ serviceName: "ticket", serviceSecret: "not-the-secret-at-all" }),
+    );
     assert.equal(wrong.code, Code.Unauthenticated);
   });
 
   it("a service calls internal RPCs as itself: one service token, reused, renewed before it expires", async () => {
     const { user } = await newUser("identity");
     const identity = new ServiceIdentity({ service: "ticket", secret: secrets.ticket, authUrl: proc.baseUrl, clock });
-    const asTicket = createClient(AuthInternalService, createConnectTransport({ baseUrl: proc.baseUrl, httpVersion: "2", interceptors: [identity.interceptor()] }));
+    const asTicket = createClient(
+      AuthInternalService,
+      createConnectTransport({ baseUrl: proc.baseUrl, httpVersion: "2", interceptors: [identity.interceptor()] }),
+    );
     const answers = await Promise.all(Array.from({ length: 5 }, () => asTicket.getUser({ userId: user.id })));
     assert.ok(answers.every((a) => a.user?.id === user.id));
     assert.equal(identity.issued, 1, "one token for concurrent calls");
     clock.advance(9.5 * 60_000); // within a minute of the 10-minute expiry
     await asTicket.getUser({ userId: user.id });
     assert.equal(identity.issued, 2, "renewed before expiry");
-    const impostor = new ServiceIdentity({ service: "ticket", secret: "a-wrong-secret-0123456789", authUrl: proc.baseUrl, clock });
-    const asImpostor = createClient(AuthInternalService, createConnectTransport({ baseUrl: proc.baseUrl, httpVersion: "2", interceptors: [impostor.interceptor()] }));
+    const impostor = new ServiceIdentity({
+      service: "ticket",
+      secret: "a-wrong-secret-0123456789",
+      authUrl: proc.baseUrl,
+      clock,
+    });
+    const asImpostor = createClient(
+      AuthInternalService,
+      createConnectTransport({ baseUrl: proc.baseUrl, httpVersion: "2", interceptors: [impostor.interceptor()] }),
+    );
     assert.equal((await failure(asImpostor.getUser({ userId: user.id }))).code, Code.Unauthenticated);
   });
 
   it("throttles logins per email after the configured attempts, with RetryInfo", async () => {
     const { email: e, password: p } = await newUser("throttle"); // one attempt used by newUser
-    for (let i = 0; i < 4; i++) assert.equal((await failure(auth.login({ email: e, password: "wrong-password-123" }))).code, Code.Unauthenticated);
+    for (let i = 0; i < 4; i++)
+      assert.equal(
+        (await failure(auth.login({ email: e, password: "wrong-password-123" }))).code,
+        Code.Unauthenticated,
+      );
     const throttled = await failure(auth.login({ email: e, password: p }));
     assert.equal(throttled.code, Code.ResourceExhausted);
     assert.equal(reason(throttled), "LOGIN_THROTTLED");
@@ -270,13 +342,22 @@ describe("auth service through the one port (real MariaDB, Redis, NATS)", functi
   it("throttles logins per client address (the ingress's x-forwarded-for hop), whatever the emails", async () => {
     const from = (address: string) => ({ headers: { "x-forwarded-for": `198.51.100.1, ${address}` } });
     for (let i = 0; i < 40; i++) {
-      assert.equal((await failure(auth.login({ email: email(`spray${i}`), password: "wrong-password-123" }, from("203.0.113.7")))).code, Code.Unauthenticated);
+      assert.equal(
+        (await failure(auth.login({ email: email(`spray${i}`), password: "wrong-password-123" }, from("203.0.113.7"))))
+          .code,
+        Code.Unauthenticated,
+      );
     }
-    const throttled = await failure(auth.login({ email: email("spray-last"), password: "wrong-password-123" }, from("203.0.113.7")));
+    const throttled = await failure(
+      auth.login({ email: email("spray-last"), password: "wrong-password-123" }, from("203.0.113.7")),
+    );
     assert.equal(throttled.code, Code.ResourceExhausted);
     assert.equal(reason(throttled), "LOGIN_THROTTLED");
     // The spoofable left part of the header does not matter; another real client is not affected.
-    assert.equal((await failure(auth.login({ email: email("other"), password: "wrong-password-123" }, from("203.0.113.8")))).code, Code.Unauthenticated);
+    assert.equal(
+      (await failure(auth.login({ email: email("other"), password: "wrong-password-123" }, from("203.0.113.8")))).code,
+      Code.Unauthenticated,
+    );
   });
 
   it("refresh tokens expire, and the JWKS is served over plain HTTP/1.1 on the service port", async () => {
@@ -287,8 +368,14 @@ describe("auth service through the one port (real MariaDB, Redis, NATS)", functi
     const res = await fetch(`${proc.baseUrl}/.well-known/jwks.json`);
     assert.equal(res.status, 200);
     const jwks = (await res.json()) as { keys: Array<{ kid: string; d?: string }> };
-    assert.deepEqual(jwks.keys.map((k) => k.kid), ["test-key-1"]);
-    assert.ok(jwks.keys.every((k) => k.d === undefined), "no private part");
+    assert.deepEqual(
+      jwks.keys.map((k) => k.kid),
+      ["test-key-1"],
+    );
+    assert.ok(
+      jwks.keys.every((k) => k.d === undefined),
+      "no private part",
+    );
   });
 
   it("an unknown user's login costs one password hash, like a wrong password", async () => {
@@ -319,11 +406,20 @@ describe("service-to-service calls through ctx.client()", function () {
       migrations: modules.notification.migrations,
       create: (ctx) => ({ services: [], internals: { auth: ctx.client(AuthInternalService, "auth") } }),
     };
-    const proc = await startTestProcess({ echo: false, modules: [modules.auth, probe], env: { BOXOFFICE_SERVICE_SECRETS: `notification=${secret}` } });
+    const proc = await startTestProcess({
+      echo: false,
+      modules: [modules.auth, probe],
+      env: { BOXOFFICE_SERVICE_SECRETS: `notification=${secret}` },
+    });
     try {
       const auth = createClient(AuthService, createConnectTransport({ baseUrl: proc.baseUrl, httpVersion: "1.1" }));
       const e = `probe-${randomUUID().slice(0, 8)}@example.com`;
-      const { user } = await auth.register({ requestId: randomUUID(), email: e, password: `pw-${randomUUID()}`, displayName: "P" });
+      const { user } = await auth.register({
+        requestId: randomUUID(),
+        email: e,
+        password: `pw-${randomUUID()}`,
+        displayName: "P",
+      });
       const client = proc.services.get("notification")!.internals!.auth as Client<typeof AuthInternalService>;
       assert.equal((await client.getUser({ userId: user!.id })).user?.email, e);
     } finally {
@@ -339,7 +435,10 @@ describe("auth with Redis down (own Redis instance)", function () {
   const dir = mkdtempSync(join(tmpdir(), "boxoffice-auth-redis-"));
   before(async () => {
     redis = await startRedis({ dataDir: dir });
-    proc = await startTestProcess({ echo: false, env: { BOXOFFICE_REDIS_URL: redis.url, BOXOFFICE_AUTH_LOGIN_MAX_PER_EMAIL: "2" } });
+    proc = await startTestProcess({
+      echo: false,
+      env: { BOXOFFICE_REDIS_URL: redis.url, BOXOFFICE_AUTH_LOGIN_MAX_PER_EMAIL: "2" },
+    });
   });
   after(async () => {
     await proc?.stop();
@@ -355,9 +454,16 @@ describe("auth with Redis down (own Redis instance)", function () {
     await redis.stop();
     const started = Date.now();
     for (let i = 0; i < 4; i++) {
-      assert.equal((await failure(auth.login({ email: e, password: "wrong-password-123" }))).code, Code.Unauthenticated, "still checked");
+      assert.equal(
+        (await failure(auth.login({ email: e, password: "wrong-password-123" }))).code,
+        Code.Unauthenticated,
+        "still checked",
+      );
     }
-    assert.ok((await auth.login({ email: e, password: p })).tokens?.accessToken, "past the (absent) limit of 2: the throttle let it through");
+    assert.ok(
+      (await auth.login({ email: e, password: p })).tokens?.accessToken,
+      "past the (absent) limit of 2: the throttle let it through",
+    );
     assert.ok(Date.now() - started < 5_000, "no waiting on the dead Redis");
   });
 });

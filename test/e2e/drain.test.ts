@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { Code, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { Health, ServingStatus } from "../../platform/health/index.js";
 import { EchoService } from "../../gen/boxoffice/testing/v1/echo_service_pb.js";
+import { Health, ServingStatus } from "../../platform/health/index.js";
 import { failure } from "../support/assert.js";
 
 const serverScript = fileURLToPath(new URL("../support/echo-server.ts", import.meta.url));
@@ -24,12 +24,13 @@ async function startChild(env: Record<string, string>): Promise<Child> {
   });
   const exited = once(proc, "exit").then(([code]) => ({ code: code as number | null, at: Date.now() }));
   const lines = createInterface({ input: proc.stdout! });
-  const ready = new Promise<string>((resolve) => lines.on("line", (l) => l.startsWith("READY ") && resolve(l.slice(6))));
+  const ready = new Promise<string>((resolve) =>
+    lines.on("line", (l) => l.startsWith("READY ") && resolve(l.slice(6))),
+  );
   const line = await Promise.race([ready, exited.then(() => assert.fail("server exited before serving"))]);
   const { port } = JSON.parse(line) as { port: number };
   return { proc, baseUrl: `http://127.0.0.1:${port}`, exited };
 }
-
 
 describe("graceful drain on SIGTERM (a real child process)", function () {
   this.timeout(30_000);

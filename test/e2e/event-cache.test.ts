@@ -3,16 +3,16 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Code, createClient, type Client } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
-import { startRedis, type EmbeddedServer } from "../../harness/index.js";
-import type { Db } from "../../platform/db/index.js";
-import { EventService } from "../../gen/boxoffice/event/v1/event_service_pb.js";
+import { type Client, Code, createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
 import type { Event } from "../../gen/boxoffice/event/v1/event_pb.js";
+import { EventService } from "../../gen/boxoffice/event/v1/event_service_pb.js";
+import { type EmbeddedServer, startRedis } from "../../harness/index.js";
+import type { Db } from "../../platform/db/index.js";
 import { failure } from "../support/assert.js";
 import { startTestProcess } from "../support/process.js";
-import { Users, newUsersConfig, usersEnv, type TestUser } from "../support/users.js";
+import { newUsersConfig, type TestUser, Users, usersEnv } from "../support/users.js";
 
 type Proc = Awaited<ReturnType<typeof startTestProcess>>;
 const DAY = 86_400_000;
@@ -24,7 +24,7 @@ function countEventReads(db: Db): { reads: () => number; stop: () => void } {
   let n = 0;
   pool.query = function (this: unknown, ...args: unknown[]) {
     const q = args[0];
-    const text = typeof q === "string" ? q : (q as { sql?: string }).sql ?? "";
+    const text = typeof q === "string" ? q : ((q as { sql?: string }).sql ?? "");
     if (/^select/i.test(text) && /from `events`/i.test(text)) n++;
     return original.apply(this, args);
   };
@@ -36,7 +36,17 @@ const eventDb = (p: Proc) => p.services.get("event")!.internals!.db as Db;
 async function publishedEvent(events: Client<typeof EventService>, org: TestUser): Promise<Event> {
   const auth = await org.auth();
   const { venue } = await events.createVenue(
-    { requestId: randomUUID(), venue: { name: "Cache Hall", addressLine: "Rua 1", city: "Porto", countryCode: "PT", timeZone: "Europe/Lisbon", sections: [{ name: "Floor", kind: { case: "generalAdmission", value: { capacity: 100 } } }] } },
+    {
+      requestId: randomUUID(),
+      venue: {
+        name: "Cache Hall",
+        addressLine: "Rua 1",
+        city: "Porto",
+        countryCode: "PT",
+        timeZone: "Europe/Lisbon",
+        sections: [{ name: "Floor", kind: { case: "generalAdmission", value: { capacity: 100 } } }],
+      },
+    },
     auth,
   );
   const now = Date.now();
@@ -121,14 +131,21 @@ describe("GetEvent's cache through the port (reads counted at the event service'
       await org.auth(),
     );
     const answeredAt = Date.now();
-    assert.equal((await eventsA.getEvent({ eventId: event.id })).event?.revision, updated!.revision, "the writer's own process is never stale");
+    assert.equal(
+      (await eventsA.getEvent({ eventId: event.id })).event?.revision,
+      updated!.revision,
+      "the writer's own process is never stale",
+    );
     let firstNew: number | undefined;
     while (Date.now() - answeredAt < 1_500) {
       const seen = (await eventsB.getEvent({ eventId: event.id })).event!;
       if (seen.revision === updated!.revision) firstNew ??= Date.now();
       else assert.equal(firstNew, undefined, "an old version after the new one was seen");
     }
-    assert.ok(firstNew !== undefined && firstNew - answeredAt <= 1_000, `B saw the update ${firstNew === undefined ? "never" : `${firstNew - answeredAt} ms`} after the response`);
+    assert.ok(
+      firstNew !== undefined && firstNew - answeredAt <= 1_000,
+      `B saw the update ${firstNew === undefined ? "never" : `${firstNew - answeredAt} ms`} after the response`,
+    );
   });
 });
 
@@ -161,7 +178,11 @@ describe("GetEvent with Redis stopped mid-test (own Redis)", function () {
     await events.getEvent({ eventId: event.id });
     await redis.stop();
     const { event: updated } = await events.updateEvent(
-      { requestId: randomUUID(), event: { id: event.id, name: "Renamed while Redis is down" }, updateMask: { paths: ["name"] } },
+      {
+        requestId: randomUUID(),
+        event: { id: event.id, name: "Renamed while Redis is down" },
+        updateMask: { paths: ["name"] },
+      },
       await org.auth(),
     );
     for (let i = 0; i < 20; i++) {
@@ -179,6 +200,10 @@ describe("GetEvent with Redis stopped mid-test (own Redis)", function () {
       await new Promise((r) => setTimeout(r, 200));
     }
     assert.ok((await redisHits()) > before, "Redis hits resumed after the restart");
-    assert.equal((await events.getEvent({ eventId: event.id })).event?.name, "Renamed while Redis is down", "and the answer is still the new one");
+    assert.equal(
+      (await events.getEvent({ eventId: event.id })).event?.name,
+      "Renamed while Redis is down",
+      "and the answer is still the new one",
+    );
   });
 });

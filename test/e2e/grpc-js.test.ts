@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
-import { fromBinary, toBinary, create } from "@bufbuild/protobuf";
 import { GrpcReflection } from "grpc-js-reflection-client";
 import {
   HealthCheckRequestSchema,
+  type HealthCheckResponse,
   HealthCheckResponseSchema,
   HealthCheckResponse_ServingStatus as Status,
-  type HealthCheckResponse,
 } from "../../gen/grpc/health/v1/health_pb.js";
 import { startTestProcess } from "../support/process.js";
 import { rawRequest } from "../support/raw-http.js";
@@ -57,7 +57,12 @@ describe("a production process, seen from plain grpc-js and curl", () => {
       const listed = await client.listServices();
       assert.deepEqual(
         [...listed].sort(),
-        [...boxofficeServices, "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"].sort(),
+        [
+          ...boxofficeServices,
+          "grpc.health.v1.Health",
+          "grpc.reflection.v1.ServerReflection",
+          "grpc.reflection.v1alpha.ServerReflection",
+        ].sort(),
       );
     });
   }
@@ -68,7 +73,9 @@ describe("a production process, seen from plain grpc-js and curl", () => {
     const methods = await client.listMethods("boxoffice.ticket.v1.TicketService");
     const hold = methods.find((m) => m.name === "HoldSeats");
     assert.ok(hold, "HoldSeats is listed");
-    const root = (await client.getDescriptorBySymbol("boxoffice.ticket.v1.TicketService.HoldSeats")).getProtobufJsRoot();
+    const root = (
+      await client.getDescriptorBySymbol("boxoffice.ticket.v1.TicketService.HoldSeats")
+    ).getProtobufJsRoot();
     const request = root.lookupType("boxoffice.ticket.v1.HoldSeatsRequest");
     assert.ok(request.fields.requestId, "HoldSeatsRequest has request_id");
     assert.ok(request.fields.eventId, "HoldSeatsRequest has event_id");
@@ -79,7 +86,10 @@ describe("a production process, seen from plain grpc-js and curl", () => {
     try {
       assert.equal((await healthCheck(client, "")).status, Status.SERVING);
       assert.equal((await healthCheck(client, "boxoffice.ticket.v1.TicketService")).status, Status.SERVING);
-      await assert.rejects(healthCheck(client, "no.such.Service"), (e: grpc.ServiceError) => e.code === grpc.status.NOT_FOUND);
+      await assert.rejects(
+        healthCheck(client, "no.such.Service"),
+        (e: grpc.ServiceError) => e.code === grpc.status.NOT_FOUND,
+      );
     } finally {
       client.close();
     }

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { Code, createClient, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
-import { Health, ServingStatus } from "../../platform/health/index.js";
 import { EchoService, NotServedService } from "../../gen/boxoffice/testing/v1/echo_service_pb.js";
 import { TicketService } from "../../gen/boxoffice/ticket/v1/ticket_service_pb.js";
-import { startTestProcess } from "../support/process.js";
-import { grpcFrame, rawRequest, type RawResponse } from "../support/raw-http.js";
+import { Health, ServingStatus } from "../../platform/health/index.js";
 import { failure } from "../support/assert.js";
+import { startTestProcess } from "../support/process.js";
+import { grpcFrame, type RawResponse, rawRequest } from "../support/raw-http.js";
 
 type Proc = Awaited<ReturnType<typeof startTestProcess>>;
 
@@ -17,10 +17,15 @@ const matrix: Array<{ name: string; make: (baseUrl: string) => Transport }> = [
   { name: "gRPC-Web over h2c", make: (baseUrl) => createGrpcWebTransport({ baseUrl, httpVersion: "2" }) },
   { name: "Connect JSON over HTTP/1.1", make: (baseUrl) => createConnectTransport({ baseUrl, httpVersion: "1.1" }) },
   { name: "Connect JSON over h2c", make: (baseUrl) => createConnectTransport({ baseUrl, httpVersion: "2" }) },
-  { name: "Connect binary over HTTP/1.1", make: (baseUrl) => createConnectTransport({ baseUrl, httpVersion: "1.1", useBinaryFormat: true }) },
-  { name: "Connect binary over h2c", make: (baseUrl) => createConnectTransport({ baseUrl, httpVersion: "2", useBinaryFormat: true }) },
+  {
+    name: "Connect binary over HTTP/1.1",
+    make: (baseUrl) => createConnectTransport({ baseUrl, httpVersion: "1.1", useBinaryFormat: true }),
+  },
+  {
+    name: "Connect binary over h2c",
+    make: (baseUrl) => createConnectTransport({ baseUrl, httpVersion: "2", useBinaryFormat: true }),
+  },
 ];
-
 
 describe("protocol matrix on the one port", () => {
   let proc: Proc;
@@ -64,7 +69,9 @@ describe("protocol matrix on the one port", () => {
 
       it("ends a call whose deadline passes with DEADLINE_EXCEEDED", async () => {
         const started = Date.now();
-        const err = await failure(createClient(EchoService, transport).echo({ message: "slow", delayMs: 5_000 }, { timeoutMs: 200 }));
+        const err = await failure(
+          createClient(EchoService, transport).echo({ message: "slow", delayMs: 5_000 }, { timeoutMs: 200 }),
+        );
         assert.equal(err.code, Code.DeadlineExceeded);
         assert.ok(Date.now() - started < 3_000, "the call did not wait for the handler");
       });

@@ -1,20 +1,19 @@
 import assert from "node:assert/strict";
-import { Code, createClient } from "@connectrpc/connect";
-import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
-import { RetryInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
-import { EchoService } from "../../gen/boxoffice/testing/v1/echo_service_pb.js";
-import { Health, ServingStatus } from "../../platform/health/index.js";
-import { access } from "../../platform/rpc/access.js";
-import { defineService, MissingAccessError, type ServiceRegistration } from "../../platform/rpc/service.js";
-import { startTestProcess } from "../support/process.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startNats } from "../../harness/index.js";
+import { Code, createClient } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { modules } from "../../cmd/modules.js";
-import { rawRequest } from "../support/raw-http.js";
+import { EchoService } from "../../gen/boxoffice/testing/v1/echo_service_pb.js";
+import { RetryInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
+import { startNats } from "../../harness/index.js";
+import { Health, ServingStatus } from "../../platform/health/index.js";
+import { access } from "../../platform/rpc/access.js";
+import { defineService, MissingAccessError, type ServiceRegistration } from "../../platform/rpc/service.js";
 import { failure } from "../support/assert.js";
-
+import { startTestProcess } from "../support/process.js";
+import { rawRequest } from "../support/raw-http.js";
 
 describe("runtime behaviour on the one port", () => {
   it("refuses to start when an RPC has no access declaration", async () => {
@@ -72,7 +71,11 @@ describe("runtime behaviour on the one port", () => {
           httpVersion: "1.1",
           method: "OPTIONS",
           path: "/boxoffice.testing.v1.EchoService/Echo",
-          headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "content-type,connect-protocol-version" },
+          headers: {
+            origin,
+            "access-control-request-method": "POST",
+            "access-control-request-headers": "content-type,connect-protocol-version",
+          },
         });
       const ok = await preflight("https://shop.example");
       assert.equal(ok.status, 204);
@@ -109,10 +112,19 @@ describe("runtime behaviour on the one port", () => {
       const echo = createClient(EchoService, createConnectTransport({ baseUrl: proc.baseUrl, httpVersion: "1.1" }));
       await echo.echo({ message: "counted" });
       const metrics = await (await fetch(`${proc.adminUrl}/metrics`)).text();
-      const ok = /rpc_server_handled_total\{service="boxoffice\.testing\.v1\.EchoService",method="Echo",code="ok"\} (\d+)/.exec(metrics);
+      const ok =
+        /rpc_server_handled_total\{service="boxoffice\.testing\.v1\.EchoService",method="Echo",code="ok"\} (\d+)/.exec(
+          metrics,
+        );
       assert.ok(ok && Number(ok[1]) >= 1, "ok calls counted");
-      assert.match(metrics, /rpc_server_handled_total\{service="boxoffice\.testing\.v1\.EchoService",method="Echo",code="deadline_exceeded"\} \d+/);
-      assert.match(metrics, /rpc_server_handling_seconds_bucket\{le="0\.005",service="boxoffice\.testing\.v1\.EchoService",method="Echo",code="ok"\}/);
+      assert.match(
+        metrics,
+        /rpc_server_handled_total\{service="boxoffice\.testing\.v1\.EchoService",method="Echo",code="deadline_exceeded"\} \d+/,
+      );
+      assert.match(
+        metrics,
+        /rpc_server_handling_seconds_bucket\{le="0\.005",service="boxoffice\.testing\.v1\.EchoService",method="Echo",code="ok"\}/,
+      );
       assert.equal((await fetch(`${proc.adminUrl}/healthz`)).status, 200);
       assert.equal((await fetch(`${proc.adminUrl}/readyz`)).status, 200);
     });
@@ -159,7 +171,11 @@ describe("shutdown with the broker down (own NATS)", function () {
     const dir = mkdtempSync(join(tmpdir(), "boxoffice-stop-nats-"));
     const nats = await startNats({ dataDir: dir });
     try {
-      const proc = await startTestProcess({ echo: false, modules: [modules.auth], env: { BOXOFFICE_NATS_URL: nats.url } });
+      const proc = await startTestProcess({
+        echo: false,
+        modules: [modules.auth],
+        env: { BOXOFFICE_NATS_URL: nats.url },
+      });
       await nats.stop();
       const started = Date.now();
       await proc.stop();

@@ -1,27 +1,27 @@
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import { type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { sql } from "drizzle-orm";
 import { pino } from "pino";
 import { Registry } from "prom-client";
-import { startMariaDb, startNats, type EmbeddedServer } from "../../harness/index.js";
+import { EchoRequestSchema } from "../../gen/boxoffice/testing/v1/echo_service_pb.js";
+import { type EmbeddedServer, startMariaDb, startNats } from "../../harness/index.js";
+import { EventConsumer } from "../../platform/bus/consumer.js";
+import { eventType } from "../../platform/bus/events.js";
+import { connectNats, ensureServiceStream } from "../../platform/bus/nats.js";
+import { Outbox } from "../../platform/bus/outbox.js";
 import { systemClock } from "../../platform/clock/index.js";
 import { infraNames } from "../../platform/config/names.js";
 import { createDb, type Db } from "../../platform/db/index.js";
 import { migrate } from "../../platform/db/migrate.js";
 import { createIdGenerator } from "../../platform/ids/index.js";
-import { EventConsumer } from "../../platform/bus/consumer.js";
-import { eventType } from "../../platform/bus/events.js";
-import { connectNats, ensureServiceStream } from "../../platform/bus/nats.js";
-import { Outbox } from "../../platform/bus/outbox.js";
-import { EchoRequestSchema } from "../../gen/boxoffice/testing/v1/echo_service_pb.js";
 import { testPrefix } from "../support/infra.js";
 
 const relayChild = fileURLToPath(new URL("../support/relay-child.ts", import.meta.url));
@@ -61,7 +61,13 @@ describe("event backbone under failure (own MariaDB and NATS)", function () {
 
   async function startRelay(): Promise<ChildProcess> {
     const child = spawn(process.execPath, ["--import", "tsx", relayChild], {
-      env: { ...process.env, BOXOFFICE_PREFIX: prefix, BOXOFFICE_MARIADB_URL: mariadb.url, BOXOFFICE_NATS_URL: nats.url, RELAY_SERVICE: "auth" },
+      env: {
+        ...process.env,
+        BOXOFFICE_PREFIX: prefix,
+        BOXOFFICE_MARIADB_URL: mariadb.url,
+        BOXOFFICE_NATS_URL: nats.url,
+        RELAY_SERVICE: "auth",
+      },
       stdio: ["ignore", "pipe", "inherit"],
     });
     await once(createInterface({ input: child.stdout! }), "line");
@@ -75,17 +81,27 @@ describe("event backbone under failure (own MariaDB and NATS)", function () {
     await exited;
   }
 
-  const count = async (db: Db, query: string) => Number(((await db.pool.query(query))[0] as Array<{ n: number }>)[0]?.n);
+  const count = async (db: Db, query: string) =>
+    Number(((await db.pool.query(query))[0] as Array<{ n: number }>)[0]?.n);
 
   before(async () => {
     process.stderr.write(`      chaos seed ${seed} (rerun with CHAOS_SEED=${seed})\n`);
-    [mariadb, nats] = await Promise.all([startMariaDb({ dataDir: join(dir, "mariadb") }), startNats({ dataDir: join(dir, "nats") })]);
+    [mariadb, nats] = await Promise.all([
+      startMariaDb({ dataDir: join(dir, "mariadb") }),
+      startNats({ dataDir: join(dir, "nats") }),
+    ]);
     await migrate({ url: mariadb.url, database: names.database("auth"), migrationsFolder: migrationsOf("auth") });
-    await migrate({ url: mariadb.url, database: names.database("notification"), migrationsFolder: migrationsOf("notification") });
+    await migrate({
+      url: mariadb.url,
+      database: names.database("notification"),
+      migrationsFolder: migrationsOf("notification"),
+    });
     producerDb = createDb({ url: mariadb.url, database: names.database("auth"), poolSize: 12 });
     consumerDb = createDb({ url: mariadb.url, database: names.database("notification"), poolSize: 8 });
     await producerDb.pool.query("CREATE TABLE items (id VARCHAR(36) PRIMARY KEY, n INT NOT NULL)");
-    await consumerDb.pool.query("CREATE TABLE effects (id INT AUTO_INCREMENT PRIMARY KEY, event_id VARCHAR(36) NOT NULL, KEY (event_id))");
+    await consumerDb.pool.query(
+      "CREATE TABLE effects (id INT AUTO_INCREMENT PRIMARY KEY, event_id VARCHAR(36) NOT NULL, KEY (event_id))",
+    );
     nc = await connectNats(nats.url, "chaos-test");
     jsm = await jetstreamManager(nc);
     await ensureServiceStream(jsm, names, "auth", { replicas: 1, maxAgeMs: 3600_000, duplicateWindowMs: 120_000 });
@@ -119,7 +135,14 @@ describe("event backbone under failure (own MariaDB and NATS)", function () {
   });
 
   it(`${writes} domain writes while the relay is SIGKILLed at random and NATS restarts once: every event once in the stream, every effect once`, async () => {
-    const outbox = new Outbox({ service: "auth", db: producerDb, names, clock: systemClock, newId: createIdGenerator(), nc });
+    const outbox = new Outbox({
+      service: "auth",
+      db: producerDb,
+      names,
+      clock: systemClock,
+      newId: createIdGenerator(),
+      nc,
+    });
     relay = await startRelay();
 
     let written = 0;
@@ -129,7 +152,11 @@ describe("event backbone under failure (own MariaDB and NATS)", function () {
         const id = `item-${n}`;
         await outbox.transaction(async (tx) => {
           await tx.execute(sql`INSERT INTO items (id, n) VALUES (${id}, ${n})`);
-          await outbox.add(tx, { type: ItemCreated, payload: { message: id }, aggregate: { type: "item", id, version: 1 } });
+          await outbox.add(tx, {
+            type: ItemCreated,
+            payload: { message: id },
+            aggregate: { type: "item", id, version: 1 },
+          });
         });
         if (random() < 0.05) await sleep(random() * 20);
       }
@@ -167,7 +194,11 @@ describe("event backbone under failure (own MariaDB and NATS)", function () {
       ids.add(m?.header.get("Nats-Msg-Id") ?? "");
     }
     assert.equal(ids.size, writes, "distinct event ids in the stream");
-    assert.equal(await count(consumerDb, "SELECT COUNT(*) AS n FROM effects"), writes, `each effect applied once (seed ${seed})`);
+    assert.equal(
+      await count(consumerDb, "SELECT COUNT(*) AS n FROM effects"),
+      writes,
+      `each effect applied once (seed ${seed})`,
+    );
     assert.equal(await count(consumerDb, "SELECT COUNT(DISTINCT event_id) AS n FROM effects"), writes);
   });
 });

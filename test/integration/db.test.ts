@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { sql } from "drizzle-orm";
-import { createDb, ensureDatabase, mysqlErrno, withTransaction, type Db } from "../../platform/db/index.js";
+import { createDb, type Db, ensureDatabase, mysqlErrno, withTransaction } from "../../platform/db/index.js";
 import { dropPrefix, infraUrls, testPrefix } from "../support/infra.js";
 
 describe("service databases (real MariaDB)", () => {

@@ -2,12 +2,12 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { create } from "@bufbuild/protobuf";
 import { sql } from "drizzle-orm";
+import { EchoRequestSchema, EchoResponseSchema } from "../../gen/boxoffice/testing/v1/echo_service_pb.js";
 import { ManualClock } from "../../platform/clock/index.js";
+import { type IdempotencyKey, IdempotencyStore } from "../../platform/db/idempotency.js";
 import { createDb, type Db } from "../../platform/db/index.js";
-import { IdempotencyStore, type IdempotencyKey } from "../../platform/db/idempotency.js";
 import { migrate } from "../../platform/db/migrate.js";
 import { FailedPreconditionError } from "../../platform/rpc/errors.js";
-import { EchoRequestSchema, EchoResponseSchema } from "../../gen/boxoffice/testing/v1/echo_service_pb.js";
 import { dropPrefix, infraUrls, testPrefix } from "../support/infra.js";
 
 const platformMigrations = fileURLToPath(new URL("../../services/auth/db/migrations", import.meta.url));
@@ -70,10 +70,15 @@ describe("idempotency store (AIP-155) on real MariaDB", () => {
     await createWidget("original");
     const key = { caller: "user:alice", method: "/test.Widgets/Create", requestId: "req-original" };
     await assert.rejects(
-      store.run(key, { schema: EchoRequestSchema, message: create(EchoRequestSchema, { message: "something else" }) }, EchoResponseSchema, async (tx) => {
-        await tx.execute(sql`INSERT INTO widgets (name) VALUES ('something else')`);
-        return { message: "never" };
-      }),
+      store.run(
+        key,
+        { schema: EchoRequestSchema, message: create(EchoRequestSchema, { message: "something else" }) },
+        EchoResponseSchema,
+        async (tx) => {
+          await tx.execute(sql`INSERT INTO widgets (name) VALUES ('something else')`);
+          return { message: "never" };
+        },
+      ),
       (e: unknown) => e instanceof FailedPreconditionError && e.reason === "REQUEST_ID_REUSED",
     );
     assert.equal(await widgets("something else"), 0);
@@ -81,9 +86,14 @@ describe("idempotency store (AIP-155) on real MariaDB", () => {
 
   it("scopes ids by caller and method", async () => {
     const run = (caller: string, method: string) =>
-      store.run({ caller, method, requestId: "shared-id-1" }, { schema: EchoRequestSchema, message: create(EchoRequestSchema, { message: "s" }) }, EchoResponseSchema, async () => ({
-        message: `${caller} ${method}`,
-      }));
+      store.run(
+        { caller, method, requestId: "shared-id-1" },
+        { schema: EchoRequestSchema, message: create(EchoRequestSchema, { message: "s" }) },
+        EchoResponseSchema,
+        async () => ({
+          message: `${caller} ${method}`,
+        }),
+      );
     assert.equal((await run("user:a", "/m1")).response.message, "user:a /m1");
     assert.equal((await run("user:b", "/m1")).response.message, "user:b /m1");
     assert.equal((await run("user:a", "/m2")).response.message, "user:a /m2");

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import type { Connection } from "mysql2/promise";
-import { migrate, MigrationError } from "../../platform/db/migrate.js";
+import { MigrationError, migrate } from "../../platform/db/migrate.js";
 import { dropPrefix, infraUrls, rawConnection, testPrefix } from "../support/infra.js";
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/migrations/${name}`, import.meta.url));
@@ -59,13 +59,19 @@ describe("migrations under a named lock (real MariaDB)", () => {
 
   it("a failing migration names itself and its statement, and is not recorded as done", async () => {
     const database = `${prefix}_broken`;
-    await assert.rejects(migrate({ url: infraUrls().mariadbUrl, database, migrationsFolder: fixture("broken") }), (e: unknown) => {
-      assert.ok(e instanceof MigrationError);
-      assert.equal(e.tag, "0001_gadgets_broken");
-      assert.equal(e.statement, 2);
-      assert.match(e.message, /migration 0001_gadgets_broken on t[0-9a-f]+_broken failed at statement 2: .*NOT_A_TYPE/);
-      return true;
-    });
+    await assert.rejects(
+      migrate({ url: infraUrls().mariadbUrl, database, migrationsFolder: fixture("broken") }),
+      (e: unknown) => {
+        assert.ok(e instanceof MigrationError);
+        assert.equal(e.tag, "0001_gadgets_broken");
+        assert.equal(e.statement, 2);
+        assert.match(
+          e.message,
+          /migration 0001_gadgets_broken on t[0-9a-f]+_broken failed at statement 2: .*NOT_A_TYPE/,
+        );
+        return true;
+      },
+    );
     assert.deepEqual(await recorded(conn, database), [1700000000000], "only the good migration is recorded");
   });
 });

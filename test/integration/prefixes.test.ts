@@ -17,14 +17,22 @@ describe("prefixes: two suites at once on the same servers", function () {
   it("each sees exactly its own databases, records, Redis keys and stream messages", async () => {
     const results = await Promise.all(
       prefixes.map((p) =>
-        run(process.execPath, ["--import", "tsx", suite], { env: { ...process.env, ...prefixedEnv(p), BOXOFFICE_LOG_LEVEL: "silent" } }),
+        run(process.execPath, ["--import", "tsx", suite], {
+          env: { ...process.env, ...prefixedEnv(p), BOXOFFICE_LOG_LEVEL: "silent" },
+        }),
       ),
     );
     const counts = results.map((r) => JSON.parse(r.stdout.trim().split("\n").pop() ?? "{}"));
-    assert.deepEqual(counts, prefixes.map((prefix) => ({ prefix, records: 30, counter: 30, messages: 30 })));
+    assert.deepEqual(
+      counts,
+      prefixes.map((prefix) => ({ prefix, records: 30, counter: 30, messages: 30 })),
+    );
     for (const p of prefixes) {
       const dropped = await dropPrefix(p);
-      assert.deepEqual(dropped.sort(), ["auth", "event", "notification", "payment", "ticket"].map((s) => `${p}_${s}`));
+      assert.deepEqual(
+        dropped.sort(),
+        ["auth", "event", "notification", "payment", "ticket"].map((s) => `${p}_${s}`),
+      );
     }
   });
 });

@@ -1,7 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import { EchoService } from "../../gen/boxoffice/testing/v1/echo_service_pb.js";
 import { access } from "../../platform/rpc/access.js";
 import { defineService, type ServiceRegistration } from "../../platform/rpc/service.js";
-import { EchoService } from "../../gen/boxoffice/testing/v1/echo_service_pb.js";
 
 /** Waits `ms`, or rejects with the signal's reason (a deadline, a cancel, a shutdown). */
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {

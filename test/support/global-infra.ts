@@ -4,7 +4,7 @@
  * servers in .data/test-<pid> and removes them afterwards. Suites isolate themselves by prefix
  * (test/support/infra.ts); fault tests that kill servers start their own with the harness.
  */
-import { startInfra, type Infra } from "../../harness/index.js";
+import { type Infra, startInfra } from "../../harness/index.js";
 
 let infra: Infra | undefined;
 

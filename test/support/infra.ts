@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { createConnection, type Connection } from "mysql2/promise";
-import { dropDatabases } from "../../platform/db/index.js";
+import { type Connection, createConnection } from "mysql2/promise";
 import { loadRuntimeConfig } from "../../platform/config/runtime.js";
+import { dropDatabases } from "../../platform/db/index.js";
 
 /**
  * Infrastructure for tests. The mocha global setup (test/support/global-infra.ts) starts embedded
@@ -38,5 +38,12 @@ export function dropPrefix(prefix: string): Promise<string[]> {
 /** A plain connection to one database, for assertions that look under the platform. */
 export function rawConnection(database?: string): Promise<Connection> {
   const u = new URL(infraUrls().mariadbUrl);
-  return createConnection({ host: u.hostname, port: Number(u.port || 3306), user: decodeURIComponent(u.username || "root"), password: decodeURIComponent(u.password), database, timezone: "Z" });
+  return createConnection({
+    host: u.hostname,
+    port: Number(u.port || 3306),
+    user: decodeURIComponent(u.username || "root"),
+    password: decodeURIComponent(u.password),
+    database,
+    timezone: "Z",
+  });
 }

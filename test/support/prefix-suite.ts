@@ -5,17 +5,17 @@
  * each must count only its own writes.
  */
 import { create } from "@bufbuild/protobuf";
-import { connect } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { systemClock } from "../../platform/clock/index.js";
-import { migrateServices } from "../../platform/app/index.js";
-import { infraNames } from "../../platform/config/names.js";
-import { loadRuntimeConfig, serviceNames } from "../../platform/config/runtime.js";
-import { createDb } from "../../platform/db/index.js";
-import { IdempotencyStore } from "../../platform/db/idempotency.js";
-import { createRedis } from "../../platform/redis/index.js";
+import { connect } from "@nats-io/transport-node";
 import { modules } from "../../cmd/modules.js";
 import { EchoRequestSchema, EchoResponseSchema } from "../../gen/boxoffice/testing/v1/echo_service_pb.js";
+import { migrateServices } from "../../platform/app/index.js";
+import { systemClock } from "../../platform/clock/index.js";
+import { infraNames } from "../../platform/config/names.js";
+import { loadRuntimeConfig, serviceNames } from "../../platform/config/runtime.js";
+import { IdempotencyStore } from "../../platform/db/idempotency.js";
+import { createDb } from "../../platform/db/index.js";
+import { createRedis } from "../../platform/redis/index.js";
 
 const writes = 30;
 const cfg = loadRuntimeConfig(process.env);
@@ -49,7 +49,8 @@ const jsm = await jetstreamManager(nc);
 const stream = names.stream("auth");
 await jsm.streams.add({ name: stream, subjects: [names.subject("auth", ">")] });
 const js = jetstream(nc);
-for (let i = 0; i < writes; i++) await js.publish(names.subject("auth", "same_event"), `m${i}`, { msgID: `same-message-${i}` });
+for (let i = 0; i < writes; i++)
+  await js.publish(names.subject("auth", "same_event"), `m${i}`, { msgID: `same-message-${i}` });
 const messages = (await jsm.streams.info(stream)).state.messages;
 await jsm.streams.delete(stream);
 await nc.close();

@@ -1,9 +1,9 @@
-import { migrateServices, startProcess, type RunningProcess, type ServiceModule } from "../../platform/app/index.js";
+import type { Logger } from "pino";
 import { modules } from "../../cmd/modules.js";
+import { migrateServices, type RunningProcess, type ServiceModule, startProcess } from "../../platform/app/index.js";
+import type { Clock } from "../../platform/clock/index.js";
 import { serviceNames } from "../../platform/config/runtime.js";
 import type { ServiceRegistration } from "../../platform/rpc/service.js";
-import type { Logger } from "pino";
-import type { Clock } from "../../platform/clock/index.js";
 import { echoService } from "./echo.js";
 import { dropPrefix, prefixedEnv, testPrefix } from "./infra.js";
 
@@ -24,7 +24,14 @@ export function testEnv(extra: Record<string, string> = {}): Record<string, stri
  * default) the test-only echo service is registered too.
  */
 export async function startTestProcess(
-  opts: { env?: Record<string, string>; echo?: boolean; modules?: ServiceModule[]; extraServices?: ServiceRegistration[]; clock?: Clock; logger?: Logger } = {},
+  opts: {
+    env?: Record<string, string>;
+    echo?: boolean;
+    modules?: ServiceModule[];
+    extraServices?: ServiceRegistration[];
+    clock?: Clock;
+    logger?: Logger;
+  } = {},
 ): Promise<RunningProcess & { baseUrl: string; adminUrl: string; prefix: string; env: Record<string, string> }> {
   const prefix = opts.env?.BOXOFFICE_PREFIX ?? testPrefix();
   const env = testEnv({ ...prefixedEnv(prefix), ...opts.env });

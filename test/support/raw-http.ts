@@ -11,19 +11,34 @@ export interface RawResponse {
 /** One request as a browser or curl would send it, over HTTP/1.1 or HTTP/2 cleartext; no RPC library in between. */
 export function rawRequest(
   baseUrl: string,
-  opts: { httpVersion: "1.1" | "2"; path: string; method?: string; headers?: Record<string, string>; body?: Buffer | string },
+  opts: {
+    httpVersion: "1.1" | "2";
+    path: string;
+    method?: string;
+    headers?: Record<string, string>;
+    body?: Buffer | string;
+  },
 ): Promise<RawResponse> {
   const body = opts.body === undefined ? undefined : Buffer.from(opts.body);
   if (opts.httpVersion === "1.1") {
     return new Promise((resolve, reject) => {
-      const req = http.request(`${baseUrl}${opts.path}`, { method: opts.method ?? "POST", headers: opts.headers }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () =>
-          resolve({ status: res.statusCode ?? 0, headers: flat(res.headers), trailers: flat(res.trailers), body: Buffer.concat(chunks) }),
-        );
-        res.on("error", reject);
-      });
+      const req = http.request(
+        `${baseUrl}${opts.path}`,
+        { method: opts.method ?? "POST", headers: opts.headers },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              headers: flat(res.headers),
+              trailers: flat(res.trailers),
+              body: Buffer.concat(chunks),
+            }),
+          );
+          res.on("error", reject);
+        },
+      );
       req.on("error", reject);
       req.end(body);
     });
@@ -51,7 +66,9 @@ export function rawRequest(
   });
 }
 
-function flat(h: http.IncomingHttpHeaders | http2.IncomingHttpHeaders | NodeJS.Dict<string | string[]>): Record<string, string> {
+function flat(
+  h: http.IncomingHttpHeaders | http2.IncomingHttpHeaders | NodeJS.Dict<string | string[]>,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(", ") : String(v);
   return out;

@@ -4,12 +4,12 @@
  */
 import { pino } from "pino";
 import { Registry } from "prom-client";
+import { connectNats } from "../../platform/bus/nats.js";
+import { OutboxRelay } from "../../platform/bus/relay.js";
 import { systemClock } from "../../platform/clock/index.js";
 import { infraNames } from "../../platform/config/names.js";
 import { loadRuntimeConfig } from "../../platform/config/runtime.js";
 import { createDb } from "../../platform/db/index.js";
-import { connectNats } from "../../platform/bus/nats.js";
-import { OutboxRelay } from "../../platform/bus/relay.js";
 
 const cfg = loadRuntimeConfig(process.env);
 const service = process.env.RELAY_SERVICE ?? "auth";

@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { Code, ConnectError, createClient, type CallOptions, type Client } from "@connectrpc/connect";
+import { type CallOptions, type Client, type Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
-import { AuthService } from "../../gen/boxoffice/auth/v1/auth_service_pb.js";
 import { AuthInternalService } from "../../gen/boxoffice/auth/v1/auth_internal_service_pb.js";
 import { Role } from "../../gen/boxoffice/auth/v1/auth_pb.js";
-import { systemClock, type Clock } from "../../platform/clock/index.js";
+import { AuthService } from "../../gen/boxoffice/auth/v1/auth_service_pb.js";
+import { type Clock, systemClock } from "../../platform/clock/index.js";
 
 /**
  * End users for e2e suites, made through the auth service of a running test process (no shortcuts
@@ -26,7 +26,9 @@ export function newUsersConfig(): UsersConfig {
   return {
     adminEmail: `root-${randomUUID().slice(0, 8)}@boxoffice.test`,
     adminPassword: `admin-${randomUUID()}`,
-    serviceSecrets: Object.fromEntries(["auth", "event", "ticket", "payment", "notification"].map((s) => [s, `${s}-secret-${randomUUID()}`])),
+    serviceSecrets: Object.fromEntries(
+      ["auth", "event", "ticket", "payment", "notification"].map((s) => [s, `${s}-secret-${randomUUID()}`]),
+    ),
   };
 }
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
+import { EchoService } from "../../gen/boxoffice/testing/v1/echo_service_pb.js";
 import { access, denialReason, type Principal } from "../../platform/rpc/access.js";
 import { buildAccessTable, MissingAccessError, unimplementedService } from "../../platform/rpc/service.js";
-import { EchoService } from "../../gen/boxoffice/testing/v1/echo_service_pb.js";
 
 const customer: Principal = { kind: "user", subject: "u1", roles: ["CUSTOMER"] };
 const organizer: Principal = { kind: "user", subject: "u2", roles: ["ORGANIZER"] };
@@ -30,11 +30,14 @@ describe("per-RPC access declarations", () => {
 
   it("refuses to build a server table when an RPC has no declaration, naming it", () => {
     // A map built at run time can miss a method the type system would have caught.
-    const partial = { echo: access.public() } as unknown as Parameters<typeof unimplementedService<typeof EchoService>>[1];
+    const partial = { echo: access.public() } as unknown as Parameters<
+      typeof unimplementedService<typeof EchoService>
+    >[1];
     const reg = unimplementedService(EchoService, partial, "test");
     assert.throws(
       () => buildAccessTable([reg]),
-      (e: unknown) => e instanceof MissingAccessError && e.procedures.join() === "/boxoffice.testing.v1.EchoService/EchoStream",
+      (e: unknown) =>
+        e instanceof MissingAccessError && e.procedures.join() === "/boxoffice.testing.v1.EchoService/EchoStream",
     );
   });
 });

@@ -13,7 +13,8 @@ describe("runtime configuration", () => {
 
   it("names every invalid variable in one error", () => {
     assert.throws(
-      () => loadRuntimeConfig({ BOXOFFICE_PORT: "eighty", BOXOFFICE_LOG_LEVEL: "loud", BOXOFFICE_AUTH_URL: "not a url" }),
+      () =>
+        loadRuntimeConfig({ BOXOFFICE_PORT: "eighty", BOXOFFICE_LOG_LEVEL: "loud", BOXOFFICE_AUTH_URL: "not a url" }),
       (e: unknown) => {
         assert.ok(e instanceof ConfigError);
         assert.equal(e.problems.length, 3);
@@ -26,7 +27,10 @@ describe("runtime configuration", () => {
   });
 
   it("parses lists and per-service URLs", () => {
-    const cfg = loadRuntimeConfig({ BOXOFFICE_CORS_ORIGINS: "https://a.example, https://b.example", BOXOFFICE_PAYMENT_URL: "http://payment:8080" });
+    const cfg = loadRuntimeConfig({
+      BOXOFFICE_CORS_ORIGINS: "https://a.example, https://b.example",
+      BOXOFFICE_PAYMENT_URL: "http://payment:8080",
+    });
     assert.deepEqual(cfg.corsOrigins, ["https://a.example", "https://b.example"]);
     assert.equal(serviceUrl(cfg, "payment"), "http://payment:8080");
     assert.equal(serviceUrl(cfg, "auth", 4321), "http://127.0.0.1:4321");

@@ -18,7 +18,11 @@ describe("domain errors → Connect errors (one place)", () => {
   it("INVALID_ARGUMENT carries ErrorInfo and BadRequest field violations", () => {
     const err = toConnectError(
       new InvalidArgumentError([
-        { field: "event.price_tiers[0].price.amount_minor", description: "must not be negative", reason: "MUST_NOT_BE_NEGATIVE" },
+        {
+          field: "event.price_tiers[0].price.amount_minor",
+          description: "must not be negative",
+          reason: "MUST_NOT_BE_NEGATIVE",
+        },
         { field: "page_size", description: "must be >= 0" },
       ]),
       "event.boxoffice",
@@ -42,7 +46,10 @@ describe("domain errors → Connect errors (one place)", () => {
     const nf = toConnectError(new NotFoundError("event", "e-1"), "event.boxoffice");
     assert.equal(nf.code, Code.NotFound);
     assert.equal(nf.findDetails(ErrorInfoSchema)[0]?.metadata.event_id, "e-1");
-    const re = toConnectError(new ResourceExhaustedError("LOGIN_THROTTLED", "too many attempts", 1500), "auth.boxoffice");
+    const re = toConnectError(
+      new ResourceExhaustedError("LOGIN_THROTTLED", "too many attempts", 1500),
+      "auth.boxoffice",
+    );
     assert.equal(re.code, Code.ResourceExhausted);
     const [retry] = re.findDetails(RetryInfoSchema);
     assert.equal(Number(retry?.retryDelay?.seconds), 1);

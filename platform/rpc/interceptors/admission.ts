@@ -22,7 +22,11 @@ export function admissionInterceptor(opts: AdmissionOptions): Interceptor & { in
     if (opts.exempt.has(req.service.typeName)) return next(req);
     if (opts.isDraining()) throw new UnavailableError("DRAINING", "server is shutting down; retry on another instance");
     if (inflight >= opts.maxInflight) {
-      throw new ResourceExhaustedError("OVERLOADED", `server is at its limit of ${opts.maxInflight} calls in progress`, 200);
+      throw new ResourceExhaustedError(
+        "OVERLOADED",
+        `server is at its limit of ${opts.maxInflight} calls in progress`,
+        200,
+      );
     }
     inflight++;
     let released = false;

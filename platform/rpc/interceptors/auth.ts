@@ -1,5 +1,5 @@
 import type { Interceptor } from "@connectrpc/connect";
-import { denialReason, type Access, type Principal } from "../access.js";
+import { type Access, denialReason, type Principal } from "../access.js";
 import { principalKey } from "../context.js";
 import { PermissionDeniedError, UnauthenticatedError } from "../errors.js";
 import { procedureOf } from "../service.js";

@@ -14,7 +14,10 @@ export function deadlineInterceptor(defaultDeadlineMs: number): Interceptor {
     }
     const timer = new AbortController();
     const handle = setTimeout(
-      () => timer.abort(new ConnectError(`no answer within the default deadline of ${defaultDeadlineMs} ms`, Code.DeadlineExceeded)),
+      () =>
+        timer.abort(
+          new ConnectError(`no answer within the default deadline of ${defaultDeadlineMs} ms`, Code.DeadlineExceeded),
+        ),
       defaultDeadlineMs,
     );
     handle.unref();

@@ -1,7 +1,7 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { Logger } from "pino";
-import { errorDomain, toConnectError } from "../errors.js";
 import { loggerKey } from "../context.js";
+import { errorDomain, toConnectError } from "../errors.js";
 import { mapStreamError } from "../stream.js";
 
 /**

@@ -2,8 +2,8 @@ import { ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import type { IdGenerator } from "../../ids/index.js";
 import { loggerKey, requestIdKey } from "../context.js";
-import { observeCall } from "../stream.js";
 import { procedureOf } from "../service.js";
+import { observeCall } from "../stream.js";
 
 const requestIdHeader = "x-request-id";
 const acceptableId = /^[\w.:@/+=-]{1,128}$/;
@@ -17,7 +17,11 @@ const serverSide = new Set(["unknown", "internal", "data_loss", "unavailable", "
  * the procedure, code and duration. Request and response bodies are never logged.
  * Calls to `quietServices` (health probes) log at debug.
  */
-export function requestLogInterceptor(logger: Logger, newId: IdGenerator, quietServices: ReadonlySet<string>): Interceptor {
+export function requestLogInterceptor(
+  logger: Logger,
+  newId: IdGenerator,
+  quietServices: ReadonlySet<string>,
+): Interceptor {
   return (next) => async (req) => {
     const given = req.header.get(requestIdHeader);
     const requestId = given !== null && acceptableId.test(given) ? given : newId();

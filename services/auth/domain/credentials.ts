@@ -1,5 +1,5 @@
-import { hash, verify } from "@node-rs/argon2";
 import { randomBytes } from "node:crypto";
+import { hash, verify } from "@node-rs/argon2";
 import type { FieldViolation } from "../../../platform/rpc/errors.js";
 
 /**
@@ -38,7 +38,15 @@ export const passwordMinLength = 12;
 export const passwordMaxLength = 128;
 
 /** A few passwords long enough for the length rule that are still on every attacker's list. */
-const common = new Set(["password1234", "123456789012", "qwertyuiopas", "passwordpassword", "iloveyou1234", "letmeinletmein", "aaaaaaaaaaaa"]);
+const common = new Set([
+  "password1234",
+  "123456789012",
+  "qwertyuiopas",
+  "passwordpassword",
+  "iloveyou1234",
+  "letmeinletmein",
+  "aaaaaaaaaaaa",
+]);
 
 /**
  * The password policy (NIST 800-63B style: length, not composition rules): 12-128 characters,
@@ -49,7 +57,8 @@ export function passwordViolations(password: string, email: string): FieldViolat
   const length = [...password].length;
   if (length < passwordMinLength) return v(`must be at least ${passwordMinLength} characters`, "PASSWORD_TOO_SHORT");
   if (length > passwordMaxLength) return v(`must be at most ${passwordMaxLength} characters`, "PASSWORD_TOO_LONG");
-  if (new Set(password).size === 1 || common.has(password.toLowerCase())) return v("is too easy to guess", "PASSWORD_TOO_COMMON");
+  if (new Set(password).size === 1 || common.has(password.toLowerCase()))
+    return v("is too easy to guess", "PASSWORD_TOO_COMMON");
   if (password.toLowerCase() === email.toLowerCase() || password.toLowerCase() === email.split("@")[0]?.toLowerCase()) {
     return v("must not be the email address", "PASSWORD_IS_EMAIL");
   }
@@ -65,13 +74,15 @@ export function normaliseEmail(email: string): string {
 
 export function emailViolations(email: string): FieldViolation[] {
   if (email.length === 0) return [{ field: "email", description: "required", reason: "REQUIRED" }];
-  if (email.length > 254 || !emailPattern.test(email)) return [{ field: "email", description: "is not an email address", reason: "INVALID_FORMAT" }];
+  if (email.length > 254 || !emailPattern.test(email))
+    return [{ field: "email", description: "is not an email address", reason: "INVALID_FORMAT" }];
   return [];
 }
 
 export function displayNameViolations(name: string): FieldViolation[] {
   const n = name.trim();
   if (n.length === 0) return [{ field: "display_name", description: "required", reason: "REQUIRED" }];
-  if ([...n].length > 100) return [{ field: "display_name", description: "must be at most 100 characters", reason: "TOO_LONG" }];
+  if ([...n].length > 100)
+    return [{ field: "display_name", description: "must be at most 100 characters", reason: "TOO_LONG" }];
   return [];
 }

@@ -1,17 +1,30 @@
 import { create } from "@bufbuild/protobuf";
-import type { HandlerContext } from "@connectrpc/connect";
-import type { Clock } from "../../../platform/clock/index.js";
-import { isDuplicateKey, withTransaction, type Db } from "../../../platform/db/index.js";
-import { idempotencyKey, type IdempotencyStore } from "../../../platform/db/idempotency.js";
-import type { IdGenerator } from "../../../platform/ids/index.js";
-import type { Outbox } from "../../../platform/bus/outbox.js";
-import { eventType } from "../../../platform/bus/events.js";
-import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from "../../../platform/rpc/errors.js";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { RegisterRequestSchema, RegisterResponseSchema, GrantRoleRequestSchema, GrantRoleResponseSchema, type RegisterRequest, type GrantRoleRequest } from "../../../gen/boxoffice/auth/v1/auth_service_pb.js";
+import type { HandlerContext } from "@connectrpc/connect";
+import { Role, type User, UserSchema } from "../../../gen/boxoffice/auth/v1/auth_pb.js";
+import {
+  type GrantRoleRequest,
+  GrantRoleRequestSchema,
+  GrantRoleResponseSchema,
+  type RegisterRequest,
+  RegisterRequestSchema,
+  RegisterResponseSchema,
+} from "../../../gen/boxoffice/auth/v1/auth_service_pb.js";
 import { UserRegisteredSchema } from "../../../gen/boxoffice/auth/v1/events_pb.js";
-import { Role, UserSchema, type User } from "../../../gen/boxoffice/auth/v1/auth_pb.js";
-import { displayNameViolations, emailViolations, hashPassword, normaliseEmail, passwordViolations } from "../domain/credentials.js";
+import { eventType } from "../../../platform/bus/events.js";
+import type { Outbox } from "../../../platform/bus/outbox.js";
+import type { Clock } from "../../../platform/clock/index.js";
+import { type IdempotencyStore, idempotencyKey } from "../../../platform/db/idempotency.js";
+import { type Db, isDuplicateKey, withTransaction } from "../../../platform/db/index.js";
+import type { IdGenerator } from "../../../platform/ids/index.js";
+import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from "../../../platform/rpc/errors.js";
+import {
+  displayNameViolations,
+  emailViolations,
+  hashPassword,
+  normaliseEmail,
+  passwordViolations,
+} from "../domain/credentials.js";
 import { addRole, findUserByEmail, findUserById, insertUser, type UserRow } from "../repository.js";
 
 export const UserRegistered = eventType(UserRegisteredSchema, "auth");
@@ -43,33 +56,44 @@ export interface AccountDeps {
 export async function register(d: AccountDeps, req: RegisterRequest, ctx: HandlerContext): Promise<User> {
   const key = idempotencyKey(ctx, req.requestId);
   const email = normaliseEmail(req.email);
-  const violations = [...emailViolations(email), ...displayNameViolations(req.displayName), ...passwordViolations(req.password, email)];
+  const violations = [
+    ...emailViolations(email),
+    ...displayNameViolations(req.displayName),
+    ...passwordViolations(req.password, email),
+  ];
   if (violations.length > 0) throw new InvalidArgumentError(violations);
   // Hash before the transaction: 40-60 ms of CPU must not hold row locks or a pool connection.
   const passwordHash = await hashPassword(req.password);
   try {
-    const { response } = await d.idempotency.run(key, { schema: RegisterRequestSchema, message: req }, RegisterResponseSchema, async (tx) => {
-      const id = d.newId();
-      const at = new Date(d.clock.now());
-      await insertUser(tx, { id, email, displayName: req.displayName.trim(), passwordHash, at, roles: ["CUSTOMER"] });
-      await d.outbox.add(tx, {
-        type: UserRegistered,
-        payload: { userId: id, email, displayName: req.displayName.trim(), registerTime: timestampFromDate(at) },
-        aggregate: { type: "user", id, version: 1 },
-      });
-      const row = await findUserById(tx, id);
-      return { user: toUser(row!) };
-    });
+    const { response } = await d.idempotency.run(
+      key,
+      { schema: RegisterRequestSchema, message: req },
+      RegisterResponseSchema,
+      async (tx) => {
+        const id = d.newId();
+        const at = new Date(d.clock.now());
+        await insertUser(tx, { id, email, displayName: req.displayName.trim(), passwordHash, at, roles: ["CUSTOMER"] });
+        await d.outbox.add(tx, {
+          type: UserRegistered,
+          payload: { userId: id, email, displayName: req.displayName.trim(), registerTime: timestampFromDate(at) },
+          aggregate: { type: "user", id, version: 1 },
+        });
+        const row = await findUserById(tx, id);
+        return { user: toUser(row!) };
+      },
+    );
     d.outbox.notify();
     return response.user!;
   } catch (e) {
-    if (isDuplicateKey(e)) throw new AlreadyExistsError("EMAIL_TAKEN", "an account with this email already exists", { field: "email" });
+    if (isDuplicateKey(e))
+      throw new AlreadyExistsError("EMAIL_TAKEN", "an account with this email already exists", { field: "email" });
     throw e;
   }
 }
 
 export async function getUser(d: Pick<AccountDeps, "db">, userId: string): Promise<User> {
-  if (userId === "") throw new InvalidArgumentError([{ field: "user_id", description: "required", reason: "REQUIRED" }]);
+  if (userId === "")
+    throw new InvalidArgumentError([{ field: "user_id", description: "required", reason: "REQUIRED" }]);
   const row = await findUserById(d.db.orm, userId);
   if (row === undefined) throw new NotFoundError("user", userId);
   return toUser(row);
@@ -81,14 +105,20 @@ export async function grantRole(d: AccountDeps, req: GrantRoleRequest, ctx: Hand
   const role = roleName(req.role);
   const violations = [];
   if (req.userId === "") violations.push({ field: "user_id", description: "required", reason: "REQUIRED" });
-  if (role === undefined) violations.push({ field: "role", description: "required: CUSTOMER, ORGANIZER or ADMIN", reason: "REQUIRED" });
+  if (role === undefined)
+    violations.push({ field: "role", description: "required: CUSTOMER, ORGANIZER or ADMIN", reason: "REQUIRED" });
   if (violations.length > 0) throw new InvalidArgumentError(violations);
-  const { response } = await d.idempotency.run(key, { schema: GrantRoleRequestSchema, message: req }, GrantRoleResponseSchema, async (tx) => {
-    const user = await findUserById(tx, req.userId);
-    if (user === undefined) throw new NotFoundError("user", req.userId);
-    await addRole(tx, req.userId, role!, new Date(d.clock.now()));
-    return { user: toUser((await findUserById(tx, req.userId))!) };
-  });
+  const { response } = await d.idempotency.run(
+    key,
+    { schema: GrantRoleRequestSchema, message: req },
+    GrantRoleResponseSchema,
+    async (tx) => {
+      const user = await findUserById(tx, req.userId);
+      if (user === undefined) throw new NotFoundError("user", req.userId);
+      await addRole(tx, req.userId, role!, new Date(d.clock.now()));
+      return { user: toUser((await findUserById(tx, req.userId))!) };
+    },
+  );
   return response.user!;
 }
 
@@ -98,14 +128,26 @@ export async function ensureAdmin(d: AccountDeps, email: string, password: strin
   const existing = await findUserByEmail(d.db.orm, normal);
   if (existing !== undefined) return "exists";
   const violations = [...emailViolations(normal), ...passwordViolations(password, normal)];
-  if (violations.length > 0) throw new Error(`bootstrap admin: ${violations.map((v) => `${v.field} ${v.description}`).join("; ")}`);
+  if (violations.length > 0)
+    throw new Error(`bootstrap admin: ${violations.map((v) => `${v.field} ${v.description}`).join("; ")}`);
   const passwordHash = await hashPassword(password);
   try {
     await withTransaction(d.db, async (tx) => {
       const id = d.newId();
       const at = new Date(d.clock.now());
-      await insertUser(tx, { id, email: normal, displayName: "Administrator", passwordHash, at, roles: ["CUSTOMER", "ADMIN"] });
-      await d.outbox.add(tx, { type: UserRegistered, payload: { userId: id, email: normal, displayName: "Administrator", registerTime: timestampFromDate(at) }, aggregate: { type: "user", id, version: 1 } });
+      await insertUser(tx, {
+        id,
+        email: normal,
+        displayName: "Administrator",
+        passwordHash,
+        at,
+        roles: ["CUSTOMER", "ADMIN"],
+      });
+      await d.outbox.add(tx, {
+        type: UserRegistered,
+        payload: { userId: id, email: normal, displayName: "Administrator", registerTime: timestampFromDate(at) },
+        aggregate: { type: "user", id, version: 1 },
+      });
     });
   } catch (e) {
     if (isDuplicateKey(e)) return "exists"; // another instance created it at the same moment

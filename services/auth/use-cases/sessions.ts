@@ -1,23 +1,37 @@
+import { createHash, timingSafeEqual } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext } from "@connectrpc/connect";
-import { timingSafeEqual, createHash } from "node:crypto";
+import { type TokenPair, TokenPairSchema, type User } from "../../../gen/boxoffice/auth/v1/auth_pb.js";
+import {
+  type LogoutRequest,
+  LogoutRequestSchema,
+  LogoutResponseSchema,
+} from "../../../gen/boxoffice/auth/v1/auth_service_pb.js";
 import { signAccessToken, signServiceToken } from "../../../platform/auth/sign.js";
 import type { Role as RoleName } from "../../../platform/auth/tokens.js";
 import type { Clock } from "../../../platform/clock/index.js";
-import { withTransaction, type Db } from "../../../platform/db/index.js";
-import { idempotencyKey, type IdempotencyStore } from "../../../platform/db/idempotency.js";
+import { type IdempotencyStore, idempotencyKey } from "../../../platform/db/idempotency.js";
+import { type Db, withTransaction } from "../../../platform/db/index.js";
 import type { IdGenerator } from "../../../platform/ids/index.js";
 import { clientAddressKey } from "../../../platform/rpc/context.js";
 import { InvalidArgumentError, UnauthenticatedError } from "../../../platform/rpc/errors.js";
-import { TokenPairSchema, type TokenPair, type User } from "../../../gen/boxoffice/auth/v1/auth_pb.js";
-import { LogoutRequestSchema, LogoutResponseSchema, type LogoutRequest } from "../../../gen/boxoffice/auth/v1/auth_service_pb.js";
 import type { AuthConfig } from "../config.js";
 import type { DummyHash } from "../domain/credentials.js";
 import { normaliseEmail, verifyPassword } from "../domain/credentials.js";
 import { hashToken, newRefreshToken, successorToken } from "../domain/refresh-token.js";
 import type { KeyRing } from "../keys.js";
-import { findRefreshById, findUserByEmail, findUserById, insertRefreshToken, lockRefreshToken, markRotated, revokeFamily, type RefreshRow, type UserRow } from "../repository.js";
+import {
+  findRefreshById,
+  findUserByEmail,
+  findUserById,
+  insertRefreshToken,
+  lockRefreshToken,
+  markRotated,
+  type RefreshRow,
+  revokeFamily,
+  type UserRow,
+} from "../repository.js";
 import type { LoginThrottle } from "../throttle.js";
 import { toUser } from "./accounts.js";
 
@@ -42,7 +56,12 @@ const badRefresh = (reason: string) => new UnauthenticatedError("the refresh tok
  * deterministic, so the same inputs give the same token: that is how a refresh retry within the
  * grace window gets the identical pair back.
  */
-async function accessToken(d: SessionDeps, user: UserRow, issuedMs: number, jti: string): Promise<{ token: string; expireMs: number }> {
+async function accessToken(
+  d: SessionDeps,
+  user: UserRow,
+  issuedMs: number,
+  jti: string,
+): Promise<{ token: string; expireMs: number }> {
   const issuedSec = Math.floor(issuedMs / 1000);
   const token = await signAccessToken({
     key: d.keys.signer,
@@ -57,7 +76,11 @@ async function accessToken(d: SessionDeps, user: UserRow, issuedMs: number, jti:
   return { token, expireMs: (issuedSec + d.config.accessTtlSeconds) * 1000 };
 }
 
-async function pair(d: SessionDeps, user: UserRow, refresh: { token: string; row: Pick<RefreshRow, "id" | "createTime" | "expireTime"> }): Promise<TokenPair> {
+async function pair(
+  d: SessionDeps,
+  user: UserRow,
+  refresh: { token: string; row: Pick<RefreshRow, "id" | "createTime" | "expireTime"> },
+): Promise<TokenPair> {
   const access = await accessToken(d, user, refresh.row.createTime.getTime(), refresh.row.id);
   return create(TokenPairSchema, {
     accessToken: access.token,
@@ -72,7 +95,12 @@ async function pair(d: SessionDeps, user: UserRow, refresh: { token: string; row
  * Login: throttled per email and per client address; an unknown email and a wrong password give
  * the same error after the same work (one argon2 verification each). Opens a refresh family.
  */
-export async function login(d: SessionDeps, email: string, password: string, ctx: HandlerContext): Promise<{ tokens: TokenPair; user: User }> {
+export async function login(
+  d: SessionDeps,
+  email: string,
+  password: string,
+  ctx: HandlerContext,
+): Promise<{ tokens: TokenPair; user: User }> {
   const normal = normaliseEmail(email);
   if (normal === "" || password === "") {
     throw new InvalidArgumentError([
@@ -82,12 +110,20 @@ export async function login(d: SessionDeps, email: string, password: string, ctx
   }
   await d.throttle.attempt(normal, ctx.values.get(clientAddressKey));
   const user = await findUserByEmail(d.db.orm, normal);
-  const ok = user === undefined ? await d.dummyHash.verify(password) : await verifyPassword(user.passwordHash, password);
+  const ok =
+    user === undefined ? await d.dummyHash.verify(password) : await verifyPassword(user.passwordHash, password);
   if (!ok || user === undefined) throw badCredentials();
   const token = newRefreshToken();
   const now = d.clock.now();
   const id = d.newId();
-  const row = { id, familyId: id, userId: user.id, tokenHash: hashToken(token), createTime: new Date(now), expireTime: new Date(now + d.config.refreshTtlDays * 86_400_000) };
+  const row = {
+    id,
+    familyId: id,
+    userId: user.id,
+    tokenHash: hashToken(token),
+    createTime: new Date(now),
+    expireTime: new Date(now + d.config.refreshTtlDays * 86_400_000),
+  };
   await withTransaction(d.db, (tx) => insertRefreshToken(tx, row));
   return { tokens: await pair(d, user, { token, row }), user: toUser(user) };
 }
@@ -99,7 +135,8 @@ export async function login(d: SessionDeps, email: string, password: string, ctx
  * replayed: the whole family is revoked.
  */
 export async function refresh(d: SessionDeps, token: string): Promise<TokenPair> {
-  if (token === "") throw new InvalidArgumentError([{ field: "refresh_token", description: "required", reason: "REQUIRED" }]);
+  if (token === "")
+    throw new InvalidArgumentError([{ field: "refresh_token", description: "required", reason: "REQUIRED" }]);
   type Outcome = { error: string } | { error?: undefined; user: UserRow; token: string; row: RefreshRow };
   const outcome = await withTransaction(d.db, async (tx): Promise<Outcome> => {
     const now = d.clock.now();
@@ -142,7 +179,8 @@ export async function refresh(d: SessionDeps, token: string): Promise<TokenPair>
 /** Logout revokes the token's whole family; unknown or already revoked tokens are fine (idempotent). */
 export async function logout(d: SessionDeps, req: LogoutRequest, ctx: HandlerContext): Promise<void> {
   const key = idempotencyKey(ctx, req.requestId);
-  if (req.refreshToken === "") throw new InvalidArgumentError([{ field: "refresh_token", description: "required", reason: "REQUIRED" }]);
+  if (req.refreshToken === "")
+    throw new InvalidArgumentError([{ field: "refresh_token", description: "required", reason: "REQUIRED" }]);
   await d.idempotency.run(key, { schema: LogoutRequestSchema, message: req }, LogoutResponseSchema, async (tx) => {
     const row = await lockRefreshToken(tx, hashToken(req.refreshToken));
     if (row !== undefined) await revokeFamily(tx, row.familyId, new Date(d.clock.now()));
@@ -151,12 +189,23 @@ export async function logout(d: SessionDeps, req: LogoutRequest, ctx: HandlerCon
 }
 
 /** Exchanges a service's secret for a short-lived service token (constant-time comparison). */
-export async function issueServiceToken(d: SessionDeps, service: string, secret: string): Promise<{ token: string; expireMs: number }> {
+export async function issueServiceToken(
+  d: SessionDeps,
+  service: string,
+  secret: string,
+): Promise<{ token: string; expireMs: number }> {
   const expected = d.serviceSecrets[service];
   const digest = (s: string) => createHash("sha256").update(s).digest();
   const matches = expected !== undefined && timingSafeEqual(digest(expected), digest(secret));
   if (!matches) throw new UnauthenticatedError("unknown service or wrong secret", "INVALID_SERVICE_CREDENTIALS");
   const now = d.clock.now();
-  const token = await signServiceToken({ key: d.keys.signer, issuer: d.config.issuer, audience: d.config.audience, ttlSeconds: d.config.serviceTokenTtlSeconds, clock: d.clock, service });
+  const token = await signServiceToken({
+    key: d.keys.signer,
+    issuer: d.config.issuer,
+    audience: d.config.audience,
+    ttlSeconds: d.config.serviceTokenTtlSeconds,
+    clock: d.clock,
+    service,
+  });
   return { token, expireMs: Math.floor(now / 1000) * 1000 + d.config.serviceTokenTtlSeconds * 1000 };
 }

@@ -2,7 +2,17 @@
  * The event service's own tables (platform tables come from platform/db/platform-schema.ts).
  * No relative imports: drizzle-kit loads this file with its own loader.
  */
-import { bigint, customType, datetime, index, int, mysqlTable, primaryKey, text, varchar } from "drizzle-orm/mysql-core";
+import {
+  bigint,
+  customType,
+  datetime,
+  index,
+  int,
+  mysqlTable,
+  primaryKey,
+  text,
+  varchar,
+} from "drizzle-orm/mysql-core";
 
 const mediumblob = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => "mediumblob" });
 
@@ -69,7 +79,10 @@ export const events = mysqlTable(
     cancelTime: datetime("cancel_time", { mode: "date", fsp: 3 }),
     cancelReason: varchar("cancel_reason", { length: 500 }).notNull().default(""),
   },
-  (t) => [index("events_listing").on(t.state, t.startTime, t.id), index("events_organizer").on(t.organizerId, t.startTime, t.id)],
+  (t) => [
+    index("events_listing").on(t.state, t.startTime, t.id),
+    index("events_organizer").on(t.organizerId, t.startTime, t.id),
+  ],
 );
 
 export const eventPriceTiers = mysqlTable(

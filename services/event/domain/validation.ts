@@ -1,7 +1,7 @@
-import { timestampMs, type Timestamp } from "@bufbuild/protobuf/wkt";
-import type { FieldViolation } from "../../../platform/rpc/errors.js";
+import { type Timestamp, timestampMs } from "@bufbuild/protobuf/wkt";
 import type { Event, PriceTier } from "../../../gen/boxoffice/event/v1/event_pb.js";
 import type { Venue } from "../../../gen/boxoffice/event/v1/venue_pb.js";
+import type { FieldViolation } from "../../../platform/rpc/errors.js";
 
 /** ISO 4217 codes as ICU knows them (Node's Intl data): no hand-kept list to go stale. */
 const currencies = new Set(Intl.supportedValuesOf("currency"));
@@ -40,8 +40,10 @@ export function venueViolations(v: Venue | undefined): FieldViolation[] {
   if (v.name.length > 200) out.add("venue.name", "at most 200 characters", "TOO_LONG");
   if (v.addressLine.trim() === "") out.add("venue.address_line", "required", "REQUIRED");
   if (v.city.trim() === "") out.add("venue.city", "required", "REQUIRED");
-  if (!/^[A-Za-z]{2}$/.test(v.countryCode)) out.add("venue.country_code", "an ISO 3166-1 alpha-2 code, like PT", "INVALID_FORMAT");
-  if (!isValidTimeZone(v.timeZone)) out.add("venue.time_zone", "an IANA time zone, like Europe/Lisbon", "INVALID_TIME_ZONE");
+  if (!/^[A-Za-z]{2}$/.test(v.countryCode))
+    out.add("venue.country_code", "an ISO 3166-1 alpha-2 code, like PT", "INVALID_FORMAT");
+  if (!isValidTimeZone(v.timeZone))
+    out.add("venue.time_zone", "an IANA time zone, like Europe/Lisbon", "INVALID_TIME_ZONE");
   if (v.sections.length === 0) out.add("venue.sections", "at least one section", "REQUIRED");
   const sectionNames = new Set<string>();
   let seats = 0;
@@ -53,8 +55,10 @@ export function venueViolations(v: Venue | undefined): FieldViolation[] {
     sectionNames.add(name);
     switch (s.kind.case) {
       case "generalAdmission":
-        if (s.kind.value.capacity <= 0) out.add(`${at}.general_admission.capacity`, "must be greater than 0", "MUST_BE_POSITIVE");
-        if (s.kind.value.capacity > maxSeatsPerVenue) out.add(`${at}.general_admission.capacity`, `at most ${maxSeatsPerVenue}`, "TOO_LARGE");
+        if (s.kind.value.capacity <= 0)
+          out.add(`${at}.general_admission.capacity`, "must be greater than 0", "MUST_BE_POSITIVE");
+        if (s.kind.value.capacity > maxSeatsPerVenue)
+          out.add(`${at}.general_admission.capacity`, `at most ${maxSeatsPerVenue}`, "TOO_LARGE");
         seats += Math.max(0, s.kind.value.capacity);
         break;
       case "reservedSeating": {
@@ -64,13 +68,15 @@ export function venueViolations(v: Venue | undefined): FieldViolation[] {
         rows.forEach((r, j) => {
           const rowAt = `${at}.reserved_seating.rows[${j}]`;
           if (r.label === "") out.add(`${rowAt}.label`, "required", "REQUIRED");
-          else if (rowLabels.has(r.label)) out.add(`${rowAt}.label`, "row labels must be unique in a section", "DUPLICATE");
+          else if (rowLabels.has(r.label))
+            out.add(`${rowAt}.label`, "row labels must be unique in a section", "DUPLICATE");
           rowLabels.add(r.label);
           if (r.seats.length === 0) out.add(`${rowAt}.seats`, "at least one seat", "REQUIRED");
           const seatLabels = new Set<string>();
           r.seats.forEach((seat, k) => {
             if (seat.label === "") out.add(`${rowAt}.seats[${k}].label`, "required", "REQUIRED");
-            else if (seatLabels.has(seat.label)) out.add(`${rowAt}.seats[${k}].label`, "seat labels must be unique in a row", "DUPLICATE");
+            else if (seatLabels.has(seat.label))
+              out.add(`${rowAt}.seats[${k}].label`, "seat labels must be unique in a row", "DUPLICATE");
             seatLabels.add(seat.label);
           });
           seats += r.seats.length;
@@ -95,25 +101,36 @@ export function sectionCapacity(s: Venue["sections"][number]): number {
 const ms = (t: Timestamp | undefined) => (t === undefined ? undefined : timestampMs(t));
 
 /** The event fields CreateEvent and UpdateEvent check, against the venue's section ids. */
-export function eventViolations(e: Event, sectionIds: ReadonlySet<string>, only?: ReadonlySet<string>): FieldViolation[] {
+export function eventViolations(
+  e: Event,
+  sectionIds: ReadonlySet<string>,
+  only?: ReadonlySet<string>,
+): FieldViolation[] {
   const out = new Violations();
   const check = (path: string) => only === undefined || only.has(path);
   if (check("name") && e.name.trim() === "") out.add("event.name", "required", "REQUIRED");
   if (check("name") && e.name.length > 200) out.add("event.name", "at most 200 characters", "TOO_LONG");
-  if (check("description") && e.description.length > 10_000) out.add("event.description", "at most 10,000 characters", "TOO_LONG");
+  if (check("description") && e.description.length > 10_000)
+    out.add("event.description", "at most 10,000 characters", "TOO_LONG");
   const start = ms(e.startTime);
   const end = ms(e.endTime);
   if (start === undefined) out.add("event.start_time", "required", "REQUIRED");
   if (end === undefined) out.add("event.end_time", "required", "REQUIRED");
-  if (start !== undefined && end !== undefined && end <= start) out.add("event.end_time", "must be after start_time", "END_BEFORE_START");
+  if (start !== undefined && end !== undefined && end <= start)
+    out.add("event.end_time", "must be after start_time", "END_BEFORE_START");
   const salesStart = ms(e.salesStartTime);
   const salesEnd = ms(e.salesEndTime);
   if (salesStart !== undefined && salesEnd !== undefined && salesEnd <= salesStart) {
     out.add("event.sales_end_time", "must be after sales_start_time", "END_BEFORE_START");
   }
-  if (salesEnd !== undefined && end !== undefined && salesEnd > end) out.add("event.sales_end_time", "sales must end by the end of the event", "AFTER_EVENT_END");
+  if (salesEnd !== undefined && end !== undefined && salesEnd > end)
+    out.add("event.sales_end_time", "sales must end by the end of the event", "AFTER_EVENT_END");
   if (e.maxTicketsPerOrder < 0 || e.maxTicketsPerOrder > maxTicketsLimit) {
-    out.add("event.max_tickets_per_order", `between 1 and ${maxTicketsLimit} (0 = ${defaultMaxTickets})`, "OUT_OF_RANGE");
+    out.add(
+      "event.max_tickets_per_order",
+      `between 1 and ${maxTicketsLimit} (0 = ${defaultMaxTickets})`,
+      "OUT_OF_RANGE",
+    );
   }
   if (check("price_tiers")) priceViolations(e.priceTiers, sectionIds, out);
   return out.list;
@@ -124,15 +141,18 @@ function priceViolations(tiers: PriceTier[], sectionIds: ReadonlySet<string>, ou
   let currency: string | undefined;
   tiers.forEach((t, i) => {
     const at = `event.price_tiers[${i}]`;
-    if (!sectionIds.has(t.sectionId)) out.add(`${at}.section_id`, "not a section of the event's venue", "UNKNOWN_SECTION");
+    if (!sectionIds.has(t.sectionId))
+      out.add(`${at}.section_id`, "not a section of the event's venue", "UNKNOWN_SECTION");
     else if (seen.has(t.sectionId)) out.add(`${at}.section_id`, "one price per section", "DUPLICATE");
     seen.add(t.sectionId);
     if (t.price === undefined) {
       out.add(`${at}.price`, "required", "REQUIRED");
       return;
     }
-    if (!currencies.has(t.price.currencyCode)) out.add(`${at}.price.currency_code`, "an ISO 4217 currency code, like EUR", "UNKNOWN_CURRENCY");
-    else if (currency !== undefined && t.price.currencyCode !== currency) out.add(`${at}.price.currency_code`, "all prices of an event use one currency", "MIXED_CURRENCIES");
+    if (!currencies.has(t.price.currencyCode))
+      out.add(`${at}.price.currency_code`, "an ISO 4217 currency code, like EUR", "UNKNOWN_CURRENCY");
+    else if (currency !== undefined && t.price.currencyCode !== currency)
+      out.add(`${at}.price.currency_code`, "all prices of an event use one currency", "MIXED_CURRENCIES");
     currency ??= t.price.currencyCode;
     if (t.price.amountMinor < 0n) out.add(`${at}.price.amount_minor`, "must not be negative", "MUST_NOT_BE_NEGATIVE");
   });

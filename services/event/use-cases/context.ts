@@ -1,13 +1,13 @@
 import type { HandlerContext } from "@connectrpc/connect";
-import type { Clock } from "../../../platform/clock/index.js";
-import type { Db } from "../../../platform/db/index.js";
-import type { IdempotencyStore } from "../../../platform/db/idempotency.js";
-import type { IdGenerator } from "../../../platform/ids/index.js";
+import type { Event } from "../../../gen/boxoffice/event/v1/event_pb.js";
 import type { Outbox } from "../../../platform/bus/outbox.js";
+import type { Clock } from "../../../platform/clock/index.js";
+import type { IdempotencyStore } from "../../../platform/db/idempotency.js";
+import type { Db } from "../../../platform/db/index.js";
+import type { IdGenerator } from "../../../platform/ids/index.js";
 import { principalKey } from "../../../platform/rpc/context.js";
 import { PermissionDeniedError, UnauthenticatedError } from "../../../platform/rpc/errors.js";
 import type { PageTokens } from "../../../platform/rpc/page-token.js";
-import type { Event } from "../../../gen/boxoffice/event/v1/event_pb.js";
 
 /** Reads events through the cache (GetEvent's hot path) and drops entries after writes. */
 export interface EventCache {
@@ -45,5 +45,6 @@ export function reader(ctx: HandlerContext): Caller | undefined {
 
 /** Organisers act only on what they own; admins on everything. */
 export function assertOwner(c: Caller, ownerId: string, what: string): void {
-  if (!c.admin && c.id !== ownerId) throw new PermissionDeniedError(`this ${what} belongs to another organiser`, "NOT_OWNER");
+  if (!c.admin && c.id !== ownerId)
+    throw new PermissionDeniedError(`this ${what} belongs to another organiser`, "NOT_OWNER");
 }
