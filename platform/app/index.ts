@@ -16,7 +16,7 @@ import { createIdGenerator, type IdGenerator } from "../ids/index.js";
 import { createLogger } from "../log/index.js";
 import { createMetrics, type Metrics } from "../metrics/index.js";
 import type { Authenticator } from "../rpc/interceptors/auth.js";
-import type { ServiceRegistration } from "../rpc/service.js";
+import { assertServesContracts, type ServiceContract, type ServiceRegistration } from "../rpc/service.js";
 import { type HttpRoute, type ReadinessCheck, type RpcServer, startRpcServer } from "../server/index.js";
 import { type ConsumerSpec, ProcessResources, type Stoppable } from "./resources.js";
 
@@ -77,6 +77,11 @@ export interface ServiceInstance {
 /** How a service plugs into the `boxoffice` program. Each services/<name>/index.ts exports one. */
 export interface ServiceModule {
   readonly name: ServiceName;
+  /**
+   * The service's contracts with their access declarations, known without starting it: tools render
+   * mesh policies and ingress routes from them, and the process refuses to serve anything else.
+   */
+  readonly contracts: readonly ServiceContract[];
   /** The service's committed drizzle-kit migrations folder (absolute path). */
   readonly migrations: string;
   create(ctx: ServiceContext): Promise<ServiceInstance> | ServiceInstance;
@@ -173,6 +178,7 @@ export async function startProcess(opts: ProcessOptions): Promise<RunningProcess
         }),
       );
     }
+    for (const [i, m] of opts.modules.entries()) assertServesContracts(m.name, m.contracts, instances[i]!.services);
     server = await startRpcServer({
       host: config.host,
       port: config.port,

@@ -5,6 +5,42 @@ import type { Access } from "./access.js";
 /** Who may call each RPC of a service: one entry per method, by its TypeScript (localName) key. */
 export type AccessMap<D extends DescService> = { readonly [K in keyof D["method"]]: Access };
 
+/**
+ * A service's contract as the platform sees it: the descriptor and who may call each RPC. Each
+ * service declares its contracts statically (`services/<name>/access.ts`), so tools that render
+ * mesh policies and ingress routes read the same declarations the server enforces.
+ */
+export interface ServiceContract<D extends DescService = DescService> {
+  readonly desc: D;
+  readonly access: AccessMap<D>;
+}
+
+/** Declares a contract (typed per service: every method needs an entry). */
+export function contract<D extends DescService>(desc: D, access: AccessMap<D>): ServiceContract<D> {
+  return { desc, access };
+}
+
+/**
+ * Refuses a module whose served services differ from its declared contracts: a served service
+ * without a contract, a contract not served, or an access map other than the declared one.
+ */
+export function assertServesContracts(
+  module: string,
+  contracts: readonly ServiceContract[],
+  served: readonly ServiceRegistration[],
+): void {
+  const declared = new Map(contracts.map((c) => [c.desc.typeName, c]));
+  const problems: string[] = [];
+  for (const reg of served) {
+    const c = declared.get(reg.desc.typeName);
+    if (c === undefined) problems.push(`${reg.desc.typeName} is served but not declared`);
+    else if (c.access !== reg.access) problems.push(`${reg.desc.typeName} is served with other access rules`);
+    declared.delete(reg.desc.typeName);
+  }
+  for (const name of declared.keys()) problems.push(`${name} is declared but not served`);
+  if (problems.length > 0) throw new Error(`service ${module}: ${problems.join("; ")}`);
+}
+
 /** A service as a process serves it: descriptor, access declarations and implementation. */
 export interface ServiceRegistration<D extends DescService = DescService> {
   readonly desc: D;

@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import type { ServiceModule } from "../../platform/app/index.js";
 import { createRedis } from "../../platform/redis/index.js";
 import { respond } from "../../platform/server/http.js";
+import { authContracts } from "./access.js";
 import { loadAuthConfig } from "./config.js";
 import { DummyHash } from "./domain/credentials.js";
 import { loadKeyRing } from "./keys.js";
@@ -16,6 +17,7 @@ export const jwksPath = "/.well-known/jwks.json";
 /** auth: users, credentials, refresh tokens, roles, service identity. */
 export const authModule: ServiceModule = {
   name: "auth",
+  contracts: authContracts,
   migrations: fileURLToPath(new URL("./db/migrations", import.meta.url)),
   async create(ctx) {
     const cfg = loadAuthConfig(ctx.env);

@@ -5,6 +5,7 @@ import type { ServiceModule } from "../../platform/app/index.js";
 import { createCache } from "../../platform/cache/index.js";
 import { createRedis } from "../../platform/redis/index.js";
 import { PageTokens } from "../../platform/rpc/page-token.js";
+import { eventContracts } from "./access.js";
 import { loadEventConfig } from "./config.js";
 import { loadEvent } from "./repository.js";
 import { eventServices } from "./rpc.js";
@@ -13,6 +14,7 @@ import type { EventCache } from "./use-cases/context.js";
 /** event: venues, events, seat maps, prices; the hot cached GetEvent. */
 export const eventModule: ServiceModule = {
   name: "event",
+  contracts: eventContracts,
   migrations: fileURLToPath(new URL("./db/migrations", import.meta.url)),
   async create(ctx) {
     const db = ctx.database();
@@ -25,6 +27,7 @@ export const eventModule: ServiceModule = {
     for (const r of [redis, subscriber]) r.on("error", () => undefined); // reconnects by itself; the cache counts errors
     const cache: EventCache & { start(): Promise<void>; stop(): Promise<void> } = createCache<Event>({
       name: "event",
+
       redis,
       subscriber,
       names: ctx.names,

@@ -1,8 +1,7 @@
 import { fileURLToPath } from "node:url";
-import { NotificationService } from "../../gen/boxoffice/notification/v1/notification_service_pb.js";
 import type { ServiceModule } from "../../platform/app/index.js";
-import { access } from "../../platform/rpc/access.js";
 import { unimplementedService } from "../../platform/rpc/service.js";
+import { notificationAccess, notificationContracts } from "./access.js";
 
 const pending = "the notification service (confirmation emails) is not built yet";
 
@@ -10,7 +9,8 @@ const pending = "the notification service (confirmation emails) is not built yet
 export const notificationModule: ServiceModule = {
   name: "notification",
   migrations: fileURLToPath(new URL("./db/migrations", import.meta.url)),
+  contracts: notificationContracts,
   create: () => ({
-    services: [unimplementedService(NotificationService, { listNotifications: access.user() }, pending)],
+    services: [unimplementedService(notificationAccess.desc, notificationAccess.access, pending)],
   }),
 };

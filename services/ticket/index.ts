@@ -1,8 +1,7 @@
 import { fileURLToPath } from "node:url";
-import { TicketService } from "../../gen/boxoffice/ticket/v1/ticket_service_pb.js";
 import type { ServiceModule } from "../../platform/app/index.js";
-import { access } from "../../platform/rpc/access.js";
 import { unimplementedService } from "../../platform/rpc/service.js";
+import { ticketAccess, ticketContracts } from "./access.js";
 
 const pending = "the ticket service (inventory, holds, checkout) is not built yet";
 
@@ -10,25 +9,8 @@ const pending = "the ticket service (inventory, holds, checkout) is not built ye
 export const ticketModule: ServiceModule = {
   name: "ticket",
   migrations: fileURLToPath(new URL("./db/migrations", import.meta.url)),
+  contracts: ticketContracts,
   create: () => ({
-    services: [
-      unimplementedService(
-        TicketService,
-        {
-          getAvailability: access.public(),
-          watchAvailability: access.public(),
-          holdSeats: access.user(),
-          releaseHold: access.user(),
-          checkout: access.user(),
-          getOrder: access.user(),
-          watchOrder: access.user(),
-          listOrders: access.user(),
-          cancelOrder: access.user(),
-          getTicket: access.user(),
-          checkIn: access.roles("ORGANIZER", "ADMIN"),
-        },
-        pending,
-      ),
-    ],
+    services: [unimplementedService(ticketAccess.desc, ticketAccess.access, pending)],
   }),
 };

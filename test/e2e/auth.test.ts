@@ -404,6 +404,7 @@ describe("service-to-service calls through ctx.client()", function () {
     const probe: ServiceModule = {
       name: "notification",
       migrations: modules.notification.migrations,
+      contracts: [],
       create: (ctx) => ({ services: [], internals: { auth: ctx.client(AuthInternalService, "auth") } }),
     };
     const proc = await startTestProcess({
