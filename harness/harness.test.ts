@@ -247,4 +247,36 @@ describe("harness", () => {
     for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
     assert.equal(alive(pid), false);
   });
+
+  it("Ctrl-C reaches the parent only: its servers keep answering while it shuts down, then it stops them", async () => {
+    const d = dir();
+    const script = `import { startRedis } from ${JSON.stringify(new URL("./index.ts", import.meta.url).href)};
+      import { Redis } from "ioredis";
+      const s = await startRedis({ dataDir: ${JSON.stringify(d)}, log: () => {} });
+      process.on("SIGINT", async () => {
+        await new Promise((r) => setTimeout(r, 300)); // the services draining
+        const r = new Redis(s.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+        const pong = await r.connect().then(() => r.ping()).catch((e) => "unreachable: " + e.message);
+        r.disconnect();
+        await s.stop();
+        console.log(pong);
+        process.exit(pong === "PONG" ? 0 : 3);
+      });
+      console.log("ready " + s.pid);`;
+    // its own process group, like a terminal's foreground job; SIGINT goes to the whole group
+    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+      stdio: ["ignore", "pipe", "inherit"],
+      detached: true,
+    });
+    let out = "";
+    child.stdout.on("data", (b: Buffer) => (out += b));
+    for (let i = 0; i < 100 && !out.includes("ready"); i++) await new Promise((r) => setTimeout(r, 100));
+    const serverPid = Number(/ready (\d+)/.exec(out)?.[1]);
+    assert.ok(serverPid > 0, `child printed ${out}`);
+    process.kill(-child.pid!, "SIGINT");
+    const code = await new Promise<number | null>((r) => child.once("close", r));
+    assert.match(out, /PONG/, "the server still answered after the group got SIGINT");
+    assert.equal(code, 0);
+    assert.equal(alive(serverPid), false, "and was stopped by the parent");
+  });
 });

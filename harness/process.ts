@@ -138,8 +138,15 @@ class Managed implements EmbeddedServer {
     const logStart = statSync(spec.logFile).size;
     let child: ChildProcess;
     try {
-      // never inherit stdio: a child holding the parent's stdout open keeps pipes (CI, `| tee`) from closing
-      child = spawn(spec.binary, spec.args(port), { cwd: spec.dataDir, stdio: ["ignore", fd, fd] });
+      // never inherit stdio: a child holding the parent's stdout open keeps pipes (CI, `| tee`) from closing.
+      // detached: a process group of its own, so Ctrl-C on `make dev` (SIGINT to the terminal's
+      // foreground group) reaches the services, which drain, and not the servers they still need;
+      // the parent stops the servers afterwards (or kills them when it exits).
+      child = spawn(spec.binary, spec.args(port), {
+        cwd: spec.dataDir,
+        stdio: ["ignore", fd, fd],
+        detached: true,
+      });
     } finally {
       closeSync(fd);
     }
