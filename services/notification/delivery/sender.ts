@@ -54,6 +54,7 @@ export class NotificationSender {
   #workers: Promise<void>[] = [];
   #sleepers = new Set<() => void>();
   #gaugeTimer: NodeJS.Timeout | undefined;
+  #gaugeRun: Promise<void> = Promise.resolve();
   /** consecutive attempts that could not reach a channel's server, and until when it rests */
   #down = new Map<ChannelName, { failures: number; until: number; probing: boolean }>();
 
@@ -75,7 +76,7 @@ export class NotificationSender {
     this.#running = true;
     this.#workers = Array.from({ length: this.#o.concurrency }, () => this.#work());
     const gauge = () => {
-      this.refreshGauge()
+      this.#gaugeRun = this.refreshGauge()
         .catch((e: unknown) => this.#o.logger.warn({ err: e }, "could not read the oldest unsent notification"))
         .finally(() => {
           if (this.#running) this.#gaugeTimer = setTimeout(gauge, this.#o.gaugeMs);
@@ -95,7 +96,7 @@ export class NotificationSender {
     this.#running = false;
     clearTimeout(this.#gaugeTimer);
     this.wake();
-    await Promise.all(this.#workers);
+    await Promise.all([...this.#workers, this.#gaugeRun]);
   }
 
   /** Sets notification_oldest_unsent_seconds from the database. */
