@@ -1,0 +1,495 @@
+import { randomUUID } from "node:crypto";
+import type { DescMethod } from "@bufbuild/protobuf";
+import { AuthService } from "../../gen/boxoffice/auth/v1/auth_service_pb.js";
+import { EventService } from "../../gen/boxoffice/event/v1/event_service_pb.js";
+import { NotificationService } from "../../gen/boxoffice/notification/v1/notification_service_pb.js";
+import { PaymentService } from "../../gen/boxoffice/payment/v1/payment_service_pb.js";
+import { TicketService } from "../../gen/boxoffice/ticket/v1/ticket_service_pb.js";
+
+/**
+ * One row per public RPC: a valid Connect/JSON request with the answer it gets, and requests that
+ * break one declared rule each, with the field and rule id the BadRequest must name. Bodies are
+ * protobuf JSON, as a browser sends them.
+ */
+export type Json = { [k: string]: unknown };
+export type Caller = "anonymous" | "customer" | "organizer" | "admin";
+export type Kind = "too long" | "not a UUID" | "out of range" | "missing" | "undefined enum" | "malformed";
+export interface Violating {
+  kind: Kind;
+  body: Json;
+  field: string;
+  rule: string;
+}
+export interface Row {
+  method: DescMethod;
+  as: Caller;
+  valid: Json;
+  /** The answer of the valid request (Connect code name): never invalid_argument. */
+  answers: "ok" | "not_found" | "unimplemented";
+  violating: Violating[];
+}
+
+/** What the valid requests need from the running process. */
+export interface Fixture {
+  email: string;
+  password: string;
+  refreshToken: string;
+}
+
+/** A copy of `body` with the value at `path` (`a.b[0].c`, JSON names) replaced; `undefined` removes it. */
+export function patch(body: Json, path: string, value: unknown): Json {
+  const copy = structuredClone(body);
+  const keys = path.split(/\.|\[(\d+)\]/).filter((k) => k !== undefined && k !== "");
+  let at: Record<string, unknown> = copy;
+  for (const k of keys.slice(0, -1)) at = at[k] as Record<string, unknown>;
+  const last = keys.at(-1)!;
+  if (value === undefined) delete at[last];
+  else at[last] = value;
+  return copy;
+}
+
+const x = (n: number) => "x".repeat(n);
+const uuid = () => randomUUID();
+const rid = () => randomUUID();
+const DAY = 86_400_000;
+const at = (ms: number) => new Date(ms).toISOString();
+
+/** Shorthand: one violating request made from `valid` by setting one path. */
+const v = (valid: Json, kind: Kind, path: string, value: unknown, field: string, rule: string): Violating => ({
+  kind,
+  body: patch(valid, path, value),
+  field,
+  rule,
+});
+
+function authRows(f: Fixture): Row[] {
+  const register = {
+    requestId: rid(),
+    email: `valid-${uuid()}@example.com`,
+    password: "a long passphrase",
+    displayName: "V",
+  };
+  const login = { email: f.email, password: f.password };
+  const logout = { requestId: rid(), refreshToken: "not-a-token-we-issued" };
+  const grant = { requestId: rid(), userId: uuid(), role: "ROLE_ORGANIZER" };
+  const m = AuthService.method;
+  return [
+    {
+      method: m.register,
+      as: "anonymous",
+      valid: register,
+      answers: "ok",
+      violating: [
+        v(register, "too long", "displayName", x(101), "display_name", "string.max_len"),
+        v(register, "too long", "password", x(129), "password", "string.max_len"),
+        v(register, "out of range", "password", "short", "password", "string.min_len"),
+        v(register, "missing", "email", "", "email", "required"),
+        v(register, "missing", "requestId", undefined, "request_id", "required"),
+        v(register, "malformed", "email", "not-an-email", "email", "string.email"),
+        v(register, "malformed", "requestId", "has spaces!", "request_id", "string.pattern"),
+      ],
+    },
+    {
+      method: m.login,
+      as: "anonymous",
+      valid: login,
+      answers: "ok",
+      violating: [
+        v(login, "too long", "email", `${x(250)}@x.io`, "email", "string.max_len"),
+        v(login, "too long", "password", x(129), "password", "string.max_len"),
+        v(login, "missing", "password", "", "password", "required"),
+      ],
+    },
+    {
+      method: m.refresh,
+      as: "anonymous",
+      valid: { refreshToken: f.refreshToken },
+      answers: "ok",
+      violating: [
+        v({}, "too long", "refreshToken", x(257), "refresh_token", "string.max_len"),
+        v({}, "missing", "refreshToken", "", "refresh_token", "required"),
+      ],
+    },
+    {
+      method: m.logout,
+      as: "anonymous",
+      valid: logout,
+      answers: "ok",
+      violating: [
+        v(logout, "too long", "refreshToken", x(257), "refresh_token", "string.max_len"),
+        v(logout, "too long", "requestId", x(65), "request_id", "string.max_len"),
+        v(logout, "missing", "requestId", "", "request_id", "required"),
+      ],
+    },
+    // GetMeRequest has no fields: nothing to violate.
+    { method: m.getMe, as: "customer", valid: {}, answers: "ok", violating: [] },
+    {
+      method: m.grantRole,
+      as: "admin",
+      valid: grant,
+      answers: "not_found",
+      violating: [
+        v(grant, "not a UUID", "userId", "42", "user_id", "string.uuid"),
+        v(grant, "missing", "role", "ROLE_UNSPECIFIED", "role", "required"),
+        v(grant, "undefined enum", "role", 99, "role", "enum.defined_only"),
+      ],
+    },
+  ];
+}
+
+function eventRows(): Row[] {
+  const m = EventService.method;
+  const venue = {
+    requestId: rid(),
+    venue: {
+      name: "Valid Hall",
+      addressLine: "Rua 1",
+      city: "Porto",
+      countryCode: "PT",
+      timeZone: "Europe/Lisbon",
+      sections: [
+        { name: "Floor", generalAdmission: { capacity: 100 } },
+        { name: "Block", reservedSeating: { rows: [{ label: "A", seats: [{ label: "1" }] }] } },
+      ],
+    },
+  };
+  const now = Date.now();
+  const event = {
+    requestId: rid(),
+    event: {
+      venueId: uuid(),
+      name: "Valid night",
+      startTime: at(now + 10 * DAY),
+      endTime: at(now + 10 * DAY + 3_600_000),
+      priceTiers: [{ sectionId: uuid(), price: { currencyCode: "EUR", amountMinor: "9007199254740991" } }],
+    },
+  };
+  const update = { requestId: rid(), event: { id: uuid(), name: "Renamed" }, updateMask: "name" };
+  const publish = { requestId: rid(), eventId: uuid() };
+  const cancel = { requestId: rid(), eventId: uuid(), reason: "weather" };
+  const list = { startTimeAfter: "0001-01-01T00:00:00Z", city: "Porto", states: ["EVENT_STATE_PUBLISHED"] };
+  return [
+    {
+      method: m.createVenue,
+      as: "organizer",
+      valid: venue,
+      answers: "ok",
+      violating: [
+        v(venue, "too long", "venue.city", x(400), "venue.city", "string.max_len"),
+        v(
+          venue,
+          "too long",
+          "venue.sections[1].reservedSeating.rows[0].label",
+          x(9),
+          "venue.sections[1].reserved_seating.rows[0].label",
+          "string.max_len",
+        ),
+        v(
+          venue,
+          "out of range",
+          "venue.sections[0].generalAdmission.capacity",
+          200_001,
+          "venue.sections[0].general_admission.capacity",
+          "int32.gt_lte",
+        ),
+        v(venue, "out of range", "venue.sections", [], "venue.sections", "repeated.min_items"),
+        v(venue, "missing", "venue.name", undefined, "venue.name", "required"),
+        v(venue, "missing", "venue.sections[0].generalAdmission", undefined, "venue.sections[0].kind", "required"),
+        v(venue, "missing", "venue", undefined, "venue", "required"),
+        v(venue, "malformed", "venue.countryCode", "PRT", "venue.country_code", "string.len"),
+      ],
+    },
+    {
+      method: m.getVenue,
+      as: "anonymous",
+      valid: { venueId: uuid(), view: "VENUE_VIEW_BASIC" },
+      answers: "not_found",
+      violating: [
+        v({}, "not a UUID", "venueId", "v1", "venue_id", "string.uuid"),
+        v({}, "missing", "venueId", "", "venue_id", "required"),
+        v({ venueId: uuid() }, "undefined enum", "view", 7, "view", "enum.defined_only"),
+      ],
+    },
+    {
+      method: m.listVenues,
+      as: "anonymous",
+      valid: { pageSize: 1000 },
+      answers: "ok",
+      violating: [
+        v({}, "out of range", "pageSize", -1, "page_size", "int32.gte"),
+        v({}, "too long", "pageToken", x(513), "page_token", "string.max_len"),
+        v({}, "not a UUID", "organizerId", "me", "organizer_id", "string.uuid"),
+        v({}, "undefined enum", "view", 5, "view", "enum.defined_only"),
+      ],
+    },
+    {
+      method: m.createEvent,
+      as: "organizer",
+      valid: event,
+      answers: "not_found",
+      violating: [
+        v(event, "too long", "event.name", x(201), "event.name", "string.max_len"),
+        v(event, "too long", "event.description", x(10_001), "event.description", "string.max_len"),
+        v(event, "not a UUID", "event.venueId", "venue-1", "event.venue_id", "string.uuid"),
+        v(event, "not a UUID", "event.priceTiers[0].sectionId", "s", "event.price_tiers[0].section_id", "string.uuid"),
+        v(event, "out of range", "event.startTime", "1999-12-31T23:59:59Z", "event.start_time", "timestamp.gte_lt"),
+        v(event, "out of range", "event.maxTicketsPerOrder", 51, "event.max_tickets_per_order", "int32.gte_lte"),
+        v(
+          event,
+          "out of range",
+          "event.priceTiers[0].price.amountMinor",
+          "9007199254740992",
+          "event.price_tiers[0].price.amount_minor",
+          "int64.gte_lte",
+        ),
+        v(
+          event,
+          "out of range",
+          "event.priceTiers[0].price.amountMinor",
+          "-1",
+          "event.price_tiers[0].price.amount_minor",
+          "int64.gte_lte",
+        ),
+        v(event, "missing", "event", undefined, "event", "required"),
+        v(event, "missing", "event.priceTiers[0].price", undefined, "event.price_tiers[0].price", "required"),
+        v(
+          event,
+          "malformed",
+          "event.priceTiers[0].price.currencyCode",
+          "eur",
+          "event.price_tiers[0].price.currency_code",
+          "string.pattern",
+        ),
+      ],
+    },
+    {
+      method: m.updateEvent,
+      as: "organizer",
+      valid: update,
+      answers: "not_found",
+      violating: [
+        v(update, "not a UUID", "event.id", "e1", "event.id", "string.uuid"),
+        v(update, "out of range", "expectedRevision", "-1", "expected_revision", "int64.gte_lte"),
+        v(update, "out of range", "updateMask", "", "update_mask", "field_mask.paths_size"),
+        v(update, "missing", "updateMask", undefined, "update_mask", "required"),
+        v(update, "malformed", "updateMask", "name,organizerId", "update_mask", "field_mask.in"),
+      ],
+    },
+    {
+      method: m.publishEvent,
+      as: "organizer",
+      valid: publish,
+      answers: "not_found",
+      violating: [
+        v(publish, "not a UUID", "eventId", "1", "event_id", "string.uuid"),
+        v(publish, "missing", "requestId", undefined, "request_id", "required"),
+      ],
+    },
+    {
+      method: m.cancelEvent,
+      as: "organizer",
+      valid: cancel,
+      answers: "not_found",
+      violating: [
+        v(cancel, "too long", "reason", x(501), "reason", "string.max_len"),
+        v(cancel, "not a UUID", "eventId", "1", "event_id", "string.uuid"),
+        v(cancel, "missing", "reason", "", "reason", "required"),
+      ],
+    },
+    {
+      method: m.getEvent,
+      as: "anonymous",
+      valid: { eventId: uuid() },
+      answers: "not_found",
+      violating: [
+        v({}, "not a UUID", "eventId", x(300 * 1024), "event_id", "string.uuid"),
+        v({}, "missing", "eventId", "", "event_id", "required"),
+      ],
+    },
+    {
+      method: m.listEvents,
+      as: "anonymous",
+      valid: list,
+      answers: "ok",
+      violating: [
+        v(list, "too long", "city", x(101), "city", "string.max_len"),
+        v(list, "too long", "query", x(201), "query", "string.max_len"),
+        v(list, "too long", "states", Array(9).fill("EVENT_STATE_PUBLISHED"), "states", "repeated.max_items"),
+        v(list, "not a UUID", "organizerId", "o", "organizer_id", "string.uuid"),
+        v(list, "out of range", "pageSize", -5, "page_size", "int32.gte"),
+        v(list, "undefined enum", "states", [99], "states[0]", "enum.defined_only"),
+        v(list, "undefined enum", "states", ["EVENT_STATE_UNSPECIFIED"], "states[0]", "enum.not_in"),
+      ],
+    },
+  ];
+}
+
+function ticketRows(): Row[] {
+  const m = TicketService.method;
+  const availability = { eventId: uuid(), sectionId: uuid(), includeSeats: true };
+  const seat = (label: string) => ({ seat: { sectionId: uuid(), rowLabel: "A", seatLabel: label } });
+  const hold = {
+    requestId: rid(),
+    eventId: uuid(),
+    items: [seat("1"), { generalAdmission: { sectionId: uuid(), quantity: 50 } }],
+  };
+  const checkout = { requestId: rid(), holdId: uuid(), paymentToken: "sandbox_ok" };
+  const orders = { pageSize: 10, states: ["ORDER_STATE_CONFIRMED"], eventId: uuid() };
+  const cancel = { requestId: rid(), orderId: uuid(), reason: "" };
+  const checkIn = { requestId: rid(), eventId: uuid(), code: "code-as-scanned" };
+  /** An RPC whose request is one id (plus `base`). */
+  const byId = (method: DescMethod, key: string, field: string, as: Caller, base: Json = {}): Row => {
+    const valid = { ...base, [key]: uuid() };
+    return {
+      method,
+      as,
+      valid,
+      answers: "unimplemented",
+      violating: [
+        v(valid, "not a UUID", key, "1234", field, "string.uuid"),
+        v(valid, "missing", key, "", field, "required"),
+      ],
+    };
+  };
+  return [
+    {
+      method: m.getAvailability,
+      as: "anonymous",
+      valid: availability,
+      answers: "unimplemented",
+      violating: [
+        v(availability, "not a UUID", "sectionId", "s", "section_id", "string.uuid"),
+        v(availability, "missing", "eventId", undefined, "event_id", "required"),
+      ],
+    },
+    byId(m.watchAvailability, "eventId", "event_id", "anonymous"),
+    {
+      method: m.holdSeats,
+      as: "customer",
+      valid: hold,
+      answers: "unimplemented",
+      violating: [
+        v(hold, "too long", "items[0].seat.seatLabel", x(9), "items[0].seat.seat_label", "string.max_len"),
+        v(
+          hold,
+          "too long",
+          "items",
+          Array.from({ length: 51 }, (_, i) => seat(String(i))),
+          "items",
+          "repeated.max_items",
+        ),
+        v(
+          hold,
+          "not a UUID",
+          "items[1].generalAdmission.sectionId",
+          "ga",
+          "items[1].general_admission.section_id",
+          "string.uuid",
+        ),
+        v(
+          hold,
+          "out of range",
+          "items[1].generalAdmission.quantity",
+          0,
+          "items[1].general_admission.quantity",
+          "int32.gte_lte",
+        ),
+        v(hold, "missing", "items", [], "items", "repeated.min_items"),
+        v(hold, "missing", "items[0]", {}, "items[0].kind", "required"),
+      ],
+    },
+    byId(m.releaseHold, "holdId", "hold_id", "customer", { requestId: rid() }),
+    {
+      method: m.checkout,
+      as: "customer",
+      valid: checkout,
+      answers: "unimplemented",
+      violating: [
+        v(checkout, "too long", "paymentToken", x(513), "payment_token", "string.max_len"),
+        v(checkout, "not a UUID", "holdId", "h", "hold_id", "string.uuid"),
+        v(checkout, "missing", "paymentToken", "", "payment_token", "required"),
+      ],
+    },
+    byId(m.getOrder, "orderId", "order_id", "customer"),
+    byId(m.watchOrder, "orderId", "order_id", "customer"),
+    {
+      method: m.listOrders,
+      as: "customer",
+      valid: orders,
+      answers: "unimplemented",
+      violating: [
+        v(orders, "too long", "pageToken", x(513), "page_token", "string.max_len"),
+        v(orders, "not a UUID", "eventId", "e", "event_id", "string.uuid"),
+        v(orders, "out of range", "pageSize", -1, "page_size", "int32.gte"),
+        v(orders, "undefined enum", "states", [42], "states[0]", "enum.defined_only"),
+      ],
+    },
+    {
+      method: m.cancelOrder,
+      as: "customer",
+      valid: cancel,
+      answers: "unimplemented",
+      violating: [
+        v(cancel, "too long", "reason", x(501), "reason", "string.max_len"),
+        v(cancel, "not a UUID", "orderId", "o", "order_id", "string.uuid"),
+        v(cancel, "missing", "requestId", "", "request_id", "required"),
+      ],
+    },
+    byId(m.getTicket, "ticketId", "ticket_id", "customer"),
+    {
+      method: m.checkIn,
+      as: "organizer",
+      valid: checkIn,
+      answers: "unimplemented",
+      violating: [
+        v(checkIn, "too long", "code", x(1025), "code", "string.max_len"),
+        v(checkIn, "not a UUID", "eventId", "e", "event_id", "string.uuid"),
+        v(checkIn, "missing", "code", "", "code", "required"),
+      ],
+    },
+  ];
+}
+
+function paymentAndNotificationRows(): Row[] {
+  const list = { pageSize: 10, pageToken: "", orderId: uuid() };
+  const notifications = { pageSize: 10, userId: uuid() };
+  return [
+    {
+      method: PaymentService.method.getPayment,
+      as: "customer",
+      valid: { paymentId: uuid() },
+      answers: "unimplemented",
+      violating: [
+        v({}, "not a UUID", "paymentId", "p", "payment_id", "string.uuid"),
+        v({}, "missing", "paymentId", "", "payment_id", "required"),
+      ],
+    },
+    {
+      method: PaymentService.method.listPayments,
+      as: "customer",
+      valid: list,
+      answers: "unimplemented",
+      violating: [
+        v(list, "too long", "pageToken", x(513), "page_token", "string.max_len"),
+        v(list, "not a UUID", "orderId", "o", "order_id", "string.uuid"),
+        v(list, "out of range", "pageSize", -1, "page_size", "int32.gte"),
+      ],
+    },
+    {
+      method: NotificationService.method.listNotifications,
+      as: "customer",
+      valid: notifications,
+      answers: "unimplemented",
+      violating: [
+        v(notifications, "too long", "pageToken", x(513), "page_token", "string.max_len"),
+        v(notifications, "not a UUID", "userId", "u", "user_id", "string.uuid"),
+        v(notifications, "out of range", "pageSize", -1, "page_size", "int32.gte"),
+      ],
+    },
+  ];
+}
+
+/** Every row, for the requests of a running process. */
+export function rows(f: Fixture): Row[] {
+  return [...authRows(f), ...eventRows(), ...ticketRows(), ...paymentAndNotificationRows()];
+}
