@@ -23,8 +23,14 @@ export PATH := $(BIN):$(PATH)
 PROTOS := $(shell find proto test/proto -name '*.proto' 2>/dev/null)
 DEPS_STAMP := node_modules/.installed
 GEN_STAMP := gen/.generated
+# The storefront (web/) has its own package and lock; its build is web/dist.
+WEB_DEPS_STAMP := web/node_modules/.installed
+WEB_SOURCES := $(shell find web/src web/index.html web/vite.config.ts web/tsconfig.json -type f -not -path 'web/src/gen/*' 2>/dev/null)
+# Browser tests that need the ticket and payment services (not in `make test` until those land).
+WEB_SPECS := web/test/storefront.test.ts web/test/unit/*.test.ts
+WEB_ONSALE_SPECS := web/test/onsale.test.ts
 
-.PHONY: help dev dev-reset migrations bench bench-smoke test check lint format typecheck lint-proto breaking boundaries unit proto-baseline gen deps node clean
+.PHONY: help dev dev-reset migrations bench bench-smoke test check lint format typecheck lint-proto breaking boundaries unit proto-baseline gen deps node clean web web-deps test-web test-web-onsale
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -44,14 +50,24 @@ $(GEN_STAMP): $(PROTOS) buf.yaml buf.gen.yaml scripts/sync-third-party-protos.sh
 	$(BIN)/buf generate
 	@touch $@
 
-dev: gen ## MariaDB, Redis, NATS, migrations, then every service on :8080 (admin :9090); Ctrl-C stops it
+web-deps: $(WEB_DEPS_STAMP)
+$(WEB_DEPS_STAMP): web/package.json web/package-lock.json | node
+	cd web && npm ci --no-audit --no-fund
+	@touch $@
+
+web: web/dist/index.html ## build the storefront (web/dist): Vite, Preact, Connect-Web
+web/dist/index.html: $(GEN_STAMP) $(WEB_DEPS_STAMP) $(WEB_SOURCES)
+	cd web && node_modules/.bin/vite build --logLevel warn
+
+dev: gen web ## MariaDB, Redis, NATS, migrations, then every service and the storefront on :8080 (admin :9090); Ctrl-C stops it
 	$(NODE) --enable-source-maps --import tsx scripts/dev.ts
 
 dev-reset: ## wipe the data `make dev` keeps between runs (.data/dev)
 	rm -rf .data/dev
 
-typecheck: gen ## tsc --noEmit
+typecheck: gen web-deps ## tsc --noEmit (platform and storefront)
 	$(BIN)/tsc --noEmit -p .
+	$(BIN)/tsc --noEmit -p web
 
 lint-proto: gen ## buf lint (STANDARD) on our contracts
 	$(BIN)/buf lint
@@ -71,6 +87,12 @@ boundaries: deps ## services never import each other; platform never imports a s
 unit: gen ## mocha: unit, integration and end-to-end tests
 	$(BIN)/mocha
 
+test-web: web ## the storefront in headless Chromium against a harness-started platform (installs Debian chromium if missing)
+	$(BIN)/mocha --config web/test/mocharc.json $(WEB_SPECS)
+
+test-web-onsale: web ## browser tests of the buyer flow; need the ticket and payment services (see web/README.md)
+	$(BIN)/mocha --config web/test/mocharc.json $(WEB_ONSALE_SPECS)
+
 bench: gen ## on-sale benchmarks with same-run baselines (figures printed)
 	$(NODE) --import tsx bench/run.ts
 
@@ -85,7 +107,7 @@ format: deps ## apply Biome's formatting and safe fixes
 
 check: lint typecheck lint-proto breaking boundaries
 
-test: check unit bench-smoke ## everything CI runs
+test: check unit test-web bench-smoke ## everything CI runs
 
 clean: ## remove generated code, installed tools and local data
-	rm -rf gen third_party/proto node_modules .tools .data
+	rm -rf gen third_party/proto node_modules .tools .data web/node_modules web/dist web/src/gen
