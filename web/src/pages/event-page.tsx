@@ -4,7 +4,7 @@
  * buyer's hold. Choosing places needs no account; holding them does.
  */
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import { useMemo, useState } from "preact/hooks";
+import { useEffect, useMemo, useState } from "preact/hooks";
 import { eventClient, ticketClient } from "../api/clients.js";
 import { localProblem, type Problem, problemOf } from "../api/errors.js";
 import { newRequestId } from "../api/ids.js";
@@ -20,7 +20,7 @@ import type { HoldItemSchema } from "../gen/boxoffice/ticket/v1/hold_pb.js";
 import { formatDateTime, formatMoney } from "../lib/format.js";
 import { activeHoldFor, saveHold } from "../lib/purchase.js";
 import { bestAdjacent, placeSeats, seatKey } from "../lib/seats.js";
-import { useAvailability } from "../lib/use-availability.js";
+import { SeatState, useAvailability } from "../lib/use-availability.js";
 import { useCall } from "../lib/use-call.js";
 import { navigate } from "../router.js";
 import { AvailabilityStatus } from "./event-status.js";
@@ -64,6 +64,7 @@ function EventView(props: { event: Event; venue: Venue | undefined }) {
   const [hold, setHold] = useState(() => (user ? activeHoldFor(user.id, event.id) : undefined));
   const [problem, setProblem] = useState<Problem | undefined>();
   const [note, setNote] = useState("");
+  const [taken, setTaken] = useState("");
   const [busy, setBusy] = useState(false);
   const max = event.maxTicketsPerOrder || 10;
   const priceOf = (id: string) => event.priceTiers.find((t) => t.sectionId === id)?.price;
@@ -84,6 +85,17 @@ function EventView(props: { event: Event; venue: Venue | undefined }) {
     }
     return s;
   }, [hold, sectionId]);
+
+  // a chosen seat that someone else holds or buys meanwhile leaves the basket, and the buyer is told
+  useEffect(() => {
+    const mine = chosen.get(sectionId);
+    if (!seatsKnown || !mine || mine.size === 0) return;
+    const gone = [...mine].filter((k) => live.seats.get(k) !== SeatState.AVAILABLE);
+    if (gone.length === 0) return;
+    setChosen(new Map(chosen).set(sectionId, new Set([...mine].filter((k) => !gone.includes(k)))));
+    const names = gone.map((k) => k.replace("\u0000", ", seat ")).map((k) => `row ${k}`);
+    setTaken(`${capitalise(names.join(" and "))} ${gone.length === 1 ? "was" : "were"} just taken by another buyer.`);
+  }, [live.seats]);
 
   const count = [...chosen.values()].reduce((n, s) => n + s.size, 0) + [...gaQty.values()].reduce((n, q) => n + q, 0);
   const total = [...chosen.entries(), ...[...gaQty.entries()].map(([id, q]) => [id, { size: q }] as const)].reduce(
@@ -169,6 +181,11 @@ function EventView(props: { event: Event; venue: Venue | undefined }) {
       {hold && <HoldPanel hold={hold} sectionName={nameOf} onGone={() => setHold(undefined)} />}
       {published && <AvailabilityStatus live={live} event={event} />}
       <ErrorSummary problem={problem} title="Those places could not be held" />
+      {taken && (
+        <Notice kind="warning" testId="seat-taken">
+          {taken}
+        </Notice>
+      )}
       <SectionPicker
         sections={sections}
         selected={sectionId}
@@ -251,3 +268,5 @@ function EventView(props: { event: Event; venue: Venue | undefined }) {
     </article>
   );
 }
+
+const capitalise = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);

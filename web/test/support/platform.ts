@@ -10,9 +10,9 @@ import { newUsersConfig, Users, usersEnv } from "../../../test/support/users.js"
 
 export const WEB_ROOT = resolve(import.meta.dirname, "../../dist");
 
-export async function startPlatform() {
+export async function startPlatform(env: Record<string, string> = {}) {
   if (!existsSync(resolve(WEB_ROOT, "index.html"))) throw new Error(`no storefront build in ${WEB_ROOT}: run make web`);
   const cfg = newUsersConfig();
-  const proc = await startTestProcess({ env: usersEnv(cfg), echo: false, webRoot: WEB_ROOT });
+  const proc = await startTestProcess({ env: { ...usersEnv(cfg), ...env }, echo: false, webRoot: WEB_ROOT });
   return { proc, users: new Users(proc.baseUrl, cfg), baseUrl: proc.baseUrl };
 }
