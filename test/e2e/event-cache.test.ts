@@ -12,23 +12,19 @@ import { type EmbeddedServer, startRedis } from "../../harness/index.js";
 import type { Db } from "../../platform/db/index.js";
 import { failure } from "../support/assert.js";
 import { startTestProcess } from "../support/process.js";
+import { countStatements } from "../support/statements.js";
 import { newUsersConfig, type TestUser, Users, usersEnv } from "../support/users.js";
 
 type Proc = Awaited<ReturnType<typeof startTestProcess>>;
 const DAY = 86_400_000;
 
 /** Counts SELECTs on the `events` table issued through a service's own pool (the driver level). */
+/** SELECTs on the events table of `db`'s database (reads a cache miss makes). */
 function countEventReads(db: Db): { reads: () => number; stop: () => void } {
-  const pool = db.pool as unknown as { query: (...args: unknown[]) => unknown };
-  const original = pool.query;
-  let n = 0;
-  pool.query = function (this: unknown, ...args: unknown[]) {
-    const q = args[0];
-    const text = typeof q === "string" ? q : ((q as { sql?: string }).sql ?? "");
-    if (/^select/i.test(text) && /from `events`/i.test(text)) n++;
-    return original.apply(this, args);
-  };
-  return { reads: () => n, stop: () => void (pool.query = original) };
+  const c = countStatements(
+    ({ database, query }) => database === db.name && /^select/i.test(query) && /from `events`/i.test(query),
+  );
+  return { reads: c.count, stop: c.stop };
 }
 
 const eventDb = (p: Proc) => p.services.get("event")!.internals!.db as Db;
