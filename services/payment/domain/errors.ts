@@ -1,5 +1,5 @@
 import { Code } from "@connectrpc/connect";
-import { DomainError, FailedPreconditionError, UnavailableError } from "../../../platform/rpc/errors.js";
+import { DomainError, FailedPreconditionError } from "../../../platform/rpc/errors.js";
 
 /** The same idempotency key (request_id) came with different parameters; nothing was done. */
 export class RequestReusedError extends FailedPreconditionError {
@@ -22,23 +22,37 @@ export class OrderAlreadyChargedError extends FailedPreconditionError {
  * The provider may or may not have charged (timeout, lost answer, still processing). Nothing is
  * assumed: repeat with the same request_id, or wait for PaymentSucceeded/PaymentFailed.
  */
-export class PaymentOutcomeUnknownError extends UnavailableError {
-  constructor(paymentId: string, retryAfterMs = 1_000) {
+export class PaymentOutcomeUnknownError extends DomainError {
+  constructor(paymentId: string, retryAfterMs = 1_000, cause?: unknown, about: "payment" | "order" = "payment") {
     super(
+      Code.Unavailable,
       "PAYMENT_OUTCOME_UNKNOWN",
-      `the provider's answer for payment ${paymentId} is not known yet; retry with the same request_id`,
-      retryAfterMs,
+      `the provider's answer for ${about} ${paymentId} is not known yet; retry with the same request_id`,
+      { retryAfterMs, cause, metadata: { [`${about}_id`]: paymentId } },
+    );
+  }
+}
+
+/** As {@link PaymentOutcomeUnknownError}, for a refund. */
+export class RefundOutcomeUnknownError extends DomainError {
+  constructor(refundId: string, retryAfterMs = 1_000, cause?: unknown) {
+    super(
+      Code.Unavailable,
+      "REFUND_OUTCOME_UNKNOWN",
+      `the provider's answer for refund ${refundId} is not known yet; retry with the same request_id`,
+      { retryAfterMs, cause, metadata: { refund_id: refundId } },
     );
   }
 }
 
 /** The provider could not be reached (or our breaker is open); nothing was charged or refunded. */
-export class ProviderUnavailableError extends UnavailableError {
-  constructor(retryAfterMs = 1_000) {
+export class ProviderUnavailableError extends DomainError {
+  constructor(retryAfterMs = 1_000, cause?: unknown) {
     super(
+      Code.Unavailable,
       "PROVIDER_UNAVAILABLE",
-      "the payment provider is not available; retry with the same request_id",
-      retryAfterMs,
+      "the payment provider is not available; nothing was charged or refunded; retry with the same request_id",
+      { retryAfterMs, cause },
     );
   }
 }

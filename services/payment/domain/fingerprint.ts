@@ -25,7 +25,7 @@ export function chargeFingerprint(c: ChargeParams): Buffer {
 export interface RefundParams {
   paymentId: string;
   /** Unset: the rest of the payment. */
-  amount: Money | undefined;
+  amount?: Money;
   reason: string;
 }
 
