@@ -7,7 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { and, eq, sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Clock } from "../../../platform/clock/index.js";
 import { type Db, isDuplicateKey, withTransaction } from "../../../platform/db/index.js";
 import type { IdGenerator } from "../../../platform/ids/index.js";
@@ -202,10 +202,7 @@ export class SandboxProvider implements PaymentProvider {
   }
 
   private async chargeRow(key: string): Promise<ChargeRow | undefined> {
-    const [row] = await this.opts.db.orm
-      .select()
-      .from(sandboxCharges)
-      .where(and(eq(sandboxCharges.idempotencyKey, key)));
+    const [row] = await this.opts.db.orm.select().from(sandboxCharges).where(eq(sandboxCharges.idempotencyKey, key));
     return row;
   }
 }
