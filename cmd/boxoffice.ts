@@ -27,6 +27,8 @@ commands:
   dlq replay --seq=N | --all | --consumer=name
                                           republish dead letters to their original subjects (the inbox still dedupes)
   config                                  list the environment variables the runtime reads
+  manifests [write|check|secrets|request-authentication]
+                                          render the Kubernetes/Istio files that follow from the code (docs/deploy.md)
   help                                    this text
 `;
 
@@ -124,6 +126,9 @@ async function main(argv: string[]): Promise<number> {
     case "config":
       printConfig();
       return 0;
+    case "manifests":
+      // Imported on demand: `serve` never loads the renderer.
+      return (await import("./manifests/index.js")).manifestsCommand(rest, modules);
     case undefined:
     case "help":
     case "--help":
