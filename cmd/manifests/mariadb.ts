@@ -55,6 +55,8 @@ function server(s: ServiceName): Obj[] {
         template: {
           metadata: { labels, annotations: { "sidecar.istio.io/nativeSidecar": "true" } },
           spec: {
+            serviceAccountName: "mariadb",
+            automountServiceAccountToken: false,
             securityContext: mysqlUser,
             terminationGracePeriodSeconds: 60,
             containers: [
@@ -171,9 +173,15 @@ function backup(s: ServiceName, minute: number): Obj[] {
   ];
 }
 
-/** Every dev database object: servers, backup jobs and the backup identity. */
+/** Every dev database object: servers, backup jobs and their identities. */
 export function devDatabases(): Obj[] {
   return [
+    {
+      apiVersion: "v1",
+      kind: "ServiceAccount",
+      metadata: { name: "mariadb", labels: { "app.kubernetes.io/part-of": "boxoffice" } },
+      automountServiceAccountToken: false,
+    },
     {
       apiVersion: "v1",
       kind: "ServiceAccount",
