@@ -143,7 +143,7 @@ function walk(checker: ts.TypeChecker, value: unknown, types: readonly ts.Type[]
   if (types.some((t) => t.flags & open)) return; // free-form (`any`, `object`): nothing to check
   if (Array.isArray(value)) {
     const el = elementTypes(checker, types);
-    value.forEach((v, i) => walk(checker, v, el, `${path}[${i}]`, out));
+    for (const [i, v] of value.entries()) walk(checker, v, el, `${path}[${i}]`, out);
     return;
   }
   const props = properties(checker, types);
