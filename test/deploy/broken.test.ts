@@ -160,6 +160,16 @@ describe("deploy: broken copies fail the offline checks", function () {
     );
   });
 
+  it("trace headers stripped, and CORS that hides Connect's headers", async () => {
+    const copy = broken("VirtualService", "boxoffice-ingress", (vs) => {
+      vs.spec.http[0].headers = { request: { remove: ["traceparent"] } };
+      vs.spec.http[0].corsPolicy.allowHeaders = ["Content-Type"];
+    });
+    const text = await report(copy);
+    assert.match(text, /route auth-reads rewrites traceparent: trace context and request ids pass untouched/);
+    assert.match(text, /route auth-reads does not let browsers send connect-protocol-version, connect-timeout-ms/);
+  });
+
   it("a committed Secret value and an unpinned image", async () => {
     const copy = broken("Deployment", "event", (d) => {
       d.spec.template.spec.containers[0].image = "registry.example.com/boxoffice:latest";

@@ -4,6 +4,7 @@
  * and settings that agree with each other (ports, CORS, proxy hops, NATS replicas, drain timing).
  */
 
+import { cors } from "@connectrpc/connect";
 import { databasePrefix } from "../../../cmd/manifests/mariadb.js";
 import { deployment } from "../../../cmd/manifests/topology.js";
 import { serviceNames } from "../../../platform/config/runtime.js";
@@ -89,9 +90,47 @@ function settings(inv: Inventory, opts: ConventionOptions): Problem[] {
       ),
     );
   }
+  const trace = /^(traceparent|tracestate|b3|x-b3-.*|x-request-id)$/i;
   for (const vs of inv.of("VirtualService")) {
     for (const r of ((vs.spec as Any).http ?? []) as Any[]) {
+      for (const dir of ["request", "response"]) {
+        const h = r.headers?.[dir] ?? {};
+        const touched = [...(h.remove ?? []), ...Object.keys(h.set ?? {}), ...Object.keys(h.add ?? {})].filter(
+          (x: string) => trace.test(x),
+        );
+        if (touched.length > 0)
+          out.push(
+            problem(
+              "trace",
+              vs,
+              `route ${r.name} rewrites ${touched.join(", ")}: trace context and request ids pass untouched`,
+            ),
+          );
+      }
       if (r.corsPolicy === undefined) continue;
+      const lower = (l: readonly string[] | undefined) => (l ?? []).map((h) => h.toLowerCase());
+      const allowHeaders = lower(r.corsPolicy.allowHeaders);
+      const expose = lower(r.corsPolicy.exposeHeaders);
+      const missing = [...lower(cors.allowedHeaders), "authorization", "traceparent", "tracestate"].filter(
+        (h) => !allowHeaders.includes(h),
+      );
+      const hidden = lower(cors.exposedHeaders).filter((h) => !expose.includes(h));
+      if (missing.length > 0)
+        out.push(
+          problem(
+            "cors",
+            vs,
+            `route ${r.name} does not let browsers send ${missing.join(", ")} (Connect, gRPC-Web, auth and trace headers)`,
+          ),
+        );
+      if (hidden.length > 0)
+        out.push(
+          problem(
+            "cors",
+            vs,
+            `route ${r.name} hides ${hidden.join(", ")} from browsers: Connect and gRPC-Web clients read them`,
+          ),
+        );
       const allowed = (r.corsPolicy.allowOrigins ?? []).map((o: Any) => o.exact ?? o.prefix ?? o.regex);
       if (JSON.stringify([...allowed].sort()) !== JSON.stringify([...origins].sort())) {
         out.push(
