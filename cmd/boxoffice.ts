@@ -30,6 +30,8 @@ commands:
                                           republish dead letters to their original subjects (the inbox still dedupes)
   mail preview KIND [--text|--html]       an email of KIND with sample data on stdout (.eml; \`mail preview\` lists kinds)
   config                                  list the environment variables the runtime reads
+  manifests [write|check|secrets|request-authentication]
+                                          render the Kubernetes/Istio files that follow from the code (docs/deploy.md)
   help                                    this text
 `;
 
@@ -149,6 +151,9 @@ async function main(argv: string[]): Promise<number> {
     case "config":
       printConfig();
       return 0;
+    case "manifests":
+      // Imported on demand: `serve` never loads the renderer.
+      return (await import("./manifests/index.js")).manifestsCommand(rest, modules);
     case undefined:
     case "help":
     case "--help":
