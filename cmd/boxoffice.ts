@@ -4,15 +4,15 @@
  * Kubernetes). Services reach each other over the network in every mode.
  */
 import { parseArgs } from "node:util";
-import { migrateServices, startProcess } from "../platform/app/index.js";
+import { configListing, migrateServices, startProcess } from "../platform/app/index.js";
 import { serveUntilSignal } from "../platform/app/signals.js";
 import { listDeadLetters, replayDeadLetters } from "../platform/bus/dead-letter.js";
 import { connectNats } from "../platform/bus/nats.js";
-import { ConfigError } from "../platform/config/index.js";
+import { ConfigError, loadConfig } from "../platform/config/index.js";
 import { infraNames } from "../platform/config/names.js";
-import { loadRuntimeConfig, parseServiceList, runtimeSpec } from "../platform/config/runtime.js";
+import { loadRuntimeConfig, parseServiceList, serviceNames } from "../platform/config/runtime.js";
 import { createLogger } from "../platform/log/index.js";
-import { loadAuthConfig } from "../services/auth/config.js";
+import { authSpec } from "../services/auth/config.js";
 import { loadKeyRing } from "../services/auth/keys.js";
 import { printBanner } from "./banner.js";
 import { modules } from "./modules.js";
@@ -26,7 +26,7 @@ commands:
   dlq list [--consumer=name]              list dead-lettered events
   dlq replay --seq=N | --all | --consumer=name
                                           republish dead letters to their original subjects (the inbox still dedupes)
-  config                                  list the environment variables the runtime reads
+  config                                  list the environment variables the runtime and every service read
   help                                    this text
 `;
 
@@ -46,7 +46,7 @@ async function serve(args: string[]): Promise<number> {
 }
 
 async function jwksCommand(): Promise<number> {
-  const cfg = loadAuthConfig(process.env);
+  const cfg = loadConfig(authSpec, process.env);
   if (cfg.signingKeys === undefined) throw new Error("BOXOFFICE_AUTH_SIGNING_KEYS is not set");
   const ring = await loadKeyRing(cfg.signingKeys, createLogger({ level: "silent" }));
   process.stdout.write(`${JSON.stringify(ring.jwks, null, 2)}\n`);
@@ -106,8 +106,9 @@ async function migrateCommand(args: string[]): Promise<number> {
   return 0;
 }
 
+/** Every variable the runtime and each service read, grouped by who reads it. */
 function printConfig(): void {
-  for (const v of Object.values(runtimeSpec)) process.stdout.write(`${v.env}\t${v.doc}\n`);
+  process.stdout.write(`${configListing(serviceNames.map((n) => modules[n])).join("\n")}\n`);
 }
 
 async function main(argv: string[]): Promise<number> {
