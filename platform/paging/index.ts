@@ -1,5 +1,5 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import { InvalidArgumentError } from "./errors.js";
+import { InvalidArgumentError } from "../errors/index.js";
 
 /** AIP-158 page sizes: default 50, at most 200; negative is the caller's error. */
 export function pageSize(requested: number, field = "page_size"): number {
