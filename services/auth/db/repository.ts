@@ -1,20 +1,23 @@
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, isNull, lt } from "drizzle-orm";
 import type { MySql2Database } from "drizzle-orm/mysql2";
-import type { Tx } from "../../platform/db/index.js";
-import { refreshTokens, userRoles, users } from "./db/schema.js";
+import type { Tx } from "../../../platform/db/index.js";
+import { roleOrder } from "../domain/roles.js";
+import { refreshTokens, userRoles, users } from "./schema.js";
+
+/**
+ * The auth service's queries: they take a transaction or the pool and return rows (mappers.ts
+ * turns them into messages).
+ */
 
 type Q = Tx | MySql2Database;
 
 export type UserRow = typeof users.$inferSelect & { roles: string[] };
 export type RefreshRow = typeof refreshTokens.$inferSelect;
 
-/** Role order for answers: stable, lowest privilege first. */
-const roleOrder = ["CUSTOMER", "ORGANIZER", "ADMIN"];
-
 async function withRoles(q: Q, row: typeof users.$inferSelect | undefined): Promise<UserRow | undefined> {
   if (row === undefined) return undefined;
   const roles = await q.select({ role: userRoles.role }).from(userRoles).where(eq(userRoles.userId, row.id));
-  return { ...row, roles: roles.map((r) => r.role).sort((a, b) => roleOrder.indexOf(a) - roleOrder.indexOf(b)) };
+  return { ...row, roles: roles.map((r) => r.role).sort((a, b) => roleOrder(a) - roleOrder(b)) };
 }
 
 export async function findUserByEmail(q: Q, email: string): Promise<UserRow | undefined> {
@@ -70,4 +73,10 @@ export async function revokeFamily(q: Q, familyId: string, at: Date): Promise<vo
     .update(refreshTokens)
     .set({ revokeTime: at })
     .where(and(eq(refreshTokens.familyId, familyId), isNull(refreshTokens.revokeTime)));
+}
+
+/** Deletes up to `batch` refresh tokens that expired before `before`; returns how many. */
+export async function deleteExpiredRefreshTokens(q: Q, before: Date, batch: number): Promise<number> {
+  const [res] = await q.delete(refreshTokens).where(lt(refreshTokens.expireTime, before)).limit(batch);
+  return res.affectedRows;
 }
