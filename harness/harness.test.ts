@@ -8,6 +8,7 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect as natsConnect } from "@nats-io/transport-node";
 import { Redis } from "ioredis";
 import { createConnection } from "mysql2/promise";
+import { sleep } from "../platform/clock/index.js";
 import { type EmbeddedServer, startInfra, startMariaDb, startNats, startRedis } from "./index.js";
 
 // HARNESS_VERBOSE=1 shows the harness's progress lines (and so its start-up times)
@@ -244,7 +245,7 @@ describe("harness", () => {
     await new Promise((r) => child.once("close", r));
     const pid = Number(out.trim());
     assert.ok(pid > 0, `child printed ${out}`);
-    for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 50 && alive(pid); i++) await sleep(100);
     assert.equal(alive(pid), false);
   });
 });

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import type { Cache } from "./options.js";
-import { type Item, instance } from "./testkit.js";
+import type { Cache } from "../../platform/cache/options.js";
+import { type Item, instance } from "../../test/support/cache-kit.js";
 
 /** get() rates of one cache instance, per tier. */
 export interface CacheBenchResult {

@@ -1,7 +1,7 @@
-import { ManualClock } from "../clock/index.js";
-import { generateSigningKey, publicJwks, signAccessToken } from "./sign.js";
-import { DEFAULT_AUDIENCE } from "./tokens.js";
-import { createTokenVerifier } from "./verify.js";
+import { generateSigningKey, publicJwks, signAccessToken } from "../../platform/auth/sign.js";
+import { DEFAULT_AUDIENCE } from "../../platform/auth/tokens.js";
+import { createTokenVerifier } from "../../platform/auth/verify.js";
+import { ManualClock } from "../../platform/clock/index.js";
 
 export interface VerifyBenchResult {
   /** Distinct tokens per second, each verified once (signature check + claims). */

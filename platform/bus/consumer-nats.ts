@@ -8,10 +8,6 @@ import {
 } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/transport-node";
 
-export function isStreamNotFound(e: unknown): boolean {
-  return e instanceof JetStreamApiError && e.code === JetStreamApiCodes.StreamNotFound;
-}
-
 function isConsumerNotFound(e: unknown): boolean {
   return e instanceof JetStreamApiError && e.code === JetStreamApiCodes.ConsumerNotFound;
 }

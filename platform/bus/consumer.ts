@@ -11,7 +11,7 @@ import type { Logger } from "../log/index.js";
 import { KeyedDispatcher } from "./consumer-dispatch.js";
 import { applyOnce } from "./consumer-inbox.js";
 import { type ConsumerMetrics, type ConsumerOutcome, consumerMetrics, LagRefresher } from "./consumer-metrics.js";
-import { cancellableDelay, describeError, ensureDurable, isStreamNotFound } from "./consumer-nats.js";
+import { cancellableDelay, describeError, ensureDurable } from "./consumer-nats.js";
 import {
   type ConsumedEvent,
   type ConsumerOptions,
@@ -22,7 +22,7 @@ import {
 } from "./consumer-options.js";
 import { consumerToken, publishDeadLetter } from "./dead-letter.js";
 import { subjectOf } from "./events.js";
-import { ensureDeadLetterStream } from "./nats.js";
+import { ensureDeadLetterStream, isStreamNotFound } from "./nats.js";
 
 export type { ConsumedEvent, ConsumerOptions } from "./consumer-options.js";
 

@@ -18,7 +18,7 @@ import { type EmbeddedServer, startRedis } from "../../harness/index.js";
 import type { ServiceModule } from "../../platform/app/index.js";
 import { generateSigningKey, ServiceIdentity, type SigningKey, signAccessToken } from "../../platform/auth/index.js";
 import { connectNats } from "../../platform/bus/nats.js";
-import { ManualClock } from "../../platform/clock/index.js";
+import { ManualClock, sleep } from "../../platform/clock/index.js";
 import { infraNames } from "../../platform/config/names.js";
 import type { DummyHash } from "../../services/auth/domain/credentials.js";
 import { failure } from "../support/assert.js";
@@ -117,7 +117,7 @@ describe("auth service through the one port (real MariaDB, Redis, NATS)", functi
           .getMessage(names.stream("auth"), { last_by_subj: names.subject("auth", "user_registered") })
           .catch(() => null);
         found = m?.header.get("Boxoffice-Aggregate-Id") === user?.id;
-        if (!found) await new Promise((r) => setTimeout(r, 50));
+        if (!found) await sleep(50);
       }
       assert.ok(found, "UserRegistered for the new user is in the auth stream");
     } finally {

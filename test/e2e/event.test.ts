@@ -31,6 +31,7 @@ import { BadRequestSchema, ErrorInfoSchema } from "../../gen/google/rpc/error_de
 import { decodeEnvelope, type EventEnvelope } from "../../platform/bus/events.js";
 import { connectNats } from "../../platform/bus/nats.js";
 import type { Clock } from "../../platform/clock/index.js";
+import { sleep } from "../../platform/clock/index.js";
 import { infraNames } from "../../platform/config/names.js";
 import { demoOrganizerPassword, seedDemo } from "../../scripts/seed.js";
 import {
@@ -207,7 +208,7 @@ class EventBus {
       const found = find(this.seen);
       if (found !== undefined) return found;
       if (Date.now() > deadline) assert.fail(`${what} did not appear on ${this.stream} within ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
   }
 
@@ -1142,7 +1143,7 @@ describe("event service through the one port (real MariaDB, Redis, NATS)", funct
       assert.equal((await getEvent(e1.id)).revision, c1.revision);
 
       await bus.waitFor("EventCancelled after the replays", () => bus.of(EventCancelledSchema, e1.id)[0]);
-      await new Promise((r) => setTimeout(r, 1_500));
+      await sleep(1_500);
       await bus.poll();
       assert.equal(bus.of(EventPublishedSchema, e1.id).length, 1, "one EventPublished");
       assert.equal(bus.of(EventCancelledSchema, e1.id).length, 1, "one EventCancelled");

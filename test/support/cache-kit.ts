@@ -1,14 +1,14 @@
-/** Helpers for the cache's tests and benchmark: clients, a counting in-memory source, metrics reads. */
+/** Helpers for the cache's tests (platform/cache/*.test.ts) and benchmark: clients, a counting in-memory source, metrics reads. */
 
 import { Redis as RawRedis } from "ioredis";
 import { pino } from "pino";
 import { Registry } from "prom-client";
-import { systemClock } from "../clock/index.js";
-import { type InfraNames, infraNames } from "../config/names.js";
-import { loadRuntimeConfig } from "../config/runtime.js";
-import { createRedis, type Redis } from "../redis/index.js";
-import { createCache } from "./cache.js";
-import type { Cache, CacheCodec, CacheOptions } from "./options.js";
+import { createCache } from "../../platform/cache/cache.js";
+import type { Cache, CacheCodec, CacheOptions } from "../../platform/cache/options.js";
+import { sleep, systemClock } from "../../platform/clock/index.js";
+import { type InfraNames, infraNames } from "../../platform/config/names.js";
+import { loadRuntimeConfig } from "../../platform/config/runtime.js";
+import { createRedis, type Redis } from "../../platform/redis/index.js";
 
 /** The entity of the tests: what GetEvent would cache. */
 export interface Item {
@@ -138,11 +138,9 @@ export async function waitFor(
   const deadline = Date.now() + timeoutMs;
   while (!(await cond())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
+    await sleep(everyMs);
   }
 }
-
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** A promise and its resolver, for gates. */
 export function gate(): { promise: Promise<void>; open(): void } {

@@ -1,37 +1,33 @@
 /**
- * Test bed for the EventConsumer suites (consumer*.test.ts): a prefix's streams on a real NATS and
- * a `<prefix>_consumer` database with the platform tables and an `effects` table. Takes the server
- * URLs as arguments (platform code may not import test/).
+ * Test bed for the EventConsumer suites (platform/bus/consumer*.test.ts): a prefix's streams on a
+ * real NATS and a `<prefix>_consumer` database with the platform tables (from the fixture
+ * migrations) and an `effects` table.
  */
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { headers, type NatsConnection } from "@nats-io/transport-node";
 import { sql } from "drizzle-orm";
 import { pino } from "pino";
 import { Registry } from "prom-client";
 import { EchoRequestSchema } from "../../gen/boxoffice/testing/v1/echo_service_pb.js";
-import { systemClock } from "../clock/index.js";
-import { type InfraNames, infraNames } from "../config/names.js";
-import { createDb, type Db, type Tx } from "../db/index.js";
-import { migrate } from "../db/migrate.js";
-import { type ConsumedEvent, type ConsumerOptions, EventConsumer } from "./consumer.js";
-import { type EventType, encodeEnvelope, envelope, eventType, subjectOf } from "./events.js";
-import { connectNats, ensureServiceStream } from "./nats.js";
+import { type ConsumedEvent, type ConsumerOptions, EventConsumer } from "../../platform/bus/consumer.js";
+import { type EventType, encodeEnvelope, envelope, eventType, subjectOf } from "../../platform/bus/events.js";
+import { connectNats, ensureServiceStream } from "../../platform/bus/nats.js";
+import { sleep, systemClock } from "../../platform/clock/index.js";
+import { type InfraNames, infraNames } from "../../platform/config/names.js";
+import { createDb, type Db, type Tx } from "../../platform/db/index.js";
+import { migrate } from "../../platform/db/migrate.js";
+import { platformMigrations } from "./infra.js";
 
 export type Echo = typeof EchoRequestSchema;
-
-const platformMigrations = fileURLToPath(new URL("../../services/auth/db/migrations", import.meta.url));
 
 export async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
 }
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class ConsumerTestbed {
   readonly names: InfraNames;

@@ -1,7 +1,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { JWK } from "jose";
-import { publicJwks } from "./sign.js";
+import { publicJwks } from "../../platform/auth/sign.js";
 
 /** How the fake JWKS endpoint answers. */
 export type JwksServerMode = "ok" | "503" | "garbage" | "hang";
@@ -62,6 +62,3 @@ export async function startJwksServer(keys: JWK[]): Promise<JwksServer> {
       })),
   };
 }
-
-/** Resolves after `ms` of wall-clock time (jose's JWKS cooldown and max age use Date.now()). */
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
