@@ -11,7 +11,7 @@ import {
   toBinary,
 } from "@bufbuild/protobuf";
 import { type Timestamp, timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
-import { type CallOptions, type Client, Code, ConnectError, createClient } from "@connectrpc/connect";
+import { type CallOptions, type Client, Code, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
 import { type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
@@ -27,7 +27,6 @@ import {
   EventUpdatedSchema,
 } from "../../gen/boxoffice/event/v1/events_pb.js";
 import { SectionSchema, type Venue, VenueSchema, VenueView } from "../../gen/boxoffice/event/v1/venue_pb.js";
-import { BadRequestSchema, ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { decodeEnvelope, type EventEnvelope } from "../../platform/bus/events.js";
 import { connectNats } from "../../platform/bus/nats.js";
 import type { Clock } from "../../platform/clock/index.js";
@@ -44,6 +43,7 @@ import {
   STALLS,
   STANDING,
 } from "../../scripts/seed-data.js";
+import { invalid, reason, rejects } from "../support/assert.js";
 import { grpcJsUnary } from "../support/grpc-js.js";
 import { infraUrls } from "../support/infra.js";
 import { startTestProcess } from "../support/process.js";
@@ -77,37 +77,6 @@ class ShiftedClock implements Clock {
   advance(ms: number): void {
     this.#offset += ms;
   }
-}
-
-const reason = (e: ConnectError) => e.findDetails(ErrorInfoSchema)[0]?.reason;
-const violationFields = (e: ConnectError) =>
-  e.findDetails(BadRequestSchema).flatMap((b) => b.fieldViolations.map((v) => v.field));
-
-/** Fails unless `p` fails with `code`; returns the error. */
-async function rejects(p: Promise<unknown>, code: Code, what: string): Promise<ConnectError> {
-  let answer: unknown;
-  try {
-    answer = await p;
-  } catch (e) {
-    const err = ConnectError.from(e);
-    assert.equal(
-      Code[err.code],
-      Code[code],
-      `${what}: expected ${Code[code]}, got ${Code[err.code]} (${err.rawMessage})`,
-    );
-    return err;
-  }
-  const shown = JSON.stringify(answer, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v)) ?? "";
-  assert.fail(`${what}: expected ${Code[code]}, but the call succeeded: ${shown.slice(0, 400)}`);
-}
-
-/** Fails unless `p` is INVALID_ARGUMENT with a BadRequest field violation on `field` (a path, or a pattern). */
-async function invalid(p: Promise<unknown>, field: string | RegExp, what: string): Promise<ConnectError> {
-  const e = await rejects(p, Code.InvalidArgument, what);
-  const fields = violationFields(e);
-  const ok = typeof field === "string" ? fields.includes(field) : fields.some((f) => field.test(f));
-  assert.ok(ok, `${what}: expected a field violation on ${String(field)}, got ${JSON.stringify(fields)}`);
-  return e;
 }
 
 const ts = (ms: number) => timestampFromMs(ms);
