@@ -22,6 +22,7 @@ import {
 } from "./idempotency.js";
 import { type Publisher, type WriteScope, writeScope } from "./scope.js";
 
+/** What a service's pipeline is built from (the process does it: `ctx.commands()`). */
 export interface CommandPipelineOptions {
   /** The service the pipeline writes for (its database, outbox and records). */
   service: string;

@@ -26,7 +26,7 @@ export interface DbOptions {
 
 /**
  * Session defaults for every connection: READ COMMITTED (REPEATABLE READ gap locks cost 4× on the
- * seat-claim path, see STACK.md) and UTC. mysql2's `timezone: 'Z'` makes it read and write
+ * seat-claim path, see docs/data.md) and UTC. mysql2's `timezone: 'Z'` makes it read and write
  * DATETIMEs as UTC too; without it they are taken as local time.
  */
 const sessionSetup = [
