@@ -60,7 +60,7 @@ breaking: gen ## buf breaking against the committed baseline image
 	$(BIN)/buf breaking proto --against buf.baseline.binpb
 
 migrations: deps ## regenerate each service's SQL migrations from its drizzle schema (commit the result)
-	for s in auth event ticket payment notification; do SERVICE=$$s $(BIN)/drizzle-kit generate --config drizzle.config.ts; done
+	for s in platform auth event ticket payment notification; do SERVICE=$$s $(BIN)/drizzle-kit generate --config drizzle.config.ts; done
 
 proto-baseline: gen ## refresh the breaking-change baseline (a deliberate, reviewed change)
 	$(BIN)/buf build proto -o buf.baseline.binpb
