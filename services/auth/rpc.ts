@@ -1,4 +1,5 @@
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { AuthInternalService } from "../../gen/boxoffice/auth/v1/auth_internal_service_pb.js";
 import { AuthService } from "../../gen/boxoffice/auth/v1/auth_service_pb.js";
 import { clientAddressOf, principalOf } from "../../platform/rpc/context.js";
@@ -17,6 +18,10 @@ import { register } from "./use-cases/register.js";
  * The RPC layer of auth: the caller's principal and the request go to the use-case, its result
  * into the response. Access is declared in access.ts; errors map in the platform.
  */
+const notYet = (): never => {
+  throw new ConnectError("account emails (password reset, verification) are not built yet", Code.Unimplemented);
+};
+
 export function authServices(d: AuthDeps): ServiceRegistration[] {
   return [
     defineService(AuthService, authAccess.access, {
@@ -27,6 +32,11 @@ export function authServices(d: AuthDeps): ServiceRegistration[] {
       logout: (req, ctx) => logout(d, principalOf(ctx), req),
       getMe: async (_req, ctx) => ({ user: await getMe(d, principalOf(ctx)) }),
       grantRole: async (req, ctx) => ({ user: await grantRole(d, principalOf(ctx), req) }),
+      // Account emails (password reset, email verification) are being built; the contract lands first.
+      requestPasswordReset: notYet,
+      resetPassword: notYet,
+      verifyEmail: notYet,
+      requestEmailVerification: notYet,
     }),
     defineService(AuthInternalService, authInternalAccess.access, {
       getUser: async (req, ctx) => ({ user: await getUser(d, principalOf(ctx), req) }),
