@@ -30,7 +30,7 @@ WEB_SOURCES := $(shell find web/src web/index.html web/vite.config.ts web/tsconf
 WEB_SPECS := web/test/storefront.test.ts web/test/unit/*.test.ts
 WEB_ONSALE_SPECS := web/test/onsale.test.ts
 
-.PHONY: help dev dev-reset migrations bench bench-smoke test check lint format typecheck lint-proto breaking boundaries unit proto-baseline gen deps node clean web web-deps test-web test-web-onsale
+.PHONY: help dev dev-reset migrations bench bench-smoke test check lint format typecheck lint-proto breaking boundaries unit proto-baseline gen deps node clean build image manifests web web-deps test-web test-web-onsale
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -76,7 +76,7 @@ breaking: gen ## buf breaking against the committed baseline image
 	$(BIN)/buf breaking proto --against buf.baseline.binpb
 
 migrations: deps ## regenerate each service's SQL migrations from its drizzle schema (commit the result)
-	for s in auth event ticket payment notification; do SERVICE=$$s $(BIN)/drizzle-kit generate --config drizzle.config.ts; done
+	for s in platform auth event ticket payment notification; do SERVICE=$$s $(BIN)/drizzle-kit generate --config drizzle.config.ts; done
 
 proto-baseline: gen ## refresh the breaking-change baseline (a deliberate, reviewed change)
 	$(BIN)/buf build proto -o buf.baseline.binpb
@@ -109,5 +109,27 @@ check: lint typecheck lint-proto breaking boundaries
 
 test: check unit test-web bench-smoke ## everything CI runs
 
+build: gen ## compile the program to dist/ (what the container image runs: node dist/cmd/boxoffice.js)
+	rm -rf dist
+	$(BIN)/tsc -p tsconfig.build.json
+	for s in services/*/; do mkdir -p "dist/$${s}db" && cp -r "$${s}db/migrations" "dist/$${s}db/"; done
+
+IMAGE ?= boxoffice
+IMAGE_TAG ?= $(shell sed -n 's/^  "version": "\(.*\)",$$/\1/p' package.json)
+image: ## build the container image $(IMAGE):<package.json version> with docker or podman (docs/deploy.md)
+	@engine=$$(command -v docker || command -v podman || true); \
+	if [ -z "$$engine" ]; then \
+	  echo "make image: no container engine found (docker or podman on PATH). Build the image where one runs; make test checks the Dockerfile statically." >&2; \
+	  exit 1; \
+	fi; \
+	if ! $$engine info >/dev/null 2>&1; then \
+	  echo "make image: $$engine is installed but no container engine answers ($$engine info failed): start it, or build where one runs." >&2; \
+	  exit 1; \
+	fi; \
+	$$engine build -t $(IMAGE):$(IMAGE_TAG) .
+
+manifests: gen ## render the Kubernetes/Istio files that follow from the code (commit the result)
+	bin/boxoffice manifests
+
 clean: ## remove generated code, installed tools and local data
-	rm -rf gen third_party/proto node_modules .tools .data web/node_modules web/dist web/src/gen
+	rm -rf gen third_party/proto node_modules .tools .data dist web/node_modules web/dist web/src/gen

@@ -17,11 +17,11 @@ import { modules } from "../cmd/modules.js";
 import { AuthService } from "../gen/boxoffice/auth/v1/auth_service_pb.js";
 import { startInfra } from "../harness/index.js";
 import { migrateServices, startProcess } from "../platform/app/index.js";
-import { benchVerify } from "../platform/auth/index.js";
 import { serviceNames } from "../platform/config/runtime.js";
 import { Health } from "../platform/health/index.js";
 import { benchGetEvent } from "./get-event.js";
 import { measure, row } from "./load.js";
+import { benchVerify } from "./support/verify-bench.js";
 
 const smoke = process.env.BENCH_SMOKE === "1";
 const seconds = smoke ? 0.3 : 5;
