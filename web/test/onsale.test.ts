@@ -189,6 +189,27 @@ describe("web storefront: the on-sale flow (needs ticket and payment)", function
     assert.equal(await page.getByTestId("orders").getByRole("listitem").count(), 1, "one order, paid once");
   });
 
+  it("best available: the service picks seats next to each other in one row", async () => {
+    const { page } = await buyer("best");
+    await eventPage(page);
+    await page.getByLabel("Best available seats together").fill("3");
+    await page.getByRole("button", { name: "Find and hold" }).click();
+    await page.getByRole("heading", { name: "Checkout" }).waitFor();
+    const lines = await page.getByTestId("checkout-lines").getByRole("listitem").allTextContents();
+    assert.equal(lines.length, 3, lines.join(" | "));
+    const places = lines
+      .map((l) => /^Stalls, row (\w+), seat (\d+)$/.exec(l))
+      .map((m) => ({ row: m?.[1], seat: Number(m?.[2]) }));
+    assert.equal(new Set(places.map((p) => p.row)).size, 1, `one row: ${lines.join(" | ")}`);
+    const seats = places.map((p) => p.seat).sort((a, b) => a - b);
+    assert.deepEqual(seats, [seats[0], (seats[0] ?? 0) + 1, (seats[0] ?? 0) + 2], "adjacent seats");
+    // giving them back from the event page
+    await page.getByRole("link", { name: "Back to the event" }).click();
+    await page.getByTestId("hold-panel").getByRole("button", { name: "Release these places" }).click();
+    await page.getByTestId("hold-panel").waitFor({ state: "detached" });
+    await seatState(page, places[0]?.row ?? "", String(seats[0]), "available");
+  });
+
   it("the organiser checks a ticket in twice: VALID, then ALREADY CHECKED IN with the first scan's time", async () => {
     assert.ok(boughtCode, "a ticket was bought in the first test");
     const page = await open();

@@ -20,7 +20,7 @@ export function holdLines(hold: Hold, sectionName: (id: string) => string | unde
   return hold.items.map((i) =>
     i.kind.case === "seat"
       ? placeText(sectionName(i.kind.value.sectionId), i.kind.value.rowLabel, i.kind.value.seatLabel)
-      : i.kind.case === "generalAdmission"
+      : i.kind.case === "generalAdmission" || i.kind.case === "bestAvailable"
         ? placeText(sectionName(i.kind.value.sectionId), "", "", i.kind.value.quantity)
         : "",
   );

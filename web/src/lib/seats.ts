@@ -1,10 +1,8 @@
 /**
- * Seat-map geometry and choices, kept free of the DOM: where each seat sits in its row (numeric
- * labels keep their gaps: seat 12 after a missing 11 leaves a hole, as in the hall), and the best
- * block of adjacent available seats for "best available".
+ * Seat-map geometry, kept free of the DOM: where each seat sits in its row (numeric labels keep
+ * their gaps: seat 12 after a missing 11 leaves a hole, as in the hall).
  */
 import type { Section } from "../gen/boxoffice/event/v1/venue_pb.js";
-import { SeatState } from "../gen/boxoffice/ticket/v1/availability_pb.js";
 
 /** Key of a seat within its section. */
 export const seatKey = (row: string, seat: string): string => `${row}\u0000${seat}`;
@@ -38,47 +36,4 @@ export function placeSeats(section: Section): { rows: PlacedRow[]; columns: numb
     }),
   }));
   return { rows: placed, columns };
-}
-
-/**
- * The best `n` adjacent available seats: the front-most row that has a run of `n` seats next to
- * each other (no gap between their columns), the run nearest the row's middle. Undefined when no row
- * has such a run (the buyer then picks seats on the map).
- */
-export function bestAdjacent(
-  rows: readonly PlacedRow[],
-  columns: number,
-  stateOf: (row: string, seat: string) => SeatState | undefined,
-  n: number,
-): PlacedSeat[] | undefined {
-  if (n < 1) return undefined;
-  const middle = (columns + 1) / 2;
-  for (const row of rows) {
-    let best: PlacedSeat[] | undefined;
-    let bestDistance = Number.POSITIVE_INFINITY;
-    let run: PlacedSeat[] = [];
-    const consider = () => {
-      for (let i = 0; i + n <= run.length; i++) {
-        const block = run.slice(i, i + n);
-        const centre = ((block[0]?.column ?? 0) + (block[n - 1]?.column ?? 0)) / 2;
-        const d = Math.abs(centre - middle);
-        if (d < bestDistance) {
-          best = block;
-          bestDistance = d;
-        }
-      }
-    };
-    for (const s of row.seats) {
-      const last = run[run.length - 1];
-      const free = stateOf(s.row, s.seat) === SeatState.AVAILABLE;
-      if (free && (last === undefined || s.column === last.column + 1)) run.push(s);
-      else {
-        consider();
-        run = free ? [s] : [];
-      }
-    }
-    consider();
-    if (best) return best;
-  }
-  return undefined;
 }

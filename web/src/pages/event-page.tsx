@@ -6,7 +6,7 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { eventClient, ticketClient } from "../api/clients.js";
-import { localProblem, type Problem, problemOf } from "../api/errors.js";
+import { type Problem, problemOf } from "../api/errors.js";
 import { newRequestId } from "../api/ids.js";
 import { currentUser } from "../api/session.js";
 import { ErrorSummary, Notice } from "../components/form.js";
@@ -19,7 +19,7 @@ import { type Venue, VenueView } from "../gen/boxoffice/event/v1/venue_pb.js";
 import type { HoldItemSchema } from "../gen/boxoffice/ticket/v1/hold_pb.js";
 import { formatDateTime, formatMoney } from "../lib/format.js";
 import { activeHoldFor, saveHold } from "../lib/purchase.js";
-import { bestAdjacent, placeSeats, seatKey } from "../lib/seats.js";
+import { seatKey } from "../lib/seats.js";
 import { SeatState, useAvailability } from "../lib/use-availability.js";
 import { useCall } from "../lib/use-call.js";
 import { navigate } from "../router.js";
@@ -74,7 +74,6 @@ function EventView(props: { event: Event; venue: Venue | undefined }) {
     isGeneralAdmission: (id: string) => sections.find((s) => s.id === id)?.kind.case === "generalAdmission",
     timeZone: event.timeZone,
   };
-  const placed = useMemo(() => (section ? placeSeats(section) : { rows: [], columns: 0 }), [section]);
   const seatsKnown = live.seatsOf === sectionId && live.seats.size > 0;
   const stateOf = (row: string, seat: string) => (seatsKnown ? live.seats.get(seatKey(row, seat)) : undefined);
   const yours = useMemo(() => {
@@ -151,18 +150,8 @@ function EventView(props: { event: Event; venue: Venue | undefined }) {
     }
     void hold_(items);
   };
-  const holdBest = () => {
-    const seats = bestAdjacent(placed.rows, placed.columns, stateOf, bestQty);
-    if (!seats) {
-      setProblem(
-        localProblem(
-          `There are no ${bestQty} seats together in ${section?.name}. Choose seats on the map, or fewer seats.`,
-        ),
-      );
-      return;
-    }
-    void hold_(seats.map((s) => ({ case: "seat", value: { sectionId, rowLabel: s.row, seatLabel: s.seat } })));
-  };
+  // the service chooses: adjacent seats in one row first, no single seat left stranded
+  const holdBest = () => void hold_([{ case: "bestAvailable", value: { sectionId, quantity: bestQty } }]);
 
   const availabilityUsable = published && live.problem === undefined && live.onSale === true;
   return (
@@ -222,7 +211,7 @@ function EventView(props: { event: Event; venue: Venue | undefined }) {
               value={bestQty}
               onInput={(e) => setBestQty(Number(e.currentTarget.value) || 1)}
             />
-            <button type="submit" disabled={busy || !availabilityUsable || !seatsKnown}>
+            <button type="submit" disabled={busy || !availabilityUsable}>
               Find and hold
             </button>
           </form>

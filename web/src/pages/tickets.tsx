@@ -1,27 +1,26 @@
 /**
- * The buyer's tickets with their QR codes. The contract has no ListTickets yet, so the tickets are
- * gathered from the confirmed orders (ListOrders) and read one by one (GetTicket); see web/README.md.
+ * The buyer's tickets with their QR codes (ListTickets, newest first, paged), each with its
+ * event's name and its place.
  */
 import { ticketClient } from "../api/clients.js";
 import { ErrorSummary } from "../components/form.js";
 import { Loading, PageHeading } from "../components/page.js";
 import { TicketCard } from "../components/ticket-card.js";
-import { OrderState } from "../gen/boxoffice/ticket/v1/order_pb.js";
 import type { Ticket } from "../gen/boxoffice/ticket/v1/ticket_pb.js";
 import { type EventInfo, eventInfo } from "../lib/event-info.js";
 import { useCall } from "../lib/use-call.js";
 import { Link } from "../router.js";
 
 async function loadTickets(signal: AbortSignal): Promise<Array<{ ticket: Ticket; info: EventInfo | undefined }>> {
-  const { orders } = await ticketClient.listOrders({ pageSize: 100, states: [OrderState.CONFIRMED] }, { signal });
-  const ids = orders.flatMap((o) => o.ticketIds);
-  const tickets = await Promise.all(
-    ids.map(async (ticketId) => (await ticketClient.getTicket({ ticketId }, { signal })).ticket),
-  );
+  const tickets: Ticket[] = [];
+  let pageToken = "";
+  do {
+    const res = await ticketClient.listTickets({ pageSize: 100, pageToken }, { signal });
+    tickets.push(...res.tickets);
+    pageToken = res.nextPageToken;
+  } while (pageToken !== "" && tickets.length < 1000);
   return Promise.all(
-    tickets
-      .flatMap((t) => (t ? [t] : []))
-      .map(async (ticket) => ({ ticket, info: await eventInfo(ticket.eventId).catch(() => undefined) })),
+    tickets.map(async (ticket) => ({ ticket, info: await eventInfo(ticket.eventId).catch(() => undefined) })),
   );
 }
 

@@ -18,6 +18,8 @@ export interface Draft {
   salesStart: string;
   salesEnd: string;
   maxTickets: string;
+  /** Across all of a buyer's holds and orders; "" or 0 means the same as per order. */
+  maxPerBuyer: string;
   currency: string;
   /** Section id → price as typed ("45.00"). */
   prices: Record<string, string>;
@@ -39,6 +41,7 @@ export function emptyDraft(venues: readonly Venue[]): Draft {
     salesStart: toLocalInput(new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000), zone),
     salesEnd: `${day}T20:00`,
     maxTickets: "10",
+    maxPerBuyer: "",
     currency: "EUR",
     prices: {},
   };
@@ -56,6 +59,7 @@ export function draftFromEvent(e: Event, venues: readonly Venue[]): Draft {
     salesStart: toLocalInput(e.salesStartTime, zone),
     salesEnd: toLocalInput(e.salesEndTime, zone),
     maxTickets: String(e.maxTicketsPerOrder || ""),
+    maxPerBuyer: e.maxTicketsPerBuyer ? String(e.maxTicketsPerBuyer) : "",
     currency,
     prices: Object.fromEntries(
       e.priceTiers.map((t) => [t.sectionId, t.price ? moneyInput(t.price.amountMinor, currency) : ""]),
@@ -96,6 +100,7 @@ export function draftToEvent(
     salesStartTime: time(d.salesStart, "event.sales_start_time"),
     salesEndTime: time(d.salesEnd, "event.sales_end_time"),
     maxTicketsPerOrder: Number(d.maxTickets) || 0,
+    maxTicketsPerBuyer: Number(d.maxPerBuyer) || 0,
     priceTiers,
   };
   return Object.keys(bad).length > 0 ? { problem: bad } : { event };
@@ -113,6 +118,7 @@ export function maskOf(before: Draft, after: Draft, layoutLocked: boolean): stri
   if (!layoutLocked) {
     if (before.venueId !== after.venueId) paths.push("venue_id");
     if (before.maxTickets !== after.maxTickets) paths.push("max_tickets_per_order");
+    if (before.maxPerBuyer !== after.maxPerBuyer) paths.push("max_tickets_per_buyer");
     if (before.salesStart !== after.salesStart) paths.push("sales_start_time");
     if (before.salesEnd !== after.salesEnd) paths.push("sales_end_time");
   }
@@ -129,6 +135,7 @@ export function fieldIds(venue: Venue | undefined, d: Draft): Record<string, str
     "event.sales_start_time": "event-sales-start",
     "event.sales_end_time": "event-sales-end",
     "event.max_tickets_per_order": "event-max",
+    "event.max_tickets_per_buyer": "event-max-buyer",
   };
   tierSections(venue, d).forEach((sid, i) => {
     ids[`price-${sid}`] = `price-${sid}`;

@@ -17,6 +17,7 @@ import { Link, navigate } from "../../router.js";
 import { eventStateText } from "./dashboard.js";
 import { CancelEventForm } from "./event-cancel.js";
 import { type Draft, draftFromEvent, draftToEvent, emptyDraft, fieldIds, maskOf, priceError } from "./event-draft.js";
+import { SalesSummaryPanel } from "./sales-summary.js";
 
 export function EventEditorPage(props: { eventId?: string }) {
   const me = currentUser.value?.id ?? "";
@@ -200,6 +201,19 @@ function Editor(props: { venues: Venue[]; event: BoxEvent | undefined; onSaved(e
           error={err("event.max_tickets_per_order")}
           disabled={layoutLocked}
         />
+        <Field
+          id="event-max-buyer"
+          label="Most tickets per buyer (all orders)"
+          hint="Leave empty for the same as per order."
+          type="number"
+          inputMode="numeric"
+          min={0}
+          max={200}
+          value={draft.maxPerBuyer}
+          onValue={(v) => set({ maxPerBuyer: v })}
+          error={err("event.max_tickets_per_buyer")}
+          disabled={layoutLocked}
+        />
         <fieldset>
           <legend>Prices</legend>
           <Field
@@ -235,6 +249,9 @@ function Editor(props: { venues: Venue[]; event: BoxEvent | undefined; onSaved(e
           )}
         </p>
       </form>
+      {event && state !== EventState.DRAFT && (
+        <SalesSummaryPanel event={event} sectionName={(id) => venue?.sections.find((s) => s.id === id)?.name} />
+      )}
       {event && editable && <CancelEventForm event={event} onCancelled={props.onSaved} />}
     </section>
   );
