@@ -18,23 +18,24 @@ import { VenueEditorPage } from "./pages/organiser/venue-editor.js";
 import { RegisterPage, SignInPage } from "./pages/sign-in.js";
 import { TicketsPage } from "./pages/tickets.js";
 import { Link, location, match, navigate } from "./router.js";
+import { ROUTES } from "./routes.js";
 
 type Route = [pattern: string, page: (p: Record<string, string>) => JSX.Element, need?: "user" | "organiser"];
 
 const routes: Route[] = [
-  ["/", () => <EventsPage />],
-  ["/events/:id", (p) => <EventPage eventId={p.id ?? ""} />],
-  ["/checkout/:holdId", (p) => <CheckoutPage holdId={p.holdId ?? ""} />, "user"],
-  ["/orders", () => <OrdersPage />, "user"],
-  ["/orders/:id", (p) => <OrderPage orderId={p.id ?? ""} />, "user"],
-  ["/tickets", () => <TicketsPage />, "user"],
-  ["/sign-in", () => <SignInPage />],
-  ["/register", () => <RegisterPage />],
-  ["/organiser", () => <OrganiserPage />, "organiser"],
-  ["/organiser/venues/new", () => <VenueEditorPage />, "organiser"],
-  ["/organiser/events/new", () => <EventEditorPage />, "organiser"],
-  ["/organiser/events/:id", (p) => <EventEditorPage eventId={p.id ?? ""} />, "organiser"],
-  ["/door/:eventId", (p) => <DoorPage eventId={p.eventId ?? ""} />, "organiser"],
+  [ROUTES.events, () => <EventsPage />],
+  [ROUTES.event, (p) => <EventPage eventId={p.id ?? ""} />],
+  [ROUTES.checkout, (p) => <CheckoutPage holdId={p.holdId ?? ""} />, "user"],
+  [ROUTES.orders, () => <OrdersPage />, "user"],
+  [ROUTES.order, (p) => <OrderPage orderId={p.id ?? ""} />, "user"],
+  [ROUTES.tickets, () => <TicketsPage />, "user"],
+  [ROUTES.signIn, () => <SignInPage />],
+  [ROUTES.register, () => <RegisterPage />],
+  [ROUTES.organiser, () => <OrganiserPage />, "organiser"],
+  [ROUTES.newVenue, () => <VenueEditorPage />, "organiser"],
+  [ROUTES.newEvent, () => <EventEditorPage />, "organiser"],
+  [ROUTES.editEvent, (p) => <EventEditorPage eventId={p.id ?? ""} />, "organiser"],
+  [ROUTES.door, (p) => <DoorPage eventId={p.eventId ?? ""} />, "organiser"],
 ];
 
 function Routed() {
