@@ -30,7 +30,7 @@ WEB_SOURCES := $(shell find web/src web/index.html web/vite.config.ts web/tsconf
 WEB_SPECS := web/test/storefront.test.ts web/test/unit/*.test.ts
 WEB_ONSALE_SPECS := web/test/onsale.test.ts
 
-.PHONY: help dev dev-reset migrations bench bench-smoke test check lint format typecheck lint-proto breaking boundaries unit proto-baseline gen deps node clean build image manifests web web-deps test-web test-web-onsale
+.PHONY: help dev dev-reset migrations bench bench-smoke test check lint format typecheck lint-proto breaking boundaries unit proto-baseline gen deps node clean build image manifests web web-deps test-web test-web-onsale web-screenshots
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -92,6 +92,9 @@ test-web: web ## the storefront in headless Chromium against a harness-started p
 
 test-web-onsale: web ## browser tests of the buyer flow; need the ticket and payment services (see web/README.md)
 	$(BIN)/mocha --config web/test/mocharc.json $(WEB_ONSALE_SPECS)
+
+web-screenshots: web ## docs/storefront/*.png from a harness-started platform (README: which pages simulate the ticket service)
+	$(BIN)/mocha --config web/test/mocharc.json web/test/docs-screenshots.ts
 
 bench: gen ## on-sale benchmarks with same-run baselines (figures printed)
 	$(NODE) --import tsx bench/run.ts

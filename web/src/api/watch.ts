@@ -1,8 +1,8 @@
 /**
  * Keeps a server stream (WatchAvailability, WatchOrder) open: reconnects with exponential backoff
- * and jitter when the connection drops, the server drains (the stream ends OK without a final
- * message) or nothing arrives for longer than the heartbeat allows; stops for good on errors that
- * a retry cannot fix (not found, invalid, not allowed, not implemented).
+ * and jitter when the connection drops or nothing arrives for longer than the heartbeat allows,
+ * and quietly when the server drains (the stream ends OK without a final message); stops for good
+ * on errors that a retry cannot fix (not found, invalid, not allowed, not implemented).
  */
 import { Code } from "@connectrpc/connect";
 import { type Problem, problemOf } from "./errors.js";
@@ -27,6 +27,9 @@ export interface WatchOptions<T> {
   /** The server sends a heartbeat after 15 s of silence; a stream quiet for this long is dead. */
   silenceMs?: number;
 }
+
+/** A stream that ends OK sooner than this after opening is treated like a failure (backoff). */
+const QUICK_END_MS = 2_000;
 
 const permanent = new Set([
   Code.NotFound,
@@ -59,13 +62,13 @@ export function watch<T>(opts: WatchOptions<T>): () => void {
       };
       let problem: Problem | undefined;
       let live = false;
+      const openedAt = Date.now();
       try {
         arm();
         for await (const m of opts.open(call.signal)) {
           arm();
           if (!live) opts.onState({ kind: "live" });
           live = true;
-          attempt = 0;
           opts.onMessage(m);
           if (opts.isFinal?.(m)) {
             opts.onState({ kind: "ended" });
@@ -86,7 +89,18 @@ export function watch<T>(opts: WatchOptions<T>): () => void {
         stopper.signal.removeEventListener("abort", stop);
       }
       if (stopper.signal.aborted) return;
-      // ended OK (the server drains) or failed for a reason a retry may fix: come back later
+      // a stream that served for a while starts its backoff afresh
+      if (live && Date.now() - openedAt > QUICK_END_MS) attempt = 0;
+      if (problem === undefined && live && Date.now() - openedAt > QUICK_END_MS) {
+        // ended OK after a while (the server drains): the data shown is current; reconnect quietly
+        try {
+          await sleep(backoffMs(0), stopper.signal);
+        } catch {
+          return;
+        }
+        continue;
+      }
+      // failed, or ended right after it opened: back off, and say so
       const wait = backoffMs(attempt++, problem?.retryAfterMs);
       opts.onState({ kind: "retrying", retryAtMs: Date.now() + wait, problem });
       try {
