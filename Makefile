@@ -30,7 +30,7 @@ WEB_SOURCES := $(shell find web/src web/index.html web/vite.config.ts web/tsconf
 WEB_SPECS := web/test/storefront.test.ts web/test/unit/*.test.ts
 WEB_ONSALE_SPECS := web/test/onsale.test.ts
 
-.PHONY: help dev dev-reset migrations bench bench-smoke test check lint format typecheck lint-proto breaking boundaries unit proto-baseline gen deps node clean build image manifests web web-deps test-web test-web-onsale web-screenshots
+.PHONY: help dev dev-reset migrations bench bench-smoke test check lint format typecheck lint-proto breaking boundaries unit proto-baseline gen deps node clean build image manifests web web-deps test-web test-web-onsale web-screenshots chromium
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -87,13 +87,16 @@ boundaries: deps ## services never import each other; platform never imports a s
 unit: gen ## mocha: unit, integration and end-to-end tests
 	$(BIN)/mocha
 
-test-web: web ## the storefront in headless Chromium against a harness-started platform (installs Debian chromium if missing)
+chromium: deps ## Debian's chromium for the browser tests (installed when missing and root)
+	$(NODE) --import tsx web/test/support/ensure-chromium.ts
+
+test-web: web chromium ## the storefront in headless Chromium against a harness-started platform (installs Debian chromium if missing)
 	$(BIN)/mocha --config web/test/mocharc.json $(WEB_SPECS)
 
-test-web-onsale: web ## browser tests of the buyer flow; need the ticket and payment services (see web/README.md)
+test-web-onsale: web chromium ## browser tests of the buyer flow; need the ticket and payment services (see web/README.md)
 	$(BIN)/mocha --config web/test/mocharc.json $(WEB_ONSALE_SPECS)
 
-web-screenshots: web ## docs/storefront/*.png from a harness-started platform (README: which pages simulate the ticket service)
+web-screenshots: web chromium ## docs/storefront/*.png from a harness-started platform (README: which pages simulate the ticket service)
 	$(BIN)/mocha --config web/test/mocharc.json web/test/docs-screenshots.ts
 
 bench: gen ## on-sale benchmarks with same-run baselines (figures printed)
