@@ -132,7 +132,7 @@ export async function assertInvariants(db: Db, invId: number, now: Date): Promis
   const doubled = await q<{ seat_no: number; n: number }>(
     db,
     `SELECT hs.seat_no, COUNT(*) AS n FROM hold_seats hs JOIN holds h ON h.id = hs.hold_id
-     WHERE hs.inv_id = ? AND (h.state = 'CONVERTED' OR (h.state = 'ACTIVE' AND h.expire_time > ?))
+     WHERE hs.inv_id = ? AND ((h.state = 'CONVERTED' AND NOT h.order_places_returned) OR (h.state = 'ACTIVE' AND h.expire_time > ?))
      GROUP BY hs.seat_no HAVING n > 1`,
     [invId, now],
   );
@@ -150,7 +150,7 @@ export async function assertInvariants(db: Db, invId: number, now: Date): Promis
     db,
     `SELECT s.seat_no FROM seats s LEFT JOIN holds h ON h.id = s.hold_id
      WHERE s.inv_id = ? AND s.taken_until > ?
-       AND (h.id IS NULL OR NOT (h.state = 'CONVERTED' OR (h.state = 'ACTIVE' AND h.expire_time > ?)))`,
+       AND (h.id IS NULL OR NOT ((h.state = 'CONVERTED' AND NOT h.order_places_returned) OR (h.state = 'ACTIVE' AND h.expire_time > ?)))`,
     [invId, now, now],
   );
   assert.deepEqual(orphanTaken, [], "no seat taken by a hold that is not live");
@@ -175,7 +175,7 @@ export async function assertInvariants(db: Db, invId: number, now: Date): Promis
     db,
     `SELECT g.section_no,
             SUM(CASE WHEN g.taken_until > ? THEN g.quantity ELSE 0 END) AS items,
-            SUM(CASE WHEN h.state = 'CONVERTED' OR (h.state = 'ACTIVE' AND h.expire_time > ?) THEN g.quantity ELSE 0 END) AS holds
+            SUM(CASE WHEN (h.state = 'CONVERTED' AND NOT h.order_places_returned) OR (h.state = 'ACTIVE' AND h.expire_time > ?) THEN g.quantity ELSE 0 END) AS holds
      FROM hold_ga_items g JOIN holds h ON h.id = g.hold_id WHERE g.inv_id = ? GROUP BY g.section_no`,
     [now, now, invId],
   );

@@ -3,17 +3,15 @@
  * and deadlocks (docs/ticket.md argues them with numbers):
  * - a claim never waits for another buyer's uncommitted claim: specific seats are one conditional
  *   UPDATE with `innodb_lock_wait_timeout=0` (a seat locked by an in-flight claim is refused like a
- *   taken one), best available reads candidates with `FOR UPDATE SKIP LOCKED` (concurrent buyers
- *   see disjoint seats), GA decrements one stripe with the same zero timeout and moves to another;
+ *   taken one), best available locks candidates with `FOR UPDATE SKIP LOCKED` (concurrent buyers
+ *   see disjoint seats), GA (ga.ts) decrements a stripe with the same zero timeout;
  * - lazy expiry is in the claim condition: a seat is free when taken_until is NULL or ≤ now;
- * - a refusal is decided from what one statement saw, never retried or slept on;
- * - the few blocking statements (returning GA places, the all-stripes fallback near sell-out) take
- *   their rows in ascending key order.
+ * - a refusal is decided from what the statements saw, never retried or slept on.
+ * Blocking statements are left to releases (a hold's own rows) and GA returns (ascending stripes).
  */
 import { sql } from "drizzle-orm";
 import type { Tx } from "../../../platform/db/index.js";
 import { allocateBestAvailable, type RowSeats } from "../domain/allocation.js";
-import { planTake, type StripeTake } from "../domain/stripes.js";
 import type { SectionInfo } from "./inventory.js";
 import { isBusy, type Q, rows, run } from "./sql.js";
 
@@ -48,10 +46,7 @@ export async function claimSeats(tx: Tx, t: ClaimTarget, seatNos: readonly numbe
       tx,
       sql`SET STATEMENT innodb_lock_wait_timeout = 0 FOR
           UPDATE seats SET hold_id = ${t.holdId}, taken_until = ${t.until}
-          WHERE inv_id = ${t.invId} AND seat_no IN (${sql.join(
-            seatNos.map((n) => sql`${n}`),
-            sql`, `,
-          )}) AND ${free(t.now)}`,
+          WHERE inv_id = ${t.invId} AND seat_no IN (${inList(seatNos)}) AND ${free(t.now)}`,
     );
     if (r.affectedRows === seatNos.length) return true;
     if (r.affectedRows > 0) await releaseClaimed(tx, t, seatNos);
@@ -67,10 +62,7 @@ async function releaseClaimed(tx: Tx, t: ClaimTarget, seatNos: readonly number[]
   await run(
     tx,
     sql`UPDATE seats SET hold_id = NULL, taken_until = NULL
-        WHERE inv_id = ${t.invId} AND seat_no IN (${sql.join(
-          seatNos.map((n) => sql`${n}`),
-          sql`, `,
-        )}) AND hold_id = ${t.holdId}`,
+        WHERE inv_id = ${t.invId} AND seat_no IN (${inList(seatNos)}) AND hold_id = ${t.holdId}`,
   );
 }
 
@@ -99,13 +91,19 @@ export type BestAvailableResult =
   | { readonly ok: true; readonly seatNos: number[] }
   | { readonly ok: false; readonly available: number };
 
+/** Rounds of "pick, lock what is still free, drop what was lost" before answering with what is left. */
+const PICK_ROUNDS = 16;
+
 /**
- * Best available in a reserved section (domain/allocation.ts decides which seats). Reads free seats
- * front first with FOR UPDATE SKIP LOCKED — a window of `window` seats completed to the end of its
- * last row — so concurrent buyers lock disjoint candidates and never wait. A window whose best
- * choice is one orphan-free block is enough; otherwise the rest of the section is read too. When
- * the seats not locked by others cannot seat the quantity, a plain count tells sold out (refuse)
- * from contention (then, rarely, a blocking read in seat order).
+ * Best available in a reserved section (domain/allocation.ts decides which seats). Nothing here
+ * waits for another transaction:
+ * 1. free seats front first with FOR UPDATE SKIP LOCKED — a window of `window` seats completed to
+ *    the end of its last row — so concurrent buyers lock disjoint candidates; the window suffices
+ *    when its best choice is one block without an orphan, else the rest of the section is read too;
+ * 2. if the seats not locked by others cannot seat the quantity (a small or nearly sold-out
+ *    section), a plain read of every free seat, then: allocate, lock the chosen seats with SKIP
+ *    LOCKED, and on a lost seat drop it and allocate again (each round one statement, bounded).
+ * A refusal says how many free seats this transaction could see that no one else was claiming.
  */
 export async function claimBestAvailable(
   tx: Tx,
@@ -115,16 +113,28 @@ export async function claimBestAvailable(
   window = 32,
 ): Promise<BestAvailableResult> {
   const end = section.firstSeat + section.capacity;
-  const read = (from: number, to: number, limit: number | undefined, skipLocked: boolean) =>
+  const read = (from: number, to: number, limit: number | undefined, lock: boolean) =>
     rows<CandidateRow>(
       tx,
       sql`SELECT seat_no, row_no, pos, row_length, gap_before FROM seats
           WHERE inv_id = ${t.invId} AND seat_no >= ${from} AND seat_no < ${to} AND ${free(t.now)}
           ORDER BY seat_no ${limit === undefined ? sql`` : sql`LIMIT ${limit}`}
-          FOR UPDATE ${skipLocked ? sql`SKIP LOCKED` : sql``}`,
+          ${lock ? sql`FOR UPDATE SKIP LOCKED` : sql``}`,
     );
-  let candidates = await read(section.firstSeat, end, Math.max(window, quantity * 4), true);
-  let complete = candidates.length < Math.max(window, quantity * 4);
+  const take = async (seatNos: number[]): Promise<BestAvailableResult> => {
+    const r = await run(
+      tx,
+      sql`UPDATE seats SET hold_id = ${t.holdId}, taken_until = ${t.until}
+          WHERE inv_id = ${t.invId} AND seat_no IN (${inList(seatNos)}) AND ${free(t.now)}`,
+    );
+    // the rows were locked free by this transaction: anything else is a bug, not a refusal
+    if (r.affectedRows !== seatNos.length) throw new Error(`best available lost locked seats (${r.affectedRows})`);
+    return { ok: true, seatNos };
+  };
+
+  const limit = Math.max(window, quantity * 4);
+  let candidates = await read(section.firstSeat, end, limit, true);
+  const complete = candidates.length < limit;
   if (!complete) {
     // finish the last row, so no run is cut short by the window's edge
     const last = candidates[candidates.length - 1]!;
@@ -133,152 +143,35 @@ export async function claimBestAvailable(
   }
   let choice = allocateBestAvailable(toRows(candidates), quantity);
   if (!complete && (choice === undefined || choice.blocks.length > 1 || choice.orphans > 0)) {
-    const after = candidates[candidates.length - 1]!.seat_no + 1;
-    candidates = candidates.concat(await read(after, end, undefined, true));
-    complete = true;
+    candidates = candidates.concat(await read(candidates[candidates.length - 1]!.seat_no + 1, end, undefined, true));
     choice = allocateBestAvailable(toRows(candidates), quantity);
   }
-  if (choice === undefined) {
-    const available = await countFreeSeats(tx, t.invId, section, t.now);
-    if (available < quantity) return { ok: false, available };
-    // free seats exist but other buyers' claims lock them: wait for those, in seat order
-    candidates = await read(section.firstSeat, end, undefined, false);
-    choice = allocateBestAvailable(toRows(candidates), quantity);
-    if (choice === undefined) return { ok: false, available: candidates.length };
-  }
-  const seatNos = choice.seatIds;
-  const r = await run(
-    tx,
-    sql`UPDATE seats SET hold_id = ${t.holdId}, taken_until = ${t.until}
-        WHERE inv_id = ${t.invId} AND seat_no IN (${sql.join(
-          seatNos.map((n) => sql`${n}`),
-          sql`, `,
-        )}) AND ${free(t.now)}`,
-  );
-  // the rows were locked free by this transaction: anything else is a bug, not a refusal
-  if (r.affectedRows !== seatNos.length) throw new Error(`best available lost locked seats (${r.affectedRows})`);
-  return { ok: true, seatNos };
-}
+  if (choice !== undefined) return take(choice.seatIds);
 
-export type GaTakeResult =
-  | { readonly ok: true; readonly takes: StripeTake[] }
-  | { readonly ok: false; readonly available: number };
-
-/**
- * `quantity` places of a GA section. First one stripe (from `order`: stripes this transaction
- * already holds, then a rotation from a per-request hint) with a conditional decrement that does
- * not wait; if that stripe lacks places, one read of every stripe (and of expired places not yet
- * returned) refuses a sold-out section at once or picks stripes that have enough; near sell-out,
- * all stripes are locked in order and the quantity is taken across them.
- */
-export async function takeGa(
-  tx: Tx,
-  t: ClaimTarget,
-  section: SectionInfo,
-  quantity: number,
-  order: readonly number[],
-): Promise<GaTakeResult> {
-  const tryStripe = async (stripe: number): Promise<"ok" | "short" | "busy"> => {
-    try {
-      const r = await run(
-        tx,
-        sql`SET STATEMENT innodb_lock_wait_timeout = 0 FOR
-            UPDATE ga_stripes SET available = available - ${quantity}
-            WHERE inv_id = ${t.invId} AND section_no = ${section.sectionNo} AND stripe = ${stripe}
-              AND available >= ${quantity}`,
-      );
-      return r.affectedRows === 1 ? "ok" : "short";
-    } catch (e) {
-      if (isBusy(e)) return "busy";
-      throw e;
-    }
-  };
-  const tried = new Set<number>();
-  for (const stripe of order) {
-    tried.add(stripe);
-    const r = await tryStripe(stripe);
-    if (r === "ok") return { ok: true, takes: [{ stripe, quantity }] };
-    if (r === "short") break;
-  }
-  const snapshot = await rows<{ stripe: number; available: number; expired: number }>(
-    tx,
-    sql`SELECT stripe, available,
-               (SELECT COALESCE(SUM(quantity), 0) FROM hold_ga_items
-                WHERE inv_id = ${t.invId} AND section_no = ${section.sectionNo} AND taken_until <= ${t.now}) AS expired
-        FROM ga_stripes WHERE inv_id = ${t.invId} AND section_no = ${section.sectionNo}`,
-  );
-  const expired = Number(snapshot[0]?.expired ?? 0);
-  const total = snapshot.reduce((n, s) => n + s.available, 0);
-  if (total + expired < quantity) return { ok: false, available: total + expired };
-  if (expired > 0) await reclaimExpiredGa(tx, t.invId, section.sectionNo, t.now);
-  // stripes that looked big enough, fullest first, without waiting
-  const roomy = snapshot
-    .filter((s) => s.available >= quantity && !tried.has(s.stripe))
-    .sort((a, b) => b.available - a.available)
-    .slice(0, 3);
-  for (const s of roomy)
-    if ((await tryStripe(s.stripe)) === "ok") return { ok: true, takes: [{ stripe: s.stripe, quantity }] };
-  // near sell-out: lock every stripe in order, take across them
-  const locked = await rows<{ stripe: number; available: number }>(
-    tx,
-    sql`SELECT stripe, available FROM ga_stripes WHERE inv_id = ${t.invId} AND section_no = ${section.sectionNo}
-        ORDER BY stripe FOR UPDATE`,
-  );
-  const avail: number[] = [];
-  for (const s of locked) avail[s.stripe] = s.available;
-  const plan = planTake(avail, quantity);
-  if (plan === undefined) return { ok: false, available: locked.reduce((n, s) => n + s.available, 0) };
-  for (const p of plan) {
-    await run(
+  // Other buyers' claims hold some free seats: see them all, pick, lock what is still free.
+  const mine = new Set(candidates.map((c) => c.seat_no));
+  const all = await read(section.firstSeat, end, undefined, false);
+  const lost = new Set<number>();
+  for (let round = 0; round < PICK_ROUNDS; round++) {
+    const pick = allocateBestAvailable(toRows(all.filter((c) => !lost.has(c.seat_no))), quantity);
+    if (pick === undefined) break;
+    const toLock = pick.seatIds.filter((n) => !mine.has(n));
+    if (toLock.length === 0) return take(pick.seatIds);
+    const got = await rows<{ seat_no: number }>(
       tx,
-      sql`UPDATE ga_stripes SET available = available - ${p.quantity}
-          WHERE inv_id = ${t.invId} AND section_no = ${section.sectionNo} AND stripe = ${p.stripe}`,
+      sql`SELECT seat_no FROM seats WHERE inv_id = ${t.invId} AND seat_no IN (${inList(toLock)}) AND ${free(t.now)}
+          FOR UPDATE SKIP LOCKED`,
     );
+    for (const g of got) mine.add(g.seat_no);
+    if (got.length === toLock.length) return take(pick.seatIds);
+    for (const n of toLock) if (!mine.has(n)) lost.add(n);
   }
-  return { ok: true, takes: plan };
+  return { ok: false, available: all.length - lost.size };
 }
 
-/** Adds places back to stripes, in (section, stripe) order; the caller has made them returnable once. */
-export async function returnToStripes(
-  tx: Tx,
-  invId: number,
-  items: ReadonlyArray<{ sectionNo: number; stripe: number; quantity: number }>,
-): Promise<void> {
-  const sorted = [...items].sort((a, b) => a.sectionNo - b.sectionNo || a.stripe - b.stripe);
-  for (const i of sorted) {
-    await run(
-      tx,
-      sql`UPDATE ga_stripes SET available = available + ${i.quantity}
-          WHERE inv_id = ${invId} AND section_no = ${i.sectionNo} AND stripe = ${i.stripe}`,
-    );
-  }
-}
-
-/**
- * Returns the places of expired, not yet returned GA items of a section (lazy expiry for GA: a buyer
- * short of places reclaims them rather than waiting for the sweeper). Items another transaction is
- * handling are skipped. Returns how many places came back.
- */
-export async function reclaimExpiredGa(tx: Tx, invId: number, sectionNo: number, now: Date): Promise<number> {
-  const due = await rows<{ hold_id: string; stripe: number; quantity: number }>(
-    tx,
-    sql`SELECT hold_id, stripe, quantity FROM hold_ga_items
-        WHERE inv_id = ${invId} AND section_no = ${sectionNo} AND taken_until <= ${now}
-        ORDER BY taken_until LIMIT 200 FOR UPDATE SKIP LOCKED`,
+function inList(ns: readonly number[]) {
+  return sql.join(
+    ns.map((n) => sql`${n}`),
+    sql`, `,
   );
-  if (due.length === 0) return 0;
-  await run(
-    tx,
-    sql`UPDATE hold_ga_items SET taken_until = NULL
-        WHERE ${sql.join(
-          due.map((d) => sql`(hold_id = ${d.hold_id} AND section_no = ${sectionNo} AND stripe = ${d.stripe})`),
-          sql` OR `,
-        )}`,
-  );
-  await returnToStripes(
-    tx,
-    invId,
-    due.map((d) => ({ sectionNo, stripe: d.stripe, quantity: d.quantity })),
-  );
-  return due.reduce((n, d) => n + d.quantity, 0);
 }

@@ -15,9 +15,10 @@ import { decide, effectiveState, type HoldAction, type HoldState } from "../doma
 import type { NormalisedItems } from "../domain/items.js";
 import { assertBuyerCap, assertOnSale } from "../domain/limits.js";
 import { mergeTakes, type StripeTake, tryOrder } from "../domain/stripes.js";
-import { type ClaimTarget, claimBestAvailable, claimSeats, countFreeSeats, returnToStripes, takeGa } from "./claims.js";
+import { type ClaimTarget, claimBestAvailable, claimSeats, countFreeSeats } from "./claims.js";
+import { returnToStripes, takeGa } from "./ga.js";
 import { type Inventory, resolveSeats, type SectionInfo } from "./inventory.js";
-import { FOREVER, type Q, rows, run } from "./sql.js";
+import { FOREVER, type Q, rows, run, utc } from "./sql.js";
 
 export interface HeldSeat {
   readonly sectionId: string;
@@ -90,7 +91,11 @@ export async function placeHold(tx: Tx, input: PlaceHoldInput): Promise<PlacedHo
   let replaced: PlacedHold["replaced"];
   let returned: Array<{ sectionNo: number; stripe: number }> = [];
   if (buyer.last_hold_id !== null && buyer.last_hold_id !== input.holdId) {
-    const r = await transitionHold(tx, buyer.last_hold_id, "release", now);
+    // a converted hold belongs to an order now: nothing to release (convertHold clears the pointer too)
+    const r = await transitionHold(tx, buyer.last_hold_id, "release", now).catch((e: unknown) => {
+      if (e instanceof HoldNotActiveError) return undefined;
+      throw e;
+    });
     if (r !== undefined) {
       replaced = { holdId: buyer.last_hold_id, state: r.state };
       returned = r.returnedGa;
@@ -249,7 +254,7 @@ export interface TransitionResult {
 interface HoldStatusRow {
   id: string;
   state: HoldState;
-  expire_time: Date;
+  expire_time: Date | string;
   inv_id: number;
   event_id: string;
 }
@@ -290,7 +295,7 @@ export async function transitionHold(
       const returnedGa = await applyEffects(tx, h, attempt.to, now);
       return { ...base, state: attempt.to, changed: true, returnedGa };
     }
-    const d = decide({ id: h.id, state: h.state, expireTime: h.expire_time }, action, now);
+    const d = decide({ id: h.id, state: h.state, expireTime: utc(h.expire_time) }, action, now);
     if (d.kind === "noop") return { ...base, state: d.state, changed: false, returnedGa: [] };
     attempt = d;
   }
@@ -378,7 +383,9 @@ export async function convertHold(
   if (r?.changed)
     await run(
       tx,
-      sql`UPDATE buyers SET in_orders = in_orders + ${h.quantity} WHERE inv_id = ${h.inv_id} AND buyer_id = ${h.buyer_id}`,
+      sql`UPDATE buyers SET in_orders = in_orders + ${h.quantity},
+                            last_hold_id = IF(last_hold_id = ${holdId}, NULL, last_hold_id)
+          WHERE inv_id = ${h.inv_id} AND buyer_id = ${h.buyer_id}`,
     );
   return r;
 }
@@ -454,8 +461,8 @@ export async function loadHold(q: Q, holdId: string, now: Date): Promise<HoldVie
     quantity: number;
     currency_code: string;
     total_minor: number;
-    create_time: Date;
-    expire_time: Date;
+    create_time: Date | string;
+    expire_time: Date | string;
     order_id: string | null;
   }>(q, sql`SELECT * FROM holds WHERE id = ${holdId}`);
   if (h === undefined) return undefined;
@@ -483,7 +490,7 @@ export async function loadHold(q: Q, holdId: string, now: Date): Promise<HoldVie
     id: h.id,
     eventId: h.event_id,
     buyerId: h.buyer_id,
-    state: effectiveState({ id: h.id, state: h.state, expireTime: h.expire_time }, now),
+    state: effectiveState({ id: h.id, state: h.state, expireTime: utc(h.expire_time) }, now),
     seats: seatRows.map((s) => ({
       sectionId: s.section_id,
       seatNo: s.seat_no,
@@ -499,8 +506,8 @@ export async function loadHold(q: Q, holdId: string, now: Date): Promise<HoldVie
     quantity: h.quantity,
     currencyCode: h.currency_code,
     totalMinor: Number(h.total_minor),
-    createTime: h.create_time,
-    expireTime: h.expire_time,
+    createTime: utc(h.create_time),
+    expireTime: utc(h.expire_time),
     orderId: h.order_id ?? undefined,
   };
 }

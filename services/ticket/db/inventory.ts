@@ -9,7 +9,7 @@ import type { Tx } from "../../../platform/db/index.js";
 import { flattenLayout, LayoutError, type SeatRow, type SectionRow } from "../domain/layout.js";
 import { defaultBuyerCap, type SalesState } from "../domain/limits.js";
 import { splitCapacity, stripeCount } from "../domain/stripes.js";
-import { type Q, rows, run } from "./sql.js";
+import { type Q, rows, run, utc } from "./sql.js";
 
 /** Rows per INSERT: ~100 KB statements, far below max_allowed_packet, few round trips. */
 const SEAT_BATCH = 2_500;
@@ -223,8 +223,8 @@ interface InventoryRow {
   event_id: string;
   status: "ON_SALE" | "CANCELLED";
   layout_version: number;
-  sales_start: Date;
-  sales_end: Date;
+  sales_start: Date | string;
+  sales_end: Date | string;
   max_per_order: number;
   max_per_buyer: number;
 }
@@ -254,8 +254,8 @@ export async function loadInventory(q: Q, eventId: string): Promise<Inventory | 
     sales: {
       eventId: inv.event_id,
       status: inv.status,
-      salesStart: inv.sales_start,
-      salesEnd: inv.sales_end,
+      salesStart: utc(inv.sales_start),
+      salesEnd: utc(inv.sales_end),
       maxPerOrder: inv.max_per_order,
       maxPerBuyer: inv.max_per_buyer,
     },

@@ -10,6 +10,14 @@ export type Q = Tx | MySql2Database;
 /** taken_until of a place that belongs to an order: never free by time. */
 export const FOREVER = new Date(Date.UTC(9999, 11, 31));
 
+/**
+ * A DATETIME as read through drizzle's `execute`, which hands DATETIMEs over as strings in the
+ * session's time zone (UTC, see platform/db): back to a Date.
+ */
+export function utc(v: Date | string): Date {
+  return v instanceof Date ? v : new Date(`${v.replace(" ", "T")}Z`);
+}
+
 /** Runs a write; `affectedRows` counts *matched* rows (mysql2 sets CLIENT_FOUND_ROWS). */
 export async function run(q: Q, query: SQL): Promise<ResultSetHeader> {
   const [header] = (await q.execute(query)) as unknown as [ResultSetHeader];

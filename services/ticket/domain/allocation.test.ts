@@ -95,11 +95,13 @@ describe("best-available allocation (domain)", () => {
     assert.deepEqual(picture(["X..X", "X..X", "X..X", "XX.X"], 5), ["XooX", "XooX", "X..X", "XXoX"]);
   });
 
-  it("orphans are avoided even at the price of a row further back or an extra block", () => {
+  it("orphans are avoided at the price of a row further back, but never by splitting a group that fits a row", () => {
     // row 0 has runs of 3: 2 from a 3-run orphans one seat; row 1 has an exact pair
     assert.deepEqual(picture(["X...X...X", "XXXXX..XX"], 2), ["X...X...X", "XXXXXooXX"]);
-    // 4 wanted: row 0's run of 5 alone would orphan one; 2 in row 0 (leaving 3) + 2 in row 1 does not
-    assert.deepEqual(picture([".....", "..X..", "XXXXX"], 4), ["oo...", "ooX..", "XXXXX"]);
+    // 4 wanted: only row 0's run of 5 fits them together; it orphans a seat, a 2+2 split would not
+    assert.deepEqual(picture([".....", "..X..", "XXXXX"], 4), ["oooo.", "..X..", "XXXXX"]);
+    // in a split (no run holds 3) orphans still count: the lone seat is used, no pair is broken
+    assert.deepEqual(picture(["X..X", "X.X.."], 3), ["XooX", "XoX.."]);
   });
 
   it("a section with an existing orphan may keep it; the allocator adds none", () => {
@@ -233,7 +235,7 @@ function keysOf(rows: RowSeats[], chosen: Set<number>): number[] {
       weighted += block.length * ri;
     }
   });
-  return [orphans, blocks, back, -squares, weighted];
+  return [blocks, orphans, back, -squares, weighted];
 }
 
 function lexLess(a: number[], b: number[]): boolean {

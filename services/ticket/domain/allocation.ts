@@ -8,8 +8,9 @@
  * leaves exactly one free seat between itself and the end of its run (a taken seat, a gap or the
  * row's edge). Among every way to seat the quantity, the allocation is the first by:
  *
- *   1. fewest orphaned seats;
- *   2. fewest blocks (so one row whenever it fits);
+ *   1. fewest blocks: the group together in one row whenever some row fits it;
+ *   2. fewest orphaned seats (a group that fits in one row takes a place that orphans no seat if
+ *      any row offers one; a split avoids orphans the same way);
  *   3. the backmost row used as far front as possible (rows in layout order, front first);
  *   4. the largest blocks (greatest sum of squared block sizes: 3+1 before 2+2);
  *   5. the most seats in front rows (least sum of seats × row index);
@@ -112,11 +113,11 @@ function place(run: Run, t: number): Placement {
 }
 
 // Keys compared in order; all additive over blocks so a knapsack can minimise them exactly.
-// [orphans, blocks, -Σt², Σ t·row, Σ leftover, Σ dist]
+// [blocks, orphans, -Σt², Σ t·row, Σ leftover, Σ dist]
 const K = 6;
 
 function costOf(run: Run, t: number, p: Placement): number[] {
-  return [p.orphans, 1, -t * t, t * run.rowIndex, run.ids.length - t, p.dist];
+  return [1, p.orphans, -t * t, t * run.rowIndex, run.ids.length - t, p.dist];
 }
 
 function less(a: ArrayLike<number>, ai: number, b: ArrayLike<number>, bi: number): boolean {
@@ -149,6 +150,7 @@ export function allocateBestAvailable(rows: readonly RowSeats[], quantity: numbe
   };
 
   // Fast path: the front-most row with a run that fits without an orphan wins keys 1-3 outright;
+  // without one, the knapsack below weighs one-row choices that orphan a seat against each other.
   // keys 4-5 are equal within a row, so keys 6-8 pick the run.
   let rowIndex = -1;
   let chosen: { run: Run; p: Placement } | undefined;
@@ -220,7 +222,7 @@ function knapsack(
     [prev, cur] = [cur, prev];
     const lastOfRow = i === runs.length - 1 || runs[i + 1]!.rowIndex !== run.rowIndex;
     if (lastOfRow && prev[q * K] !== Number.POSITIVE_INFINITY) {
-      const end = { runIndex: i, orphans: prev[q * K]!, blocks: prev[q * K + 1]! };
+      const end = { runIndex: i, blocks: prev[q * K]!, orphans: prev[q * K + 1]! };
       rowEnds.push(end);
       if (end.orphans === 0 && end.blocks === minBlocks) {
         firstBest = end;
