@@ -125,7 +125,7 @@ async function q<T>(db: Db, text: string, params: unknown[]): Promise<T[]> {
  * The invariants, read from the rows:
  * - no seat is taken by a hold other than the ACTIVE/CONVERTED one recorded on it, and every seat an
  *   ACTIVE unexpired hold lists is taken by that hold (no place in two live holds);
- * - per GA stripe: available + outstanding items = capacity, available ≥ 0;
+ * - per GA stripe: available + outstanding places of its items = capacity, available ≥ 0;
  * - per GA section: outstanding unexpired items = the places of live holds.
  */
 export async function assertInvariants(db: Db, invId: number, now: Date): Promise<void> {
@@ -157,7 +157,7 @@ export async function assertInvariants(db: Db, invId: number, now: Date): Promis
   const stripes = await q<{ section_no: number; stripe: number; capacity: number; available: number; out: number }>(
     db,
     `SELECT st.section_no, st.stripe, st.capacity, st.available,
-            (SELECT COALESCE(SUM(quantity), 0) FROM hold_ga_items g
+            (SELECT COALESCE(SUM(quantity - returned), 0) FROM hold_ga_items g
              WHERE g.inv_id = st.inv_id AND g.section_no = st.section_no AND g.stripe = st.stripe
                AND g.taken_until IS NOT NULL) AS \`out\`
      FROM ga_stripes st WHERE st.inv_id = ?`,

@@ -2,8 +2,10 @@ import assert from "node:assert/strict";
 import { type Db, withTransaction } from "../../platform/db/index.js";
 import { DomainError } from "../../platform/rpc/errors.js";
 import { seatStates, sectionCounts } from "../../services/ticket/db/availability.js";
-import { dueHolds, type PlacedHold, placeHold, transitionHold } from "../../services/ticket/db/holds.js";
+import { returnFreedGa } from "../../services/ticket/db/ga.js";
+import { type PlacedHold, placeHold } from "../../services/ticket/db/holds.js";
 import type { Inventory } from "../../services/ticket/db/inventory.js";
+import { dueHolds, transitionHold } from "../../services/ticket/db/lifecycle.js";
 import type { HoldItemInput } from "../../services/ticket/domain/items.js";
 import { normaliseItems } from "../../services/ticket/domain/items.js";
 import { assertInvariants, id, layoutOf, openSales, ticketDb } from "./ticket-kit.js";
@@ -221,6 +223,15 @@ describe("ticket holds racing on real MariaDB", () => {
       }
     };
     const [a, b] = await Promise.all([sweep(), sweep()]);
+    // and both put freed GA places back on their stripes (each place once)
+    const back = async () => {
+      let n = 0;
+      for (let got = 1; got > 0; n += got)
+        got = await withTransaction(db, (tx) => returnFreedGa(tx, inv.invId, 2, after, 7));
+      return n;
+    };
+    const [x, y] = await Promise.all([back(), back()]);
+    assert.equal(x + y, 100, "100 GA places came back");
     const [rows] = await db.pool.query(
       // the sweepers work across events: count every hold the two races left
       "SELECT state, COUNT(*) AS n FROM holds GROUP BY state ORDER BY state",

@@ -36,7 +36,7 @@ export async function sectionCounts(q: Q, invId: number, now: Date): Promise<Sec
         SELECT sec.section_no, sec.capacity AS total,
                (SELECT COALESCE(SUM(available), 0) FROM ga_stripes st
                  WHERE st.inv_id = sec.inv_id AND st.section_no = sec.section_no)
-             + (SELECT COALESCE(SUM(quantity), 0) FROM hold_ga_items g
+             + (SELECT COALESCE(SUM(quantity - returned), 0) FROM hold_ga_items g
                  WHERE g.inv_id = sec.inv_id AND g.section_no = sec.section_no AND g.taken_until <= ${now}) AS available,
                (SELECT COALESCE(SUM(quantity), 0) FROM hold_ga_items g
                  WHERE g.inv_id = sec.inv_id AND g.section_no = sec.section_no AND g.sold) AS sold

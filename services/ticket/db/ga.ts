@@ -1,6 +1,14 @@
 /**
- * General-admission places: taken from counter rows ("stripes", domain/stripes.ts) without waiting
- * for other buyers, returned exactly once by whoever moves a hold item's taken_until to NULL.
+ * General-admission places. A section's capacity is split over counter rows ("stripes",
+ * domain/stripes.ts); a hold item records how many places it took from which stripe.
+ *
+ * Places go back without touching a stripe: releasing a hold (or failing its order) sets its items'
+ * taken_until to FREED, and an expired hold's items are free by time already. Such places count as
+ * available at once; a buyer short of places *adopts* them (moves them from the old item to its own,
+ * same stripe, no counter write), and the sweeper puts the rest back on their stripes in its own
+ * transaction. So the only transactions that write stripes while holding other rows are takers,
+ * and a taker waits for a stripe only while it holds no stripe of that section, or locks all of
+ * them in stripe order: no lock cycle, no deadlock.
  */
 import { sql } from "drizzle-orm";
 import type { Tx } from "../../../platform/db/index.js";
@@ -9,22 +17,28 @@ import type { ClaimTarget } from "./claims.js";
 import type { SectionInfo } from "./inventory.js";
 import { isBusy, rows, run } from "./sql.js";
 
+/** taken_until of released GA items: free by time for every clock. */
+export const FREED = new Date(1_000);
+
 export type GaTakeResult =
   | { readonly ok: true; readonly takes: StripeTake[] }
   | { readonly ok: false; readonly available: number };
 
-/** Rounds of "snapshot, lock what is free, take" before answering with what is left. */
-const TAKE_ROUNDS = 3;
+/** Stripes tried without waiting, first blind (a rotation from the hint), then by a snapshot. */
+const BLIND_TRIES = 2;
+const INFORMED_TRIES = 4;
 
 /**
- * `quantity` places of a GA section, without waiting for other buyers:
- * 1. one conditional decrement on one stripe (`order`: stripes this transaction already holds, then
- *    a rotation from a per-request hint) with a zero lock-wait timeout; a busy stripe → the next;
- * 2. when a stripe is short: one read of every stripe and of expired places not yet returned —
- *    fewer than asked refuses at once; expired places are reclaimed (lazy expiry for GA);
- * 3. the stripes with places that no one else is writing are locked (SKIP LOCKED) and the quantity
- *    is taken across them, fullest first. Stripes busy with in-flight claims are skipped; after a
- *    few rounds the answer is a refusal with what is left.
+ * `quantity` places of a GA section:
+ * 1. a conditional decrement on one stripe (a rotation from a per-request hint) with a zero
+ *    lock-wait timeout; a busy stripe → the next;
+ * 2. when that is not enough: one read of every stripe and of freed places not yet back on a
+ *    stripe — fewer than asked refuses at once (no wait, no retry); freed places are adopted; the
+ *    rest is tried, still without waiting, on the stripes that have enough, fullest first;
+ * 3. only then every stripe of the section is locked in stripe order (the one wait on the claim
+ *    path, taken while holding no stripe of the section: waiters queue, they cannot deadlock; a
+ *    statement that waited and then found too few places would keep its lock, so no other kind of
+ *    wait is used) and the rest is taken across the fullest.
  */
 export async function takeGa(
   tx: Tx,
@@ -34,121 +48,128 @@ export async function takeGa(
   order: readonly number[],
 ): Promise<GaTakeResult> {
   const where = sql`inv_id = ${t.invId} AND section_no = ${section.sectionNo}`;
-  for (const stripe of order) {
+  const tryStripe = async (stripe: number, q: number): Promise<"ok" | "short" | "busy"> => {
     try {
       const r = await run(
         tx,
         sql`SET STATEMENT innodb_lock_wait_timeout = 0 FOR
-            UPDATE ga_stripes SET available = available - ${quantity}
-            WHERE ${where} AND stripe = ${stripe} AND available >= ${quantity}`,
+            UPDATE ga_stripes SET available = available - ${q}
+            WHERE ${where} AND stripe = ${stripe} AND available >= ${q}`,
       );
-      if (r.affectedRows === 1) return { ok: true, takes: [{ stripe, quantity }] };
-      break; // short here: look at the whole section
+      return r.affectedRows === 1 ? "ok" : "short";
     } catch (e) {
-      if (!isBusy(e)) throw e;
+      if (isBusy(e)) return "busy";
+      throw e;
     }
+  };
+  for (const stripe of order.slice(0, BLIND_TRIES)) {
+    const r = await tryStripe(stripe, quantity);
+    if (r === "ok") return { ok: true, takes: [{ stripe, quantity }] };
+    if (r === "short") break; // look at the whole section
   }
+  const snap = await rows<{ stripe: number; available: number; freed: number }>(
+    tx,
+    sql`SELECT stripe, available,
+               (SELECT COALESCE(SUM(quantity - returned), 0) FROM hold_ga_items
+                WHERE ${where} AND taken_until <= ${t.now}) AS freed
+        FROM ga_stripes WHERE ${where}`,
+  );
+  const freed = Number(snap[0]?.freed ?? 0);
+  const onStripes = snap.reduce((n, s) => n + s.available, 0);
+  if (onStripes + freed < quantity) return { ok: false, available: onStripes + freed };
   const takes: StripeTake[] = [];
-  const busy = new Set<number>();
   let need = quantity;
-  let left = 0;
-  for (let round = 0; round < TAKE_ROUNDS; round++) {
-    const snap = await rows<{ stripe: number; available: number; expired: number }>(
-      tx,
-      sql`SELECT stripe, available,
-                 (SELECT COALESCE(SUM(quantity), 0) FROM hold_ga_items WHERE ${where} AND taken_until <= ${t.now}) AS expired
-          FROM ga_stripes WHERE ${where}`,
-    );
-    const expired = Number(snap[0]?.expired ?? 0);
-    left = snap.reduce((n, s) => n + s.available, 0) + expired;
-    // (places this call already took count as available: the refusal rolls them back)
-    if (left < need) return { ok: false, available: left + quantity - need };
-    // expired places not yet returned: return them (those no one else is returning) and look again
-    if (expired > 0 && (await reclaimExpiredGa(tx, t.invId, section.sectionNo, t.now)) > 0) continue;
-    // the fullest stripes that cover what is missing, by this snapshot; lock those still free
-    const wanted: number[] = [];
-    let covered = 0;
-    for (const s of snap
-      .filter((x) => x.available > 0 && !busy.has(x.stripe))
-      .sort((a, b) => b.available - a.available)) {
-      if (covered >= need) break;
-      wanted.push(s.stripe);
-      covered += s.available;
-    }
-    if (wanted.length === 0) break;
-    const locked = await rows<{ stripe: number; available: number }>(
-      tx,
-      sql`SELECT stripe, available FROM ga_stripes
-          WHERE ${where} AND stripe IN (${sql.join(
-            wanted.map((w) => sql`${w}`),
-            sql`, `,
-          )}) AND available > 0
-          ORDER BY stripe FOR UPDATE SKIP LOCKED`,
-    );
-    const got = new Set(locked.map((l) => l.stripe));
-    for (const w of wanted) if (!got.has(w)) busy.add(w);
-    const total = locked.reduce((n, l) => n + l.available, 0);
-    if (total > 0) {
-      // planTake indexes the locked rows; they come in stripe order, the order to write them in
-      for (const p of planTake(
-        locked.map((l) => l.available),
-        Math.min(need, total),
-      )!) {
-        const stripe = locked[p.stripe]!.stripe;
-        await run(
-          tx,
-          sql`UPDATE ga_stripes SET available = available - ${p.quantity} WHERE ${where} AND stripe = ${stripe}`,
-        );
-        takes.push({ stripe, quantity: p.quantity });
-        need -= p.quantity;
-      }
-    }
+  if (freed > 0) {
+    takes.push(...(await adoptFreed(tx, t, section.sectionNo, need)));
+    need = quantity - takes.reduce((n, a) => n + a.quantity, 0);
     if (need === 0) return { ok: true, takes };
   }
-  return { ok: false, available: left + quantity - need };
-}
-
-/** Adds places back to stripes, in (section, stripe) order; the caller has made them returnable once. */
-export async function returnToStripes(
-  tx: Tx,
-  invId: number,
-  items: ReadonlyArray<{ sectionNo: number; stripe: number; quantity: number }>,
-): Promise<void> {
-  const sorted = [...items].sort((a, b) => a.sectionNo - b.sectionNo || a.stripe - b.stripe);
-  for (const i of sorted) {
+  const roomy = snap
+    .filter((s) => s.available >= need)
+    .sort((a, b) => b.available - a.available)
+    .slice(0, INFORMED_TRIES);
+  for (const s of roomy) {
+    if ((await tryStripe(s.stripe, need)) === "ok") {
+      takes.push({ stripe: s.stripe, quantity: need });
+      return { ok: true, takes };
+    }
+  }
+  const locked = await rows<{ stripe: number; available: number }>(
+    tx,
+    sql`SELECT stripe, available FROM ga_stripes WHERE ${where} ORDER BY stripe FOR UPDATE`,
+  );
+  const plan = planTake(
+    locked.map((l) => l.available),
+    need,
+  );
+  if (plan === undefined)
+    return { ok: false, available: locked.reduce((n, l) => n + l.available, 0) + quantity - need };
+  for (const p of plan) {
+    const stripe = locked[p.stripe]!.stripe;
     await run(
       tx,
-      sql`UPDATE ga_stripes SET available = available + ${i.quantity}
-          WHERE inv_id = ${invId} AND section_no = ${i.sectionNo} AND stripe = ${i.stripe}`,
+      sql`UPDATE ga_stripes SET available = available - ${p.quantity} WHERE ${where} AND stripe = ${stripe}`,
     );
+    takes.push({ stripe, quantity: p.quantity });
   }
+  return { ok: true, takes };
 }
 
 /**
- * Returns the places of expired, not yet returned GA items of a section (lazy expiry for GA: a buyer
- * short of places reclaims them rather than waiting for the sweeper). Items another transaction is
- * handling are skipped. Returns how many places came back.
+ * Moves up to `need` freed places of a section (released or expired holds' items) to the claiming
+ * hold: the old item's `returned` grows, the new hold records the same stripe. Items another
+ * transaction is handling are skipped, so this never waits.
  */
-export async function reclaimExpiredGa(tx: Tx, invId: number, sectionNo: number, now: Date): Promise<number> {
-  const due = await rows<{ hold_id: string; stripe: number; quantity: number }>(
+async function adoptFreed(tx: Tx, t: ClaimTarget, sectionNo: number, need: number): Promise<StripeTake[]> {
+  const due = await rows<{ hold_id: string; stripe: number; left: number }>(
     tx,
-    sql`SELECT hold_id, stripe, quantity FROM hold_ga_items
+    sql`SELECT hold_id, stripe, quantity - returned AS \`left\` FROM hold_ga_items
+        WHERE inv_id = ${t.invId} AND section_no = ${sectionNo} AND taken_until <= ${t.now}
+        ORDER BY taken_until LIMIT 50 FOR UPDATE SKIP LOCKED`,
+  );
+  const takes: StripeTake[] = [];
+  for (const d of due) {
+    if (need === 0) break;
+    const x = Math.min(d.left, need);
+    await run(
+      tx,
+      sql`UPDATE hold_ga_items SET returned = returned + ${x},
+                                   taken_until = IF(returned = quantity, NULL, taken_until)
+          WHERE hold_id = ${d.hold_id} AND section_no = ${sectionNo} AND stripe = ${d.stripe}`,
+    );
+    takes.push({ stripe: d.stripe, quantity: x });
+    need -= x;
+  }
+  return takes;
+}
+
+/**
+ * The sweeper's part: puts a section's freed places (released or expired holds' items no buyer has
+ * adopted) back on their stripes, in its own transaction, stripes in order. Returns how many.
+ */
+export async function returnFreedGa(tx: Tx, invId: number, sectionNo: number, now: Date, limit = 500): Promise<number> {
+  const due = await rows<{ hold_id: string; stripe: number; left: number }>(
+    tx,
+    sql`SELECT hold_id, stripe, quantity - returned AS \`left\` FROM hold_ga_items
         WHERE inv_id = ${invId} AND section_no = ${sectionNo} AND taken_until <= ${now}
-        ORDER BY taken_until LIMIT 200 FOR UPDATE SKIP LOCKED`,
+        ORDER BY taken_until LIMIT ${limit} FOR UPDATE SKIP LOCKED`,
   );
   if (due.length === 0) return 0;
   await run(
     tx,
-    sql`UPDATE hold_ga_items SET taken_until = NULL
+    sql`UPDATE hold_ga_items SET returned = quantity, taken_until = NULL
         WHERE ${sql.join(
           due.map((d) => sql`(hold_id = ${d.hold_id} AND section_no = ${sectionNo} AND stripe = ${d.stripe})`),
           sql` OR `,
         )}`,
   );
-  await returnToStripes(
-    tx,
-    invId,
-    due.map((d) => ({ sectionNo, stripe: d.stripe, quantity: d.quantity })),
-  );
-  return due.reduce((n, d) => n + d.quantity, 0);
+  const perStripe = new Map<number, number>();
+  for (const d of due) perStripe.set(d.stripe, (perStripe.get(d.stripe) ?? 0) + d.left);
+  for (const [stripe, q] of [...perStripe].sort((a, b) => a[0] - b[0]))
+    await run(
+      tx,
+      sql`UPDATE ga_stripes SET available = available + ${q}
+          WHERE inv_id = ${invId} AND section_no = ${sectionNo} AND stripe = ${stripe}`,
+    );
+  return due.reduce((n, d) => n + d.left, 0);
 }

@@ -1,24 +1,24 @@
 /**
- * Holds: placing one (all or nothing, in one transaction) and its lifecycle transitions as
- * compare-and-set on the hold row, each returning the hold's places exactly once.
+ * Holds: placing one (all or nothing, in one transaction) and reading one back. The lifecycle
+ * transitions are in lifecycle.ts.
  *
- * Lock order, the same in every transaction that takes more than one of these, so they cannot
- * deadlock: buyer row → hold row → seats (ascending) → GA items → GA stripes (ascending).
- * Standalone ReleaseHold and the sweeper never touch the buyer row; only placing and converting do,
- * and they take it first.
+ * Lock order, the same in every transaction that takes more than one of these: buyer row → hold
+ * rows → seats (ascending) → GA items → GA stripes (ascending). Standalone ReleaseHold and the
+ * sweeper never touch the buyer row; only placing and converting do, and they take it first.
  */
 import { sql } from "drizzle-orm";
 import type { Tx } from "../../../platform/db/index.js";
 import { InvalidArgumentError } from "../../../platform/rpc/errors.js";
 import { HoldNotActiveError, SeatsUnavailableError } from "../domain/errors.js";
-import { decide, effectiveState, type HoldAction, type HoldState } from "../domain/hold.js";
+import { effectiveState, type HoldState } from "../domain/hold.js";
 import type { NormalisedItems } from "../domain/items.js";
 import { assertBuyerCap, assertOnSale } from "../domain/limits.js";
 import { mergeTakes, type StripeTake, tryOrder } from "../domain/stripes.js";
 import { type ClaimTarget, claimBestAvailable, claimSeats, countFreeSeats } from "./claims.js";
-import { returnToStripes, takeGa } from "./ga.js";
+import { takeGa } from "./ga.js";
 import { type Inventory, resolveSeats, type SectionInfo } from "./inventory.js";
-import { FOREVER, type Q, rows, run, utc } from "./sql.js";
+import { transitionHold } from "./lifecycle.js";
+import { type Q, rows, run, utc } from "./sql.js";
 
 export interface HeldSeat {
   readonly sectionId: string;
@@ -71,6 +71,10 @@ export interface PlacedHold {
  * Places a hold in `tx`: checks sales and the buyer's cap, releases the buyer's previous hold, claims
  * every item (refusing with SeatsUnavailableError naming the section and what is left there) and
  * records the hold. Throws the domain's errors; the caller's transaction then rolls everything back.
+ *
+ * Statement order: everything that does not touch a contended row comes first (buyer row, previous
+ * hold, the hold row itself), then seats, then GA stripes — the hottest rows, locked last so they
+ * are held for the fewest statements before the commit.
  */
 export async function placeHold(tx: Tx, input: PlaceHoldInput): Promise<PlacedHold> {
   const { inventory: inv, items, now } = input;
@@ -89,20 +93,19 @@ export async function placeHold(tx: Tx, input: PlaceHoldInput): Promise<PlacedHo
   assertBuyerCap(inv.sales, buyer.in_orders, items.quantity);
 
   let replaced: PlacedHold["replaced"];
-  let returned: Array<{ sectionNo: number; stripe: number }> = [];
   if (buyer.last_hold_id !== null && buyer.last_hold_id !== input.holdId) {
     // a converted hold belongs to an order now: nothing to release (convertHold clears the pointer too)
     const r = await transitionHold(tx, buyer.last_hold_id, "release", now).catch((e: unknown) => {
       if (e instanceof HoldNotActiveError) return undefined;
       throw e;
     });
-    if (r !== undefined) {
-      replaced = { holdId: buyer.last_hold_id, state: r.state };
-      returned = r.returnedGa;
-    }
+    if (r !== undefined) replaced = { holdId: buyer.last_hold_id, state: r.state };
   }
+  await run(
+    tx,
+    sql`UPDATE buyers SET last_hold_id = ${input.holdId} WHERE inv_id = ${inv.invId} AND buyer_id = ${input.buyerId}`,
+  );
 
-  const target: ClaimTarget = { invId: inv.invId, holdId: input.holdId, until: input.expireTime, now };
   const seatNos = await resolveSeats(tx, inv.invId, items.seats);
   const unknown = items.seats.flatMap((s, i) =>
     seatNos[i] === undefined
@@ -117,22 +120,32 @@ export async function placeHold(tx: Tx, input: PlaceHoldInput): Promise<PlacedHo
   );
   if (unknown.length > 0) throw new InvalidArgumentError(unknown);
 
+  // every price is known before any claim: the hold row goes in first
+  const seatCount = items.seats.length + items.bestAvailable.reduce((n, b) => n + b.quantity, 0);
+  const totalMinor =
+    items.seats.reduce((n, x) => n + section(x.sectionNo).priceMinor, 0) +
+    [...items.bestAvailable, ...items.generalAdmission].reduce(
+      (n, x) => n + section(x.sectionNo).priceMinor * x.quantity,
+      0,
+    );
+  const first = [...items.seats, ...items.bestAvailable, ...items.generalAdmission][0]!;
+  const currencyCode = section(first.sectionNo).currencyCode;
+  await run(
+    tx,
+    sql`INSERT INTO holds (id, inv_id, event_id, buyer_id, state, quantity, currency_code, total_minor, create_time, expire_time)
+        VALUES (${input.holdId}, ${inv.invId}, ${inv.sales.eventId}, ${input.buyerId}, 'ACTIVE', ${items.quantity},
+                ${currencyCode}, ${totalMinor}, ${now}, ${input.expireTime})`,
+  );
+
+  const target: ClaimTarget = { invId: inv.invId, holdId: input.holdId, until: input.expireTime, now };
   const heldSeats: HeldSeat[] = [];
-  const heldGa: Array<{ section: SectionInfo; takes: StripeTake[] }> = [];
-  const sectionNos = [
-    ...new Set([...items.seats, ...items.bestAvailable, ...items.generalAdmission].map((i) => i.sectionNo)),
-  ].sort((a, b) => a - b);
-  for (const no of sectionNos) {
+  const reserved = [...new Set([...items.seats, ...items.bestAvailable].map((i) => i.sectionNo))].sort((a, b) => a - b);
+  for (const no of reserved) {
     const s = section(no);
     const specific = items.seats.flatMap((x, i) => (x.sectionNo === no ? [{ ...x, seatNo: seatNos[i]! }] : []));
     if (specific.length > 0) {
-      if (
-        !(await claimSeats(
-          tx,
-          target,
-          specific.map((x) => x.seatNo).sort((a, b) => a - b),
-        ))
-      )
+      const sorted = specific.map((x) => x.seatNo).sort((a, b) => a - b);
+      if (!(await claimSeats(tx, target, sorted)))
         throw new SeatsUnavailableError(s.sectionId, await countFreeSeats(tx, inv.invId, s, now));
       for (const x of specific)
         heldSeats.push({
@@ -149,27 +162,17 @@ export async function placeHold(tx: Tx, input: PlaceHoldInput): Promise<PlacedHo
       if (!r.ok) throw new SeatsUnavailableError(s.sectionId, r.available);
       heldSeats.push(...(await seatLabels(tx, inv.invId, r.seatNos, s)));
     }
-    const ga = items.generalAdmission.find((x) => x.sectionNo === no);
-    if (ga) {
-      // stripes this transaction already holds (places just returned by the previous hold) first
-      const mine = returned.filter((r) => r.sectionNo === no).map((r) => r.stripe);
-      const order = [...new Set([...mine, ...tryOrder(s.stripes, input.stripeHint, 2)])];
-      const r = await takeGa(tx, target, s, ga.quantity, order);
-      if (!r.ok) throw new SeatsUnavailableError(s.sectionId, r.available);
-      heldGa.push({ section: s, takes: mergeTakes(r.takes) });
-    }
+  }
+  const heldGa: Array<{ section: SectionInfo; takes: StripeTake[] }> = [];
+  for (const ga of items.generalAdmission) {
+    const s = section(ga.sectionNo);
+    const r = await takeGa(tx, target, s, ga.quantity, tryOrder(s.stripes, input.stripeHint, s.stripes));
+    if (!r.ok) throw new SeatsUnavailableError(s.sectionId, r.available);
+    heldGa.push({ section: s, takes: mergeTakes(r.takes) });
   }
 
-  const currencyCode = section(sectionNos[0]!).currencyCode;
-  const totalMinor =
-    heldSeats.reduce((n, x) => n + x.priceMinor, 0) +
-    heldGa.reduce((n, g) => n + g.section.priceMinor * g.takes.reduce((m, t) => m + t.quantity, 0), 0);
-  await run(
-    tx,
-    sql`INSERT INTO holds (id, inv_id, event_id, buyer_id, state, quantity, currency_code, total_minor, create_time, expire_time)
-        VALUES (${input.holdId}, ${inv.invId}, ${inv.sales.eventId}, ${input.buyerId}, 'ACTIVE', ${items.quantity},
-                ${currencyCode}, ${totalMinor}, ${now}, ${input.expireTime})`,
-  );
+  if (heldSeats.length !== seatCount)
+    throw new Error(`hold ${input.holdId}: ${heldSeats.length} of ${seatCount} seats`);
   if (heldSeats.length > 0) {
     const bySection = new Map(inv.sections.map((s) => [s.sectionId, s.sectionNo]));
     await run(
@@ -196,10 +199,6 @@ export async function placeHold(tx: Tx, input: PlaceHoldInput): Promise<PlacedHo
       )}`,
     );
   }
-  await run(
-    tx,
-    sql`UPDATE buyers SET last_hold_id = ${input.holdId} WHERE inv_id = ${inv.invId} AND buyer_id = ${input.buyerId}`,
-  );
   return {
     replaced,
     hold: {
@@ -238,217 +237,6 @@ async function seatLabels(tx: Tx, invId: number, seatNos: number[], s: SectionIn
     seatLabel: f.seat_label,
     priceMinor: s.priceMinor,
   }));
-}
-
-export interface TransitionResult {
-  /** The hold's state after the call (as the caller should show it). */
-  readonly state: HoldState;
-  /** False when the hold already was in that state (an idempotent repeat). */
-  readonly changed: boolean;
-  readonly invId: number;
-  readonly eventId: string;
-  /** GA stripes places went back to (this transaction holds their locks now). */
-  readonly returnedGa: Array<{ sectionNo: number; stripe: number }>;
-}
-
-interface HoldStatusRow {
-  id: string;
-  state: HoldState;
-  expire_time: Date | string;
-  inv_id: number;
-  event_id: string;
-}
-
-/**
- * Applies `action` (release, expire, convert) to a hold as a compare-and-set on its row. The common
- * case is one UPDATE; a lost CAS rereads the hold and lets domain/hold.ts say what it means (an
- * idempotent no-op or HoldNotActiveError). Undefined when there is no such hold. The winner returns
- * the places: RELEASED gives back seats and GA places, EXPIRED GA places (expired seats are already
- * free by time), CONVERTED keeps them for the order (taken_until = FOREVER).
- */
-export async function transitionHold(
-  tx: Tx,
-  holdId: string,
-  action: HoldAction,
-  now: Date,
-  orderId?: string,
-): Promise<TransitionResult | undefined> {
-  let attempt: { to: Exclude<HoldState, "ACTIVE">; unexpired: boolean } =
-    action === "expire"
-      ? { to: "EXPIRED", unexpired: false }
-      : { to: action === "release" ? "RELEASED" : "CONVERTED", unexpired: true };
-  for (let round = 0; round < 3; round++) {
-    const won = await run(
-      tx,
-      sql`UPDATE holds SET state = ${attempt.to}, end_time = ${now},
-                           order_id = ${attempt.to === "CONVERTED" ? (orderId ?? null) : null}
-          WHERE id = ${holdId} AND state = 'ACTIVE'
-            AND ${attempt.unexpired ? sql`expire_time > ${now}` : sql`expire_time <= ${now}`}`,
-    );
-    const [h] = await rows<HoldStatusRow>(
-      tx,
-      sql`SELECT id, state, expire_time, inv_id, event_id FROM holds WHERE id = ${holdId}`,
-    );
-    if (h === undefined) return undefined;
-    const base = { invId: h.inv_id, eventId: h.event_id };
-    if (won.affectedRows === 1) {
-      const returnedGa = await applyEffects(tx, h, attempt.to, now);
-      return { ...base, state: attempt.to, changed: true, returnedGa };
-    }
-    const d = decide({ id: h.id, state: h.state, expireTime: utc(h.expire_time) }, action, now);
-    if (d.kind === "noop") return { ...base, state: d.state, changed: false, returnedGa: [] };
-    attempt = d;
-  }
-  throw new Error(`hold ${holdId} kept changing under ${action}`);
-}
-
-async function applyEffects(
-  tx: Tx,
-  h: HoldStatusRow,
-  to: Exclude<HoldState, "ACTIVE">,
-  now: Date,
-): Promise<Array<{ sectionNo: number; stripe: number }>> {
-  if (to === "CONVERTED") {
-    const [want] = await rows<{ seats: number; ga: number }>(
-      tx,
-      sql`SELECT (SELECT COUNT(*) FROM hold_seats WHERE hold_id = ${h.id}) AS seats,
-                 (SELECT COUNT(*) FROM hold_ga_items WHERE hold_id = ${h.id}) AS ga`,
-    );
-    const seats = await run(
-      tx,
-      sql`UPDATE seats s JOIN hold_seats hs ON hs.inv_id = s.inv_id AND hs.seat_no = s.seat_no
-          SET s.taken_until = ${FOREVER}
-          WHERE hs.hold_id = ${h.id} AND s.hold_id = ${h.id} AND s.taken_until > ${now}`,
-    );
-    const ga = await run(
-      tx,
-      sql`UPDATE hold_ga_items SET taken_until = ${FOREVER} WHERE hold_id = ${h.id} AND taken_until > ${now}`,
-    );
-    // a place taken by someone else means the hold had in fact expired (clocks disagree): refuse
-    if (seats.affectedRows !== Number(want?.seats) || ga.affectedRows !== Number(want?.ga))
-      throw new HoldNotActiveError(h.id, "EXPIRED");
-    return [];
-  }
-  if (to === "RELEASED") {
-    await run(
-      tx,
-      sql`UPDATE seats s JOIN hold_seats hs ON hs.inv_id = s.inv_id AND hs.seat_no = s.seat_no
-          SET s.hold_id = NULL, s.taken_until = NULL
-          WHERE hs.hold_id = ${h.id} AND s.hold_id = ${h.id} AND s.taken_until < ${FOREVER}`,
-    );
-  }
-  return returnGaOfHold(tx, h.id);
-}
-
-/** Returns a hold's outstanding GA places (those not already returned by a reclaimer) once. */
-async function returnGaOfHold(tx: Tx, holdId: string): Promise<Array<{ sectionNo: number; stripe: number }>> {
-  const items = await rows<{ inv_id: number; section_no: number; stripe: number; quantity: number }>(
-    tx,
-    sql`SELECT inv_id, section_no, stripe, quantity FROM hold_ga_items
-        WHERE hold_id = ${holdId} AND taken_until IS NOT NULL AND taken_until < ${FOREVER}
-        ORDER BY section_no, stripe FOR UPDATE`,
-  );
-  if (items.length === 0) return [];
-  await run(
-    tx,
-    sql`UPDATE hold_ga_items SET taken_until = NULL
-        WHERE hold_id = ${holdId} AND taken_until IS NOT NULL AND taken_until < ${FOREVER}`,
-  );
-  await returnToStripes(
-    tx,
-    items[0]!.inv_id,
-    items.map((i) => ({ sectionNo: i.section_no, stripe: i.stripe, quantity: i.quantity })),
-  );
-  return items.map((i) => ({ sectionNo: i.section_no, stripe: i.stripe }));
-}
-
-/**
- * Checkout's step: the hold becomes CONVERTED (its places now belong to order `orderId`, never
- * expiring) and the buyer's places in orders grow by its quantity, which the per-buyer cap counts.
- * Throws HoldNotActiveError unless the hold is ACTIVE now; NotFound is the caller's (undefined).
- */
-export async function convertHold(
-  tx: Tx,
-  holdId: string,
-  orderId: string,
-  now: Date,
-): Promise<TransitionResult | undefined> {
-  const [h] = await rows<{ inv_id: number; buyer_id: string; quantity: number }>(
-    tx,
-    sql`SELECT inv_id, buyer_id, quantity FROM holds WHERE id = ${holdId}`,
-  );
-  if (h === undefined) return undefined;
-  await rows(tx, sql`SELECT 1 FROM buyers WHERE inv_id = ${h.inv_id} AND buyer_id = ${h.buyer_id} FOR UPDATE`);
-  const r = await transitionHold(tx, holdId, "convert", now, orderId);
-  if (r?.changed)
-    await run(
-      tx,
-      sql`UPDATE buyers SET in_orders = in_orders + ${h.quantity},
-                            last_hold_id = IF(last_hold_id = ${holdId}, NULL, last_hold_id)
-          WHERE inv_id = ${h.inv_id} AND buyer_id = ${h.buyer_id}`,
-    );
-  return r;
-}
-
-/**
- * The order of a CONVERTED hold failed or was cancelled: its places return to sale and leave the
- * buyer's count, once (a repeat returns false).
- */
-export async function returnOrderPlaces(tx: Tx, holdId: string): Promise<boolean> {
-  const [h] = await rows<{ inv_id: number; buyer_id: string; quantity: number }>(
-    tx,
-    sql`SELECT inv_id, buyer_id, quantity FROM holds WHERE id = ${holdId} AND state = 'CONVERTED'`,
-  );
-  if (h === undefined) return false;
-  await rows(tx, sql`SELECT 1 FROM buyers WHERE inv_id = ${h.inv_id} AND buyer_id = ${h.buyer_id} FOR UPDATE`);
-  const once = await run(
-    tx,
-    sql`UPDATE holds SET order_places_returned = TRUE WHERE id = ${holdId} AND order_places_returned = FALSE`,
-  );
-  if (once.affectedRows === 0) return false;
-  await run(
-    tx,
-    sql`UPDATE seats s JOIN hold_seats hs ON hs.inv_id = s.inv_id AND hs.seat_no = s.seat_no
-        SET s.hold_id = NULL, s.taken_until = NULL, s.sold = FALSE
-        WHERE hs.hold_id = ${holdId} AND s.hold_id = ${holdId} AND s.taken_until = ${FOREVER}`,
-  );
-  const items = await rows<{ section_no: number; stripe: number; quantity: number }>(
-    tx,
-    sql`SELECT section_no, stripe, quantity FROM hold_ga_items WHERE hold_id = ${holdId} AND taken_until = ${FOREVER} FOR UPDATE`,
-  );
-  await run(
-    tx,
-    sql`UPDATE hold_ga_items SET taken_until = NULL, sold = FALSE WHERE hold_id = ${holdId} AND taken_until = ${FOREVER}`,
-  );
-  await returnToStripes(
-    tx,
-    h.inv_id,
-    items.map((i) => ({ sectionNo: i.section_no, stripe: i.stripe, quantity: i.quantity })),
-  );
-  await run(
-    tx,
-    sql`UPDATE buyers SET in_orders = in_orders - ${h.quantity} WHERE inv_id = ${h.inv_id} AND buyer_id = ${h.buyer_id}`,
-  );
-  return true;
-}
-
-/** The order of a CONVERTED hold is paid: its places read SOLD. Idempotent. */
-export async function markHoldSold(tx: Tx, holdId: string): Promise<void> {
-  await run(
-    tx,
-    sql`UPDATE seats s JOIN hold_seats hs ON hs.inv_id = s.inv_id AND hs.seat_no = s.seat_no SET s.sold = TRUE
-        WHERE hs.hold_id = ${holdId} AND s.hold_id = ${holdId} AND s.taken_until = ${FOREVER}`,
-  );
-  await run(tx, sql`UPDATE hold_ga_items SET sold = TRUE WHERE hold_id = ${holdId} AND taken_until = ${FOREVER}`);
-}
-
-/** ACTIVE holds whose expire_time has passed, oldest first: the sweeper's work list. */
-export async function dueHolds(q: Q, now: Date, limit: number): Promise<string[]> {
-  const due = await rows<{ id: string }>(
-    q,
-    sql`SELECT id FROM holds WHERE state = 'ACTIVE' AND expire_time <= ${now} ORDER BY expire_time LIMIT ${limit}`,
-  );
-  return due.map((d) => d.id);
 }
 
 /** A hold with its places and prices; undefined when unknown. */

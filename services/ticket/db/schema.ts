@@ -6,8 +6,8 @@
  * it takes and lazy expiry is part of that condition:
  * - a seat is free when `taken_until` is NULL or ≤ now; an ACTIVE hold sets it to the hold's
  *   expire_time, an order to FOREVER (9999-12-31);
- * - a GA hold item's places are outstanding while its `taken_until` is not NULL; whoever moves it
- *   to NULL (release, the sweeper, a buyer reclaiming expired places) adds them back to the stripe.
+ * - a GA hold item's places are outstanding while its `taken_until` is not NULL, free by time like
+ *   a seat's; freed places move to a new hold or back to the stripe exactly once (db/ga.ts).
  * Seats and GA stripes are keyed by a compact per-event integer (`inv_id`) and dense numbers, so a
  * 100,000-seat event is a narrow clustered range and a section a sub-range of it.
  */
@@ -160,7 +160,11 @@ export const holdSeats = mysqlTable(
   (t) => [primaryKey({ columns: [t.holdId, t.seatNo] })],
 );
 
-/** GA places of a hold per stripe taken from; outstanding while taken_until is not NULL. */
+/**
+ * GA places of a hold per stripe taken from. Outstanding (quantity − returned) while taken_until is
+ * not NULL; free by time once taken_until ≤ now (expired, or FREED by a release), until adopted by
+ * another hold or put back on the stripe by the sweeper (db/ga.ts).
+ */
 export const holdGaItems = mysqlTable(
   "hold_ga_items",
   {
@@ -170,6 +174,8 @@ export const holdGaItems = mysqlTable(
     invId: int("inv_id", { unsigned: true }).notNull(),
     quantity: int("quantity").notNull(),
     unitPriceMinor: bigint("unit_price_minor", { mode: "number" }).notNull(),
+    /** Places of this item already adopted by other holds or back on the stripe. */
+    returned: int("returned").notNull().default(0),
     takenUntil: datetime("taken_until", { mode: "date", fsp: 3 }),
     sold: boolean("sold").notNull().default(false),
   },

@@ -22,6 +22,7 @@ CREATE TABLE `hold_ga_items` (
 	`inv_id` int unsigned NOT NULL,
 	`quantity` int NOT NULL,
 	`unit_price_minor` bigint NOT NULL,
+	`returned` int NOT NULL DEFAULT 0,
 	`taken_until` datetime(3),
 	`sold` boolean NOT NULL DEFAULT false,
 	CONSTRAINT `hold_ga_items_hold_id_section_no_stripe_pk` PRIMARY KEY(`hold_id`,`section_no`,`stripe`)
