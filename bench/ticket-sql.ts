@@ -158,19 +158,20 @@ const specific = await measure(CONNECTIONS, ms, async () => {
 out(row("hold 2 specific seats, uncontended", specific));
 out(`  → ${((specific.perSec / raw.perSec) * 100).toFixed(0)} % of the raw claim rate (target ≥ 25 %)`);
 
-// 3. one hot event: everyone picks 2 random seats in one 500-seat section (grants and refusals)
-const hot = await event([{ rows: 10, seats: 50 }]);
+// 3. one hot event: everyone picks 2 random adjacent seats in one 10,000-seat section (an on-sale:
+//    grants and refusals, the section filling up as it runs)
+const hot = await event([{ rows: 100, seats: 100 }]);
 const hotSection = hot.sections[0]!.sectionId;
 const hotRun = await split(() => {
-  const r = 1 + Math.floor(Math.random() * 10);
-  const p = 1 + Math.floor(Math.random() * 49);
+  const r = 1 + Math.floor(Math.random() * 100);
+  const p = 1 + Math.floor(Math.random() * 99);
   return hold(hot, [
     { kind: "seat", sectionId: hotSection, rowLabel: String(r), seatLabel: String(p) },
     { kind: "seat", sectionId: hotSection, rowLabel: String(r), seatLabel: String(p + 1) },
   ]);
 });
 out(
-  `hold 2 random seats, one hot 500-seat section: ${perSec(hotRun.granted.length)} granted/s ` +
+  `hold 2 random seats, one hot 10,000-seat section: ${perSec(hotRun.granted.length)} granted/s ` +
     `(p50 ${pct(hotRun.granted, 0.5).toFixed(2)} / p99 ${pct(hotRun.granted, 0.99).toFixed(2)} ms), ` +
     `${perSec(hotRun.refused.length)} refused/s (p50 ${pct(hotRun.refused, 0.5).toFixed(2)} / p99 ${pct(hotRun.refused, 0.99).toFixed(2)} ms)`,
 );

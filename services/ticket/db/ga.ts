@@ -7,12 +7,12 @@
  * available at once; a buyer short of places *adopts* them (moves them from the old item to its own,
  * same stripe, no counter write), and the sweeper puts the rest back on their stripes in its own
  * transaction. So the only transactions that write stripes while holding other rows are takers,
- * and a taker waits for a stripe only while it holds no stripe of that section, or locks all of
- * them in stripe order: no lock cycle, no deadlock.
+ * and a taker waits for a stripe only while it holds no higher stripe of that section: waits go
+ * up the stripe order, no lock cycle, no deadlock.
  */
 import { sql } from "drizzle-orm";
 import type { Tx } from "../../../platform/db/index.js";
-import { planTake, type StripeTake } from "../domain/stripes.js";
+import { planTake, type StripeTake, tryOrder } from "../domain/stripes.js";
 import type { ClaimTarget } from "./claims.js";
 import type { SectionInfo } from "./inventory.js";
 import { isBusy, rows, run } from "./sql.js";
@@ -24,55 +24,48 @@ export type GaTakeResult =
   | { readonly ok: true; readonly takes: StripeTake[] }
   | { readonly ok: false; readonly available: number };
 
-/** Stripes tried without waiting, first blind (a rotation from the hint), then by a snapshot. */
-const BLIND_TRIES = 2;
-const INFORMED_TRIES = 4;
-
 /**
- * `quantity` places of a GA section:
- * 1. a conditional decrement on one stripe (a rotation from a per-request hint) with a zero
- *    lock-wait timeout; a busy stripe → the next;
- * 2. when that is not enough: one read of every stripe and of freed places not yet back on a
- *    stripe — fewer than asked refuses at once (no wait, no retry); freed places are adopted; the
- *    rest is tried, still without waiting, on the stripes that have enough, fullest first;
- * 3. only then every stripe of the section is locked in stripe order (the one wait on the claim
- *    path, taken while holding no stripe of the section: waiters queue, they cannot deadlock; a
- *    statement that waited and then found too few places would keep its lock, so no other kind of
- *    wait is used) and the rest is taken across the fullest.
+ * `quantity` places of a GA section. A transaction waits for a stripe only while it holds no
+ * stripe of the section with a higher number (waits go up the stripe order, so waiters queue and
+ * never deadlock); releases never write stripes (see above):
+ * 1. a conditional decrement of the stripe `hint` picks, with a zero lock-wait timeout;
+ * 2. when that stripe is busy or short: one read of every stripe and of freed places not yet back
+ *    on a stripe — fewer than asked refuses at once (no wait, no retry); freed places are adopted;
+ *    then the rest from one stripe that has enough (picked by the hint among them, so waiters
+ *    spread over the stripes), waiting for it if another buyer is writing it;
+ * 3. when that is still not enough (no stripe alone has it, or it ran short meanwhile): every
+ *    stripe from there up is locked in order, the ones below only if none is busy (zero timeout),
+ *    and the rest is taken across them — or refused with what they hold (near sell-out, a busy
+ *    stripe below can make this refusal early: the buyer's retry sees the truth).
  */
 export async function takeGa(
   tx: Tx,
   t: ClaimTarget,
   section: SectionInfo,
   quantity: number,
-  order: readonly number[],
+  hint: number,
 ): Promise<GaTakeResult> {
   const where = sql`inv_id = ${t.invId} AND section_no = ${section.sectionNo}`;
-  const tryStripe = async (stripe: number, q: number): Promise<"ok" | "short" | "busy"> => {
-    try {
-      const r = await run(
-        tx,
-        sql`SET STATEMENT innodb_lock_wait_timeout = 0 FOR
-            UPDATE ga_stripes SET available = available - ${q}
-            WHERE ${where} AND stripe = ${stripe} AND available >= ${q}`,
-      );
-      return r.affectedRows === 1 ? "ok" : "short";
-    } catch (e) {
-      if (isBusy(e)) return "busy";
-      throw e;
-    }
-  };
-  for (const stripe of order.slice(0, BLIND_TRIES)) {
-    const r = await tryStripe(stripe, quantity);
-    if (r === "ok") return { ok: true, takes: [{ stripe, quantity }] };
-    if (r === "short") break; // look at the whole section
+  const decrement = (stripe: number, q: number, wait: boolean) =>
+    run(
+      tx,
+      sql`${wait ? sql`` : sql`SET STATEMENT innodb_lock_wait_timeout = 0 FOR`}
+          UPDATE ga_stripes SET available = available - ${q}
+          WHERE ${where} AND stripe = ${stripe} AND available >= ${q}`,
+    );
+  const first = tryOrder(section.stripes, hint, 1)[0]!;
+  try {
+    if ((await decrement(first, quantity, false)).affectedRows === 1)
+      return { ok: true, takes: [{ stripe: first, quantity }] };
+  } catch (e) {
+    if (!isBusy(e)) throw e;
   }
   const snap = await rows<{ stripe: number; available: number; freed: number }>(
     tx,
     sql`SELECT stripe, available,
                (SELECT COALESCE(SUM(quantity - returned), 0) FROM hold_ga_items
                 WHERE ${where} AND taken_until <= ${t.now}) AS freed
-        FROM ga_stripes WHERE ${where}`,
+        FROM ga_stripes WHERE ${where} ORDER BY stripe`,
   );
   const freed = Number(snap[0]?.freed ?? 0);
   const onStripes = snap.reduce((n, s) => n + s.available, 0);
@@ -84,20 +77,35 @@ export async function takeGa(
     need = quantity - takes.reduce((n, a) => n + a.quantity, 0);
     if (need === 0) return { ok: true, takes };
   }
-  const roomy = snap
-    .filter((s) => s.available >= need)
-    .sort((a, b) => b.available - a.available)
-    .slice(0, INFORMED_TRIES);
-  for (const s of roomy) {
-    if ((await tryStripe(s.stripe, need)) === "ok") {
-      takes.push({ stripe: s.stripe, quantity: need });
+  const roomy = snap.filter((s) => s.available >= need);
+  let from = first;
+  if (roomy.length > 0) {
+    const pick = roomy[tryOrder(roomy.length, hint, 1)[0]!]!.stripe;
+    if ((await decrement(pick, need, true)).affectedRows === 1) {
+      takes.push({ stripe: pick, quantity: need });
       return { ok: true, takes };
     }
+    from = pick; // it waited and ran short: this transaction holds it now, so go up from it
   }
-  const locked = await rows<{ stripe: number; available: number }>(
+  const above = await rows<{ stripe: number; available: number }>(
     tx,
-    sql`SELECT stripe, available FROM ga_stripes WHERE ${where} ORDER BY stripe FOR UPDATE`,
+    sql`SELECT stripe, available FROM ga_stripes WHERE ${where} AND stripe >= ${from} ORDER BY stripe FOR UPDATE`,
   );
+  // Below `from` only without waiting (that would go down the stripe order). Not SKIP LOCKED: on
+  // this server it was seen waiting here (in a deadlock report), while a zero timeout never waits.
+  let below: Array<{ stripe: number; available: number }> = [];
+  if (from > 0) {
+    try {
+      below = await rows(
+        tx,
+        sql`SET STATEMENT innodb_lock_wait_timeout = 0 FOR
+            SELECT stripe, available FROM ga_stripes WHERE ${where} AND stripe < ${from} ORDER BY stripe FOR UPDATE`,
+      );
+    } catch (e) {
+      if (!isBusy(e)) throw e;
+    }
+  }
+  const locked = [...above, ...below];
   const plan = planTake(
     locked.map((l) => l.available),
     need,

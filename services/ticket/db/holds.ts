@@ -13,16 +13,18 @@ import { HoldNotActiveError, SeatsUnavailableError } from "../domain/errors.js";
 import { effectiveState, type HoldState } from "../domain/hold.js";
 import type { NormalisedItems } from "../domain/items.js";
 import { assertBuyerCap, assertOnSale } from "../domain/limits.js";
-import { mergeTakes, type StripeTake, tryOrder } from "../domain/stripes.js";
-import { type ClaimTarget, claimBestAvailable, claimSeats, countFreeSeats } from "./claims.js";
+import { mergeTakes, type StripeTake } from "../domain/stripes.js";
+import { type ClaimTarget, claimBestAvailable, claimSeats, countFreeSeats, recordClaimedSeats } from "./claims.js";
 import { takeGa } from "./ga.js";
 import { type Inventory, resolveSeats, type SectionInfo } from "./inventory.js";
 import { transitionHold } from "./lifecycle.js";
 import { type Q, rows, run, utc } from "./sql.js";
 
+/** A refusal counts free seats up to this many (exact below; "at least" at it). */
+export const REFUSAL_COUNT_CAP = 250;
+
 export interface HeldSeat {
   readonly sectionId: string;
-  readonly seatNo: number;
   readonly rowLabel: string;
   readonly seatLabel: string;
   readonly priceMinor: number;
@@ -81,44 +83,29 @@ export async function placeHold(tx: Tx, input: PlaceHoldInput): Promise<PlacedHo
   const sectionOf = new Map(inv.sections.map((s) => [s.sectionNo, s]));
   const section = (no: number) => sectionOf.get(no)!;
 
-  // the buyer row serialises this buyer's holds (and only theirs); the event's status rides along
-  const [buyer] = await rows<{ last_hold_id: string | null; in_orders: number; status: "ON_SALE" | "CANCELLED" }>(
+  // One upsert locks the buyer row (serialising this buyer's holds, and only theirs), records the
+  // new hold as the buyer's latest and tells the one before it; the event's status rides along.
+  const [buyer] = await rows<{ prev_hold_id: string | null; in_orders: number; status: "ON_SALE" | "CANCELLED" }>(
     tx,
-    sql`INSERT INTO buyers (inv_id, buyer_id, last_hold_id, in_orders) VALUES (${inv.invId}, ${input.buyerId}, NULL, 0)
-        ON DUPLICATE KEY UPDATE buyer_id = buyer_id
-        RETURNING last_hold_id, in_orders, (SELECT status FROM inventories WHERE inv_id = ${inv.invId}) AS status`,
+    sql`INSERT INTO buyers (inv_id, buyer_id, last_hold_id, prev_hold_id, in_orders)
+        VALUES (${inv.invId}, ${input.buyerId}, ${input.holdId}, NULL, 0)
+        ON DUPLICATE KEY UPDATE prev_hold_id = last_hold_id, last_hold_id = VALUES(last_hold_id)
+        RETURNING prev_hold_id, in_orders, (SELECT status FROM inventories WHERE inv_id = ${inv.invId}) AS status`,
   );
   if (buyer === undefined) throw new Error("buyer upsert returned nothing");
   assertOnSale({ ...inv.sales, status: buyer.status }, now);
   assertBuyerCap(inv.sales, buyer.in_orders, items.quantity);
 
   let replaced: PlacedHold["replaced"];
-  if (buyer.last_hold_id !== null && buyer.last_hold_id !== input.holdId) {
-    // a converted hold belongs to an order now: nothing to release (convertHold clears the pointer too)
-    const r = await transitionHold(tx, buyer.last_hold_id, "release", now).catch((e: unknown) => {
+  const previous = buyer.prev_hold_id;
+  if (previous !== null && previous !== input.holdId) {
+    // a converted hold belongs to an order now: nothing to release
+    const r = await transitionHold(tx, previous, "release", now).catch((e: unknown) => {
       if (e instanceof HoldNotActiveError) return undefined;
       throw e;
     });
-    if (r !== undefined) replaced = { holdId: buyer.last_hold_id, state: r.state };
+    if (r !== undefined) replaced = { holdId: previous, state: r.state };
   }
-  await run(
-    tx,
-    sql`UPDATE buyers SET last_hold_id = ${input.holdId} WHERE inv_id = ${inv.invId} AND buyer_id = ${input.buyerId}`,
-  );
-
-  const seatNos = await resolveSeats(tx, inv.invId, items.seats);
-  const unknown = items.seats.flatMap((s, i) =>
-    seatNos[i] === undefined
-      ? [
-          {
-            field: `items[${s.index}].seat`,
-            description: "no such row and seat in this section",
-            reason: "UNKNOWN_SEAT",
-          },
-        ]
-      : [],
-  );
-  if (unknown.length > 0) throw new InvalidArgumentError(unknown);
 
   // every price is known before any claim: the hold row goes in first
   const seatCount = items.seats.length + items.bestAvailable.reduce((n, b) => n + b.quantity, 0);
@@ -139,18 +126,17 @@ export async function placeHold(tx: Tx, input: PlaceHoldInput): Promise<PlacedHo
 
   const target: ClaimTarget = { invId: inv.invId, holdId: input.holdId, until: input.expireTime, now };
   const heldSeats: HeldSeat[] = [];
+  const bestSeats: Array<{ seatNo: number; sectionNo: number; priceMinor: number }> = [];
   const reserved = [...new Set([...items.seats, ...items.bestAvailable].map((i) => i.sectionNo))].sort((a, b) => a - b);
   for (const no of reserved) {
     const s = section(no);
-    const specific = items.seats.flatMap((x, i) => (x.sectionNo === no ? [{ ...x, seatNo: seatNos[i]! }] : []));
+    const specific = items.seats.filter((x) => x.sectionNo === no);
     if (specific.length > 0) {
-      const sorted = specific.map((x) => x.seatNo).sort((a, b) => a - b);
-      if (!(await claimSeats(tx, target, sorted)))
-        throw new SeatsUnavailableError(s.sectionId, await countFreeSeats(tx, inv.invId, s, now));
+      if (!(await claimSeats(tx, target, no, specific))) await refuseSeats(tx, inv, s, items, input.holdId, now);
+      await recordClaimedSeats(tx, target, no, specific, s.priceMinor);
       for (const x of specific)
         heldSeats.push({
           sectionId: s.sectionId,
-          seatNo: x.seatNo,
           rowLabel: x.rowLabel,
           seatLabel: x.seatLabel,
           priceMinor: s.priceMinor,
@@ -160,27 +146,32 @@ export async function placeHold(tx: Tx, input: PlaceHoldInput): Promise<PlacedHo
     if (best) {
       const r = await claimBestAvailable(tx, target, s, best.quantity);
       if (!r.ok) throw new SeatsUnavailableError(s.sectionId, r.available);
-      heldSeats.push(...(await seatLabels(tx, inv.invId, r.seatNos, s)));
+      for (const x of r.seats) {
+        heldSeats.push({
+          sectionId: s.sectionId,
+          rowLabel: x.rowLabel,
+          seatLabel: x.seatLabel,
+          priceMinor: s.priceMinor,
+        });
+        bestSeats.push({ seatNo: x.seatNo, sectionNo: no, priceMinor: s.priceMinor });
+      }
     }
   }
   const heldGa: Array<{ section: SectionInfo; takes: StripeTake[] }> = [];
   for (const ga of items.generalAdmission) {
     const s = section(ga.sectionNo);
-    const r = await takeGa(tx, target, s, ga.quantity, tryOrder(s.stripes, input.stripeHint, s.stripes));
+    const r = await takeGa(tx, target, s, ga.quantity, input.stripeHint);
     if (!r.ok) throw new SeatsUnavailableError(s.sectionId, r.available);
     heldGa.push({ section: s, takes: mergeTakes(r.takes) });
   }
 
   if (heldSeats.length !== seatCount)
     throw new Error(`hold ${input.holdId}: ${heldSeats.length} of ${seatCount} seats`);
-  if (heldSeats.length > 0) {
-    const bySection = new Map(inv.sections.map((s) => [s.sectionId, s.sectionNo]));
+  if (bestSeats.length > 0) {
     await run(
       tx,
       sql`INSERT INTO hold_seats (hold_id, seat_no, inv_id, section_no, price_minor) VALUES ${sql.join(
-        heldSeats.map(
-          (x) => sql`(${input.holdId}, ${x.seatNo}, ${inv.invId}, ${bySection.get(x.sectionId)!}, ${x.priceMinor})`,
-        ),
+        bestSeats.map((x) => sql`(${input.holdId}, ${x.seatNo}, ${inv.invId}, ${x.sectionNo}, ${x.priceMinor})`),
         sql`, `,
       )}`,
     );
@@ -222,21 +213,34 @@ export async function placeHold(tx: Tx, input: PlaceHoldInput): Promise<PlacedHo
   };
 }
 
-async function seatLabels(tx: Tx, invId: number, seatNos: number[], s: SectionInfo): Promise<HeldSeat[]> {
-  const found = await rows<{ seat_no: number; row_label: string; seat_label: string }>(
-    tx,
-    sql`SELECT seat_no, row_label, seat_label FROM seats WHERE inv_id = ${invId} AND seat_no IN (${sql.join(
-      seatNos.map((n) => sql`${n}`),
-      sql`, `,
-    )}) ORDER BY seat_no`,
+/**
+ * A specific-seat claim failed: an unknown label is the caller's mistake (INVALID_ARGUMENT, found
+ * only now, on the refusal path), otherwise some seat is taken (SEATS_UNAVAILABLE with the count).
+ */
+async function refuseSeats(
+  tx: Tx,
+  inv: Inventory,
+  s: SectionInfo,
+  items: NormalisedItems,
+  holdId: string,
+  now: Date,
+): Promise<never> {
+  const asked = items.seats.filter((x) => x.sectionNo === s.sectionNo);
+  const found = await resolveSeats(tx, inv.invId, asked);
+  const unknown = asked.flatMap((x, i) =>
+    found[i] === undefined
+      ? [
+          {
+            field: `items[${x.index}].seat`,
+            description: "no such row and seat in this section",
+            reason: "UNKNOWN_SEAT",
+          },
+        ]
+      : [],
   );
-  return found.map((f) => ({
-    sectionId: s.sectionId,
-    seatNo: f.seat_no,
-    rowLabel: f.row_label,
-    seatLabel: f.seat_label,
-    priceMinor: s.priceMinor,
-  }));
+  if (unknown.length > 0) throw new InvalidArgumentError(unknown);
+  const available = await countFreeSeats(tx, inv.invId, s, now, { exceptHold: holdId, cap: REFUSAL_COUNT_CAP });
+  throw new SeatsUnavailableError(s.sectionId, available);
 }
 
 /** A hold with its places and prices; undefined when unknown. */
@@ -281,7 +285,6 @@ export async function loadHold(q: Q, holdId: string, now: Date): Promise<HoldVie
     state: effectiveState({ id: h.id, state: h.state, expireTime: utc(h.expire_time) }, now),
     seats: seatRows.map((s) => ({
       sectionId: s.section_id,
-      seatNo: s.seat_no,
       rowLabel: s.row_label,
       seatLabel: s.seat_label,
       priceMinor: Number(s.price_minor),

@@ -135,7 +135,8 @@ export async function convertHold(
     await run(
       tx,
       sql`UPDATE buyers SET in_orders = in_orders + ${h.quantity},
-                            last_hold_id = IF(last_hold_id = ${holdId}, NULL, last_hold_id)
+                            last_hold_id = IF(last_hold_id = ${holdId}, NULL, last_hold_id),
+                            prev_hold_id = IF(prev_hold_id = ${holdId}, NULL, prev_hold_id)
           WHERE inv_id = ${h.inv_id} AND buyer_id = ${h.buyer_id}`,
     );
   return r;

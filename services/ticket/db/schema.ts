@@ -196,6 +196,8 @@ export const buyers = mysqlTable(
     invId: int("inv_id", { unsigned: true }).notNull(),
     buyerId: varchar("buyer_id", { length: 36 }).notNull(),
     lastHoldId: varchar("last_hold_id", { length: 36 }),
+    /** The hold before last_hold_id: what placing last_hold_id had to release (one upsert tells it). */
+    prevHoldId: varchar("prev_hold_id", { length: 36 }),
     inOrders: int("in_orders").notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.invId, t.buyerId] })],

@@ -2,6 +2,7 @@ CREATE TABLE `buyers` (
 	`inv_id` int unsigned NOT NULL,
 	`buyer_id` varchar(36) NOT NULL,
 	`last_hold_id` varchar(36),
+	`prev_hold_id` varchar(36),
 	`in_orders` int NOT NULL DEFAULT 0,
 	CONSTRAINT `buyers_inv_id_buyer_id_pk` PRIMARY KEY(`inv_id`,`buyer_id`)
 );
