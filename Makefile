@@ -30,7 +30,7 @@ WEB_SOURCES := $(shell find web/src web/index.html web/vite.config.ts web/tsconf
 WEB_SPECS := web/test/storefront.test.ts web/test/unit/*.test.ts
 WEB_ONSALE_SPECS := web/test/onsale.test.ts
 
-.PHONY: help dev dev-reset migrations bench bench-smoke test check lint format typecheck lint-proto breaking boundaries unit proto-baseline gen deps node clean build image manifests web web-deps test-web test-web-onsale web-screenshots chromium
+.PHONY: help dev dev-split dev-reset migrations bench bench-smoke test check lint format typecheck lint-proto breaking boundaries unit proto-baseline gen deps node clean build image manifests web web-deps test-web test-web-onsale web-screenshots chromium
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -62,8 +62,11 @@ web/dist/index.html: $(GEN_STAMP) $(WEB_DEPS_STAMP) $(WEB_SOURCES)
 dev: gen web ## MariaDB, Redis, NATS, migrations, then every service and the storefront on :8080 (admin :9090); Ctrl-C stops it
 	$(NODE) --enable-source-maps --import tsx scripts/dev.ts
 
-dev-reset: ## wipe the data `make dev` keeps between runs (.data/dev)
-	rm -rf .data/dev
+dev-split: gen ## every service in its own process on its own port (8081…), as in the cluster; Ctrl-C stops it
+	$(NODE) --enable-source-maps --import tsx scripts/dev-split.ts
+
+dev-reset: ## wipe the data `make dev` and `make dev-split` keep between runs (.data/dev, .data/dev-split)
+	rm -rf .data/dev .data/dev-split
 
 typecheck: gen web-deps ## tsc --noEmit (platform and storefront)
 	$(BIN)/tsc --noEmit -p .
