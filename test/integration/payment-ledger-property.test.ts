@@ -65,7 +65,11 @@ describe("payment: randomised ledger invariants on real MariaDB", () => {
     const random = seededRandom(seed);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
     const clock = new ManualClock(Date.now());
-    const kit = paymentKit(db, { clock, random: seededRandom(seed + 1), policy: { halfOpenAfterMs: 200 } });
+    const kit = paymentKit(db, {
+      clock,
+      random: seededRandom(seed + 1),
+      policy: { halfOpenAfterMs: 200, timeoutMs: 150 },
+    });
     const orders: ChargeSpec[] = [];
     const refundKeys: Array<{ key: string; paymentId: string; amountMinor?: number }> = [];
     const errors = new Map<string, number>();

@@ -156,7 +156,7 @@ export interface PaymentKit {
 }
 
 /** Fast policy defaults for tests: short attempts, quick backoff. */
-export const testPolicy: ProviderPolicyOptions = { timeoutMs: 1_000, retries: 2, backoffMs: 5, breakAfter: 5 };
+export const testPolicy: ProviderPolicyOptions = { timeoutMs: 500, retries: 2, backoffMs: 5, breakAfter: 5 };
 
 const money = (m: { currencyCode: string; amountMinor: number }) => ({
   currencyCode: m.currencyCode,
