@@ -31,6 +31,7 @@ export function failureText(reason: string): string {
       return "The payment did not complete in time. If money was taken, it is refunded automatically.";
     case "PAYMENT_ERROR":
     case "PAYMENT_FAILED":
+    case "CHARGE_NOT_COMPLETED":
       return "The payment provider had a problem. No money was taken.";
     case "HOLD_EXPIRED":
       return "Your hold expired before the payment completed.";
