@@ -10,11 +10,14 @@ export const authSpec = {
     "BOXOFFICE_AUTH_SIGNING_KEYS",
     z.string().optional(),
     "JSON array of private Ed25519 JWKs with kid; all are published in the JWKS, the last one signs (secret; unset = an ephemeral dev key)",
+    // An ephemeral key signs tokens that die with the process and that no other replica accepts.
+    { required: true },
   ),
   refreshSecret: envVar(
     "BOXOFFICE_AUTH_REFRESH_SECRET",
     z.string().min(32, "at least 32 characters").optional(),
     "HMAC key deriving a refresh token's successor (secret; unset = an ephemeral dev secret)",
+    { required: true },
   ),
   accessTtlSeconds: envVar("BOXOFFICE_AUTH_ACCESS_TTL_SECONDS", envTypes.positiveInt(900), "access token lifetime"),
   refreshTtlDays: envVar("BOXOFFICE_AUTH_REFRESH_TTL_DAYS", envTypes.positiveInt(30), "refresh token lifetime"),
