@@ -91,7 +91,17 @@ async function wrk(bin: string, shot: Shot, o: LoadOptions, dir: string): Promis
 
 async function h2load(bin: string, shot: Shot, o: LoadOptions, dir: string): Promise<Figure> {
   const log = join(dir, "h2load.log");
-  const args = ["-c", String(o.connections), "-m", "1", "-t", "1", "-D", `${Math.round(o.seconds * 1000)}ms`, `--log-file=${log}`];
+  const args = [
+    "-c",
+    String(o.connections),
+    "-m",
+    "1",
+    "-t",
+    "1",
+    "-D",
+    `${Math.round(o.seconds * 1000)}ms`,
+    `--log-file=${log}`,
+  ];
   if (o.warmupSeconds > 0) args.push(`--warm-up-time=${Math.round(o.warmupSeconds * 1000)}ms`);
   for (const [k, v] of Object.entries(shot.headers)) args.push("-H", `${k}: ${v}`);
   if (shot.body) {
@@ -106,7 +116,8 @@ async function h2load(bin: string, shot: Shot, o: LoadOptions, dir: string): Pro
     r.stdout,
   );
   const statuses = /status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/.exec(r.stdout);
-  if (r.code !== 0 || rate === null || counts === null) throw new Error(`h2load failed (${r.code}): ${r.stderr || r.stdout}`);
+  if (r.code !== 0 || rate === null || counts === null)
+    throw new Error(`h2load failed (${r.code}): ${r.stderr || r.stdout}`);
   // The log has one line per request of the measured period: start (µs), status, duration (µs).
   const durations = readFileSync(log, "latin1")
     .split("\n")

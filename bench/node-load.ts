@@ -28,7 +28,7 @@ function h1Connection(shot: Shot, until: () => boolean, measure: () => boolean, 
   const request = Buffer.concat([Buffer.from(head, "latin1"), body]);
   return new Promise((resolve) => {
     const socket = net.connect({ host: url.hostname, port: Number(url.port), noDelay: true });
-    let buf = Buffer.alloc(0);
+    let buf: Buffer = Buffer.alloc(0);
     let started = 0;
     const send = () => {
       if (until()) {

@@ -25,7 +25,12 @@ export function area(url: string, fn: string): string {
   if (url === "") return fn.startsWith("(") ? fn : "(native)";
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
   if (pkg) return `pkg ${pkg[1]}`;
-  if (url.startsWith("node:")) return url.replace(/^node:internal\//, "node:").split("/").slice(0, 2).join("/");
+  if (url.startsWith("node:"))
+    return url
+      .replace(/^node:internal\//, "node:")
+      .split("/")
+      .slice(0, 2)
+      .join("/");
   const own = /\/(platform|services|gen|cmd|bench)\/([^/]+)/.exec(url);
   if (own) return own[1] === "platform" || own[1] === "services" ? `${own[1]}/${own[2]}` : own[1]!;
   return url;
@@ -52,7 +57,9 @@ export function summariseProfile(p: Profile, top = 30): string[] {
     if (f === "(idle)") continue;
     const a = area(url, f);
     areas.set(a, (areas.get(a) ?? 0) + t);
-    const short = url.replace(/^.*node_modules\//, "").replace(/^file:\/\/.*?\/(platform|services|gen|bench|cmd)\//, "$1/");
+    const short = url
+      .replace(/^.*node_modules\//, "")
+      .replace(/^file:\/\/.*?\/(platform|services|gen|bench|cmd)\//, "$1/");
     const key = `${f || "(anonymous)"}  ${short}${url ? `:${lineNumber + 1}` : ""}`;
     fns.set(key, (fns.get(key) ?? 0) + t);
   }
@@ -72,6 +79,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const files = process.argv.slice(2).filter((a) => !a.startsWith("--"));
   const top = Number(/--top=(\d+)/.exec(process.argv.join(" "))?.[1] ?? 30);
   for (const f of files) {
-    process.stdout.write(`== ${f}\n${summariseProfile(JSON.parse(readFileSync(f, "utf8")) as Profile, top).join("\n")}\n`);
+    process.stdout.write(
+      `== ${f}\n${summariseProfile(JSON.parse(readFileSync(f, "utf8")) as Profile, top).join("\n")}\n`,
+    );
   }
 }

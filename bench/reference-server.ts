@@ -16,22 +16,23 @@ import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import { fromJsonString } from "@bufbuild/protobuf";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { GetEventResponseSchema } from "../gen/boxoffice/event/v1/event_service_pb.js";
-import { EventService } from "../gen/boxoffice/event/v1/event_service_pb.js";
+import { EventService, GetEventResponseSchema } from "../gen/boxoffice/event/v1/event_service_pb.js";
 import { Health, HealthCheckResponse_ServingStatus } from "../gen/grpc/health/v1/health_pb.js";
 
 /** What BENCH_REFERENCE holds. */
 export interface ReferenceConfig {
   kind: "bare" | "minimal";
   /** bare: the body per path, base64, as Connect/JSON (HTTP/1.1) and as a gRPC message (h2c). */
-  routes: Record<string, { json: string; grpc: string }>;
+  routes?: Record<string, { json: string; grpc: string }>;
   /** minimal: the GetEventResponse to answer, as JSON. */
   eventJson?: string;
 }
 
-function bare(cfg: ReferenceConfig): [http.RequestListener, (s: http2.ServerHttp2Stream, h: http2.IncomingHttpHeaders) => void] {
+function bare(
+  cfg: ReferenceConfig,
+): [http.RequestListener, (s: http2.ServerHttp2Stream, h: http2.IncomingHttpHeaders) => void] {
   const routes = new Map(
-    Object.entries(cfg.routes).map(([path, r]) => {
+    Object.entries(cfg.routes ?? {}).map(([path, r]) => {
       const msg = Buffer.from(r.grpc, "base64");
       const framed = Buffer.alloc(5 + msg.length);
       framed.writeUInt32BE(msg.length, 1);
@@ -80,9 +81,7 @@ function minimal(cfg: ReferenceConfig) {
 }
 
 function listen(server: http.Server | http2.Http2Server): Promise<number> {
-  return new Promise((resolve) =>
-    server.listen(0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port)),
-  );
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port)));
 }
 
 const cfg = JSON.parse(process.env.BENCH_REFERENCE ?? "{}") as ReferenceConfig;

@@ -88,16 +88,28 @@ export function report(all: Summary[]): Verdict {
       targets.push(`  ${ok ? "met    " : "NOT met"}  ${label.padEnd(50)} ${detail}`);
     if (empty) {
       const want = 0.8 - slack;
-      check(`${name}: empty RPC ≥ ${pct(want)} of minimal`, empty.rps / minimal.rps >= want, pct(empty.rps / minimal.rps));
+      check(
+        `${name}: empty RPC ≥ ${pct(want)} of minimal`,
+        empty.rps / minimal.rps >= want,
+        pct(empty.rps / minimal.rps),
+      );
     }
     if (event) {
       const want = 0.7 - slack;
-      check(`${name}: warm GetEvent ≥ ${pct(want)} of minimal`, event.rps / minimal.rps >= want, pct(event.rps / minimal.rps));
+      check(
+        `${name}: warm GetEvent ≥ ${pct(want)} of minimal`,
+        event.rps / minimal.rps >= want,
+        pct(event.rps / minimal.rps),
+      );
     }
     for (const s of [empty, event]) {
       if (s === undefined) continue;
       const r = s.p99Ms / minimal.p99Ms;
-      check(`${name}: ${s === empty ? "empty RPC" : "warm GetEvent"} p99 ≤ 1.5 × minimal's`, r <= 1.5, `${r.toFixed(2)}×`);
+      check(
+        `${name}: ${s === empty ? "empty RPC" : "warm GetEvent"} p99 ≤ 1.5 × minimal's`,
+        r <= 1.5,
+        `${r.toFixed(2)}×`,
+      );
     }
   }
   lines.push("Targets (this run):", ...targets);

@@ -14,10 +14,10 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { modules } from "../cmd/modules.js";
 import { startInfra } from "../harness/index.js";
 import { migrateServices } from "../platform/app/index.js";
 import { serviceNames } from "../platform/config/runtime.js";
-import { modules } from "../cmd/modules.js";
 import { type Figure, load } from "./generators.js";
 import { failedCalls, platformScenarios } from "./platform-scenarios.js";
 import { startPlatform, startReference } from "./processes.js";
@@ -68,8 +68,14 @@ try {
   const bare = await startReference({
     kind: "bare",
     routes: {
-      [healthPath]: { json: data.responses.healthJson.toString("base64"), grpc: data.responses.healthBinary.toString("base64") },
-      [getEventPath]: { json: data.responses.eventJson.toString("base64"), grpc: data.responses.eventBinary.toString("base64") },
+      [healthPath]: {
+        json: data.responses.healthJson.toString("base64"),
+        grpc: data.responses.healthBinary.toString("base64"),
+      },
+      [getEventPath]: {
+        json: data.responses.eventJson.toString("base64"),
+        grpc: data.responses.eventBinary.toString("base64"),
+      },
     },
   });
   stops.push(bare.stop);

@@ -25,7 +25,8 @@ function run(cmd: string, args: string[], log: (line: string) => void): Promise<
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
     });
-    for (const s of [child.stdout, child.stderr]) createInterface({ input: s }).on("line", (l) => log(`  ${cmd}: ${l}`));
+    for (const s of [child.stdout, child.stderr])
+      createInterface({ input: s }).on("line", (l) => log(`  ${cmd}: ${l}`));
     child.once("error", () => resolve(127));
     child.once("close", (code) => resolve(code ?? 1));
   });

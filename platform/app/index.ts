@@ -13,7 +13,7 @@ import type { IdempotencyStore } from "../db/idempotency.js";
 import type { Db } from "../db/index.js";
 import { migrate } from "../db/migrate.js";
 import { createIdGenerator, type IdGenerator } from "../ids/index.js";
-import { createLogger } from "../log/index.js";
+import { createLogger, defaultAccessLog, parseAccessLog } from "../log/index.js";
 import { createMetrics, type Metrics } from "../metrics/index.js";
 import type { Authenticator } from "../rpc/interceptors/auth.js";
 import { assertServesContracts, type ServiceContract, type ServiceRegistration } from "../rpc/service.js";
@@ -185,7 +185,7 @@ export async function startProcess(opts: ProcessOptions): Promise<RunningProcess
       adminPort: config.adminPort,
       logger,
       metrics,
-      newId,
+      accessLog: config.accessLog === undefined ? defaultAccessLog(env) : parseAccessLog(config.accessLog),
       services: [...instances.flatMap((i) => i.services), ...(opts.extraServices ?? [])],
       authenticate: opts.authenticate ?? lazyVerifier(config, () => boundPort, clock, logger),
       httpRoutes: Object.assign({}, ...instances.map((i) => i.httpRoutes ?? {})),

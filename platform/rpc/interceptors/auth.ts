@@ -1,3 +1,4 @@
+import type { DescMethod } from "@bufbuild/protobuf";
 import type { Interceptor } from "@connectrpc/connect";
 import { type Access, denialReason, type Principal } from "../access.js";
 import { principalKey } from "../context.js";
@@ -26,8 +27,11 @@ export function authenticationInterceptor(authenticate: Authenticator | undefine
 
 /** Enforces each RPC's access declaration against the principal. */
 export function accessInterceptor(table: ReadonlyMap<string, Access>): Interceptor {
+  // By descriptor: building the "/pkg.Service/Method" key costs a string per call.
+  const byMethod = new WeakMap<DescMethod, Access | undefined>();
   return (next) => async (req) => {
-    const rule = table.get(procedureOf(req.method));
+    let rule = byMethod.get(req.method);
+    if (rule === undefined) byMethod.set(req.method, (rule = table.get(procedureOf(req.method))));
     // Unreachable for registered services (the table is checked at start-up); deny if it happens.
     if (rule === undefined) throw new PermissionDeniedError("no access declaration for this RPC");
     const denied = denialReason(rule, req.contextValues.get(principalKey));

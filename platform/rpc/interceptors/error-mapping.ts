@@ -10,20 +10,27 @@ import { mapStreamError } from "../stream.js";
  * its stack is logged here and the caller only sees "internal error".
  */
 export function errorMappingInterceptor(fallbackLogger: Logger): Interceptor {
+  const domains = new Map<string, string>();
   return (next) => async (req) => {
-    const domain = errorDomain(req.service.typeName);
-    const map = (e: unknown) => {
+    try {
+      const res = await next(req);
+      if (!res.stream) return res;
+      const map = mapper(req.service.typeName, req.contextValues);
+      return { ...res, message: mapStreamError(res.message, map) };
+    } catch (e) {
+      throw mapper(req.service.typeName, req.contextValues)(e);
+    }
+  };
+
+  function mapper(service: string, values: Parameters<Parameters<Interceptor>[0]>[0]["contextValues"]) {
+    let domain = domains.get(service);
+    if (domain === undefined) domains.set(service, (domain = errorDomain(service)));
+    return (e: unknown) => {
       const ce = toConnectError(e, domain);
       if (ce.code === Code.Internal && !(e instanceof ConnectError)) {
-        (req.contextValues.get(loggerKey) ?? fallbackLogger).error({ err: e }, "unhandled error in handler");
+        (values.get(loggerKey)?.logger ?? fallbackLogger).error({ err: e }, "unhandled error in handler");
       }
       return ce;
     };
-    try {
-      const res = await next(req);
-      return res.stream ? { ...res, message: mapStreamError(res.message, map) } : res;
-    } catch (e) {
-      throw map(e);
-    }
-  };
+  }
 }
