@@ -28,6 +28,8 @@ export interface Figure {
   /** Transport errors and HTTP statuses >= 400 (gRPC statuses are checked by the caller). */
   errors: number;
   generator: "wrk" | "h2load" | "node";
+  /** The server's CPU time per request (user + system), when its process could be measured. */
+  cpuUsPerRequest?: number;
 }
 
 export interface LoadOptions {
@@ -71,8 +73,7 @@ async function wrk(bin: string, shot: Shot, o: LoadOptions, dir: string): Promis
   ];
   writeFileSync(script, lines.join("\n"), "latin1");
   const common = ["-t", "1", "-c", String(o.connections), "--timeout", "10s", "-s", script, shot.url];
-  if (o.warmupSeconds > 0) await exec(bin, ["-d", `${o.warmupSeconds}s`, ...common]);
-  const r = await exec(bin, ["-d", `${o.seconds}s`, ...common]);
+  const r = await exec(bin, ["-d", `${Math.max(1, Math.round(o.seconds))}s`, ...common]);
   const json = r.stdout
     .split("\n")
     .reverse()
@@ -102,7 +103,6 @@ async function h2load(bin: string, shot: Shot, o: LoadOptions, dir: string): Pro
     `${Math.round(o.seconds * 1000)}ms`,
     `--log-file=${log}`,
   ];
-  if (o.warmupSeconds > 0) args.push(`--warm-up-time=${Math.round(o.warmupSeconds * 1000)}ms`);
   for (const [k, v] of Object.entries(shot.headers)) args.push("-H", `${k}: ${v}`);
   if (shot.body) {
     const data = join(dir, "body.bin");
@@ -136,13 +136,25 @@ async function h2load(bin: string, shot: Shot, o: LoadOptions, dir: string): Pro
   };
 }
 
-/** Runs one measured load of `shot` with the best generator available for its protocol. */
-export async function load(gens: Generators, shot: Shot, o: LoadOptions): Promise<Figure> {
+/**
+ * Runs one measured load of `shot` with the best generator available for its protocol, after an
+ * unmeasured warm-up run; `cpu` (the server's CPU seconds so far) is read around the measured run.
+ */
+export async function load(gens: Generators, shot: Shot, o: LoadOptions, cpu?: () => number): Promise<Figure> {
   const dir = mkdtempSync(join(tmpdir(), "boxoffice-load-"));
+  const once = (seconds: number) => {
+    const run = { ...o, seconds, warmupSeconds: 0 };
+    if (shot.protocol === "h1" && gens.wrk) return wrk(gens.wrk, shot, run, dir);
+    if (shot.protocol === "h2" && gens.h2load) return h2load(gens.h2load, shot, run, dir);
+    return nodeLoad(shot, run);
+  };
   try {
-    if (shot.protocol === "h1" && gens.wrk) return await wrk(gens.wrk, shot, o, dir);
-    if (shot.protocol === "h2" && gens.h2load) return await h2load(gens.h2load, shot, o, dir);
-    return await nodeLoad(shot, o);
+    if (o.warmupSeconds > 0) await once(o.warmupSeconds);
+    const before = cpu?.() ?? Number.NaN;
+    const f = await once(o.seconds);
+    const used = (cpu?.() ?? Number.NaN) - before;
+    if (Number.isFinite(used) && f.requests > 0) f.cpuUsPerRequest = (used * 1e6) / f.requests;
+    return f;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -4,6 +4,7 @@
  * (bench/reference-server.ts).
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { openSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { freePort } from "../harness/system.js";
 import type { ReferenceConfig } from "./reference-server.js";
@@ -11,7 +12,21 @@ import type { ReferenceConfig } from "./reference-server.js";
 const root = fileURLToPath(new URL("..", import.meta.url));
 
 export interface Running {
+  /** The server's process id (its CPU time is read from /proc around each measurement). */
+  readonly pid: number;
   stop(): Promise<void>;
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux); NaN elsewhere. */
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // fields[11] and [12] are utime and stime (fields 14 and 15 of proc(5)), in clock ticks of 1/100 s
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 function exited(child: ChildProcess): Promise<void> {
@@ -46,6 +61,7 @@ export async function startReference(cfg: ReferenceConfig): Promise<Running & { 
     child.once("exit", (code) => reject(new Error(`reference server (${cfg.kind}) exited with ${code}`)));
   });
   return {
+    pid: child.pid!,
     h1: `http://127.0.0.1:${ports.h1}`,
     h2: `http://127.0.0.1:${ports.h2}`,
     stop: () => stopChild(child),
@@ -60,11 +76,17 @@ export async function startPlatform(
   const port = await freePort();
   const adminPort = await freePort();
   const prof = opts.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${opts.profileDir}`] : [];
+  // e.g. BENCH_NODE_ARGS="--heap-prof --heap-prof-dir=/tmp/heap" for an allocation profile
+  prof.push(...(process.env.BENCH_NODE_ARGS ?? "").split(" ").filter((a) => a !== ""));
   const child = spawn(process.execPath, [...prof, "--import", "tsx", "cmd/boxoffice.ts", "serve"], {
     cwd: root,
     env: { ...env, BOXOFFICE_PORT: String(port), BOXOFFICE_ADMIN_PORT: String(adminPort) },
-    // production logs are JSON lines on stdout; the bench keeps them out of its report
-    stdio: ["ignore", "ignore", "inherit"],
+    // production logs are JSON lines on stdout: kept out of the report, or in BENCH_PLATFORM_LOG
+    stdio: [
+      "ignore",
+      process.env.BENCH_PLATFORM_LOG ? openSync(process.env.BENCH_PLATFORM_LOG, "w") : "ignore",
+      "inherit",
+    ],
   });
   const adminUrl = `http://127.0.0.1:${adminPort}`;
   const deadline = Date.now() + 60_000;
@@ -81,5 +103,5 @@ export async function startPlatform(
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  return { baseUrl: `http://127.0.0.1:${port}`, adminUrl, stop: () => stopChild(child) };
+  return { pid: child.pid!, baseUrl: `http://127.0.0.1:${port}`, adminUrl, stop: () => stopChild(child) };
 }

@@ -75,12 +75,91 @@ export function summariseProfile(p: Profile, top = 30): string[] {
   return lines;
 }
 
+/** Self time of functions named `name`, by the chain of callers above them (`depth` frames). */
+export function callersOf(p: Profile, name: string, depth = 4): string[] {
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const self = new Map<number, number>();
+  for (let i = 0; i < p.samples.length; i++)
+    self.set(p.samples[i]!, (self.get(p.samples[i]!) ?? 0) + (p.timeDeltas[i] ?? 0));
+  const chains = new Map<string, number>();
+  let total = 0;
+  for (const [id, t] of self) {
+    if (byId.get(id)?.callFrame.functionName !== name) continue;
+    total += t;
+    const frames: string[] = [];
+    for (let cur = parent.get(id); cur !== undefined && frames.length < depth; cur = parent.get(cur)) {
+      const f = byId.get(cur)!.callFrame;
+      frames.push(`${f.functionName || "(anonymous)"}@${f.url.replace(/^.*\//, "")}:${f.lineNumber + 1}`);
+    }
+    const key = frames.join(" < ");
+    chains.set(key, (chains.get(key) ?? 0) + t);
+  }
+  return [
+    `${name}: ${(total / 1e6).toFixed(2)} s self time, by callers`,
+    ...[...chains]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 12)
+      .map(([k, t]) => `  ${((100 * t) / total).toFixed(1).padStart(5)}%  ${k}`),
+  ];
+}
+
+interface HeapNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: HeapNode[];
+}
+
+/** Bytes allocated by function (self), from a sampling heap profile (bench/alloc-profile.ts). */
+export function summariseAllocations(p: { head: HeapNode }, top = 30): string[] {
+  const byFn = new Map<string, number>();
+  const byArea = new Map<string, number>();
+  let total = 0;
+  const walk = (n: HeapNode) => {
+    const { functionName: f, url, lineNumber } = n.callFrame;
+    if (n.selfSize > 0) {
+      total += n.selfSize;
+      const short = url
+        .replace(/^.*node_modules\//, "")
+        .replace(/^file:\/\/.*?\/(platform|services|gen|bench|cmd)\//, "$1/");
+      const key = `${f || "(anonymous)"}  ${short}${url ? `:${lineNumber + 1}` : ""}`;
+      byFn.set(key, (byFn.get(key) ?? 0) + n.selfSize);
+      const a = area(url, f);
+      byArea.set(a, (byArea.get(a) ?? 0) + n.selfSize);
+    }
+    for (const c of n.children) walk(c);
+  };
+  walk(p.head);
+  const share = (b: number) => `${((100 * b) / total).toFixed(1).padStart(5)}%`;
+  return [
+    `allocations sampled: ${(total / 2 ** 20).toFixed(0)} MiB`,
+    "",
+    "by area:",
+    ...[...byArea]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 20)
+      .map(([k, b]) => `  ${share(b)}  ${k}`),
+    "",
+    `by function (top ${top}):`,
+    ...[...byFn]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([k, b]) => `  ${share(b)}  ${k}`),
+  ];
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const files = process.argv.slice(2).filter((a) => !a.startsWith("--"));
   const top = Number(/--top=(\d+)/.exec(process.argv.join(" "))?.[1] ?? 30);
+  const callers = /--callers=(.+?)(?: --|$)/.exec(process.argv.slice(2).join(" "))?.[1];
   for (const f of files) {
-    process.stdout.write(
-      `== ${f}\n${summariseProfile(JSON.parse(readFileSync(f, "utf8")) as Profile, top).join("\n")}\n`,
-    );
+    const profile = JSON.parse(readFileSync(f, "utf8")) as Profile;
+    const lines = process.argv.includes("--heap")
+      ? summariseAllocations(profile as unknown as { head: HeapNode }, top)
+      : callers
+        ? callersOf(profile, callers, 5)
+        : summariseProfile(profile, top);
+    process.stdout.write(`== ${f}\n${lines.join("\n")}\n`);
   }
 }

@@ -16,6 +16,8 @@ export interface Summary {
   maxRps: number;
   errors: number;
   generators: string;
+  /** Median server CPU time per request (µs), NaN when unknown. */
+  cpuUs: number;
 }
 
 const median = (xs: number[]) => {
@@ -34,6 +36,7 @@ export function summarise(scenario: Scenario, figures: Figure[]): Summary {
     maxRps: Math.max(...figures.map((f) => f.rps)),
     errors: figures.reduce((a, f) => a + f.errors, 0),
     generators: [...new Set(figures.map((f) => f.generator))].join("+"),
+    cpuUs: median(figures.map((f) => f.cpuUsPerRequest ?? Number.NaN)),
   };
 }
 
@@ -58,16 +61,21 @@ export function report(all: Summary[]): Verdict {
     const bare = by.get(`${protocol}.bare`);
     const minimal = by.get(`${protocol}.minimal.empty`);
     lines.push(
-      protocol === "h1"
-        ? "HTTP/1.1, Connect/JSON (wrk)                           req/s  ÷minimal  ÷bare   p50 ms   p99 ms  p99÷min  rounds (req/s)"
-        : "h2c, gRPC (h2load)                                     req/s  ÷minimal  ÷bare   p50 ms   p99 ms  p99÷min  rounds (req/s)",
+      `${(protocol === "h1" ? "HTTP/1.1, Connect/JSON (wrk)" : "h2c, gRPC (h2load)").padEnd(52)}` +
+        "   req/s ÷minimal  ÷bare   p50 ms   p99 ms p99÷min  CPU µs/req ÷min  rounds (req/s)",
     );
     for (const s of rows) {
       const vsMin = minimal ? pct(s.rps / minimal.rps) : "-";
       const vsBare = bare ? pct(s.rps / bare.rps) : "-";
       const p99Ratio = minimal ? `${(s.p99Ms / minimal.p99Ms).toFixed(2)}×` : "-";
+      const cpu = Number.isFinite(s.cpuUs) ? s.cpuUs.toFixed(0) : "-";
+      const cpuRatio =
+        minimal && Number.isFinite(s.cpuUs / minimal.cpuUs) ? `${(s.cpuUs / minimal.cpuUs).toFixed(2)}×` : "-";
+      const notes = `${s.errors > 0 ? `  ${s.errors} ERRORS` : ""}${s.generators !== "wrk" && s.generators !== "h2load" ? ` (${s.generators} client)` : ""}`;
       lines.push(
-        `  ${s.scenario.label.padEnd(50)} ${s.rps.toFixed(0).padStart(7)} ${vsMin.padStart(8)} ${vsBare.padStart(6)} ${s.p50Ms.toFixed(2).padStart(8)} ${s.p99Ms.toFixed(2).padStart(8)} ${p99Ratio.padStart(8)}  ${s.minRps.toFixed(0)}–${s.maxRps.toFixed(0)}${s.errors > 0 ? `  ${s.errors} ERRORS` : ""}${s.generators !== "wrk" && s.generators !== "h2load" ? ` (${s.generators} client)` : ""}`,
+        `  ${s.scenario.label.padEnd(50)} ${s.rps.toFixed(0).padStart(7)} ${vsMin.padStart(8)} ${vsBare.padStart(6)} ` +
+          `${s.p50Ms.toFixed(2).padStart(8)} ${s.p99Ms.toFixed(2).padStart(8)} ${p99Ratio.padStart(7)} ` +
+          `${cpu.padStart(11)} ${cpuRatio.padStart(5)}  ${s.minRps.toFixed(0)}–${s.maxRps.toFixed(0)}${notes}`,
       );
     }
     if (bare && minimal) {

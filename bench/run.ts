@@ -20,7 +20,7 @@ import { migrateServices } from "../platform/app/index.js";
 import { serviceNames } from "../platform/config/runtime.js";
 import { type Figure, load } from "./generators.js";
 import { failedCalls, platformScenarios } from "./platform-scenarios.js";
-import { startPlatform, startReference } from "./processes.js";
+import { cpuSeconds, startPlatform, startReference } from "./processes.js";
 import { report, type Summary, summarise } from "./report.js";
 import { type Scenario, scenarios } from "./scenarios.js";
 import { getEventPath, healthPath, prepare } from "./setup.js";
@@ -102,9 +102,10 @@ try {
     for (const s of list) {
       log(`bench: round ${r + 1}/${rounds} ${s.key}`);
       const failedBefore = s.rpc ? await failedCalls(platform.adminUrl, s.rpc.service, s.rpc.method) : 0;
-      const warm = warmed.has(s.key) ? 0.5 : smoke ? 0.5 : 2;
+      const warm = warmed.has(s.key) || smoke ? 1 : 2;
       warmed.add(s.key);
-      const f = await load(gens, s.shot, { connections, seconds, warmupSeconds: warm });
+      const pid = s.server === "ours" ? platform.pid : s.server === "bare" ? bare.pid : minimal.pid;
+      const f = await load(gens, s.shot, { connections, seconds, warmupSeconds: warm }, () => cpuSeconds(pid));
       if (s.rpc) f.errors += (await failedCalls(platform.adminUrl, s.rpc.service, s.rpc.method)) - failedBefore;
       figures.get(s.key)!.push(f);
     }

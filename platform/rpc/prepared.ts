@@ -19,8 +19,11 @@ export interface PreparedAnswer<D extends DescMessage = DescMessage> {
   carrier(): MessageShape<D>;
 }
 
-/** Set by the HTTP adapter (platform/server/adapter.ts): it can substitute prepared JSON bodies. */
-export const substitutionKey = createContextKey<boolean>(false, { description: "adapter substitutes answers" });
+/**
+ * Set for calls served through the platform's HTTP adapter (platform/server/adapter.ts), which
+ * writes unary answers itself: it substitutes prepared JSON bodies and writes the `x-request-id`.
+ */
+export const platformAdapterKey = createContextKey<boolean>(false, { description: "served by the platform adapter" });
 
 /** The prepared answer of a Connect call, for the HTTP adapter to write (and to answer 304 from). */
 export const preparedKey = createContextKey<PreparedAnswer | undefined>(undefined, {
@@ -43,7 +46,7 @@ const binaryTypes = new Set([
  * in-memory transport) gets the message, encoded as usual.
  */
 export function answerPrepared<D extends DescMessage>(ctx: HandlerContext, answer: PreparedAnswer<D>): MessageShape<D> {
-  if (ctx.protocolName === "connect" && ctx.values.get(substitutionKey)) {
+  if (ctx.protocolName === "connect" && ctx.values.get(platformAdapterKey)) {
     ctx.values.set(preparedKey, answer as PreparedAnswer);
     return answer.carrier();
   }

@@ -4,21 +4,26 @@ import {
   ConnectError,
   type ConnectRouter,
   type ConnectRouterOptions,
+  type ContextKey,
   type ContextValues,
   createConnectRouter,
 } from "@connectrpc/connect";
 import type { UniversalHandler, UniversalServerRequest, UniversalServerResponse } from "@connectrpc/connect/protocol";
 import { compressionBrotli, compressionGzip, universalResponseToNodeResponse } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
-import { preparedKey, substitutionKey } from "../rpc/prepared.js";
+import { requestIdKey } from "../rpc/context.js";
+import { platformAdapterKey, preparedKey } from "../rpc/prepared.js";
 import type { Req, Res } from "./http.js";
 
 export interface RpcAdapterOptions extends ConnectRouterOptions {
   routes(router: ConnectRouter): void;
   /** Answers paths that match no RPC. */
   fallback(req: Req, res: Res): void;
-  /** The call's context values (the adapter adds its own). */
-  contextValues(req: Req): ContextValues;
+  /**
+   * Context values computed from the request only when a handler or interceptor asks for them
+   * (the client address: a getter on an HTTP/2 socket proxy, needed by the login throttle only).
+   */
+  lazyValues?: readonly LazyValue[];
   /** Deadline of unary calls that bring none; must not exceed `maxTimeoutMs`. */
   defaultDeadlineMs: number;
   logger: Logger;
@@ -50,6 +55,7 @@ export function createRpcAdapter(opts: RpcAdapterOptions): (req: Req, res: Res) 
   const paths = new Map<string, UniversalHandler>(router.handlers.map((h) => [h.requestPath, h]));
   const defaultMs = String(opts.defaultDeadlineMs);
   const readMax = opts.readMaxBytes ?? 0xffffffff;
+  const lazy = new Map((opts.lazyValues ?? []).map((v) => [v.key.id, v.make]));
 
   const fail = (h: UniversalHandler, reason: unknown) => {
     if (ConnectError.from(reason).code === Code.Aborted) return;
@@ -62,20 +68,20 @@ export function createRpcAdapter(opts: RpcAdapterOptions): (req: Req, res: Res) 
     const h = paths.get(q < 0 ? url : url.slice(0, q));
     if (h === undefined) return opts.fallback(req, res);
     const unary = h.method.methodKind === "unary";
-    const values = opts.contextValues(req).set(substitutionKey, true);
+    const values = new CallValues(req, lazy).set(platformAdapterKey, true);
     const controller = new AbortController();
     res.once("close", () => {
       if (!res.writableEnded) controller.abort(clientGone);
     });
     const type = req.headers["content-type"];
-    const header = new Headers();
-    const raw = req.rawHeaders;
-    for (let i = 0; i + 1 < raw.length; i += 2) if (raw[i]![0] !== ":") header.append(raw[i]!, raw[i + 1]!);
+    let deadline: [string, string] | undefined;
     if (unary) {
       const grpc = type?.startsWith("application/grpc") === true;
-      const deadlineHeader = grpc ? "grpc-timeout" : "connect-timeout-ms";
-      if (!(deadlineHeader in req.headers)) header.set(deadlineHeader, grpc ? `${defaultMs}m` : defaultMs);
+      const name = grpc ? "grpc-timeout" : "connect-timeout-ms";
+      if (!(name in req.headers)) deadline = [name, grpc ? `${defaultMs}m` : defaultMs];
     }
+    // Connect copies this into a real Headers for the call (validating it then): no copy of ours first.
+    const header = new RequestHeaders(req.headers, deadline) as unknown as Headers;
     const host = ("authority" in req ? req.authority : req.headers.host) ?? "";
     const uReq: UniversalServerRequest = {
       httpVersion: req.httpVersion,
@@ -99,6 +105,82 @@ export function createRpcAdapter(opts: RpcAdapterOptions): (req: Req, res: Res) 
       .then((uRes) => (unary ? writeUnary(req, res, uRes, values) : universalResponseToNodeResponse(uRes, res)))
       .catch((reason: unknown) => fail(h, reason));
   };
+}
+
+/** A context value made from the request on first use. */
+export interface LazyValue<T = unknown> {
+  key: ContextKey<T>;
+  make(req: Req): T;
+}
+
+/** A lazy value of `key`, typed. */
+export function lazyValue<T>(key: ContextKey<T>, make: (req: Req) => T): LazyValue {
+  return { key, make } as LazyValue;
+}
+
+/**
+ * A call's context values, stored like connect-es's own (`createContextValues`), plus values
+ * made from the request on first use.
+ */
+class CallValues implements ContextValues {
+  [id: symbol]: unknown;
+  constructor(
+    private readonly req: Req,
+    private readonly lazy: ReadonlyMap<symbol, (req: Req) => unknown>,
+  ) {}
+
+  get<T>(key: ContextKey<T>): T {
+    if (key.id in this) return this[key.id] as T;
+    const make = this.lazy.get(key.id);
+    if (make === undefined) return key.defaultValue;
+    const v = make(this.req) as T;
+    this[key.id] = v;
+    return v;
+  }
+
+  set<T>(key: ContextKey<T>, value: T): this {
+    this[key.id] = value;
+    return this;
+  }
+
+  delete(key: ContextKey<unknown>): this {
+    delete this[key.id];
+    return this;
+  }
+}
+
+/**
+ * The request headers as Connect's protocol handlers read them before the call starts (`get`) and
+ * copy them into the call's context (`new Headers(iterable)`), straight from Node's parsed headers
+ * plus the default deadline, so they are converted and validated once instead of twice.
+ */
+class RequestHeaders {
+  constructor(
+    private readonly node: http.IncomingHttpHeaders,
+    private readonly extra: [string, string] | undefined,
+  ) {}
+
+  get(name: string): string | null {
+    const key = name.toLowerCase();
+    if (this.extra !== undefined && key === this.extra[0]) return this.extra[1];
+    const v = this.node[key];
+    return v === undefined ? null : Array.isArray(v) ? v.join(", ") : String(v);
+  }
+
+  has(name: string): boolean {
+    return this.get(name) !== null;
+  }
+
+  *[Symbol.iterator](): IterableIterator<[string, string]> {
+    for (const key in this.node) {
+      if (key[0] === ":") continue;
+      const v = this.node[key];
+      if (v === undefined) continue;
+      if (Array.isArray(v)) for (const e of v) yield [key, e];
+      else yield [key, String(v)];
+    }
+    if (this.extra !== undefined) yield this.extra;
+  }
 }
 
 /**
@@ -131,6 +213,9 @@ async function writeUnary(req: Req, res: Res, u: UniversalServerResponse, values
   let body: Uint8Array = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
   let status = u.status;
   const headers = toNodeHeaders(u.header);
+  // the request id of unary calls is written here, as a plain header (see the request-log interceptor)
+  const requestId = values.get(requestIdKey);
+  if (requestId !== "") headers["x-request-id"] = requestId;
   const prepared = values.get(preparedKey);
   if (prepared !== undefined && status === 200) {
     if (headers["content-type"] === "application/json") {

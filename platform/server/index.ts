@@ -1,4 +1,4 @@
-import { Code, ConnectError, type ConnectRouter, createContextValues } from "@connectrpc/connect";
+import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { ServerReflection as ReflectionV1 } from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ReflectionV1Alpha } from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
@@ -14,9 +14,9 @@ import { type Authenticator, accessInterceptor, authenticationInterceptor } from
 import { deadlineInterceptor } from "../rpc/interceptors/deadline.js";
 import { errorMappingInterceptor } from "../rpc/interceptors/error-mapping.js";
 import { requestLogInterceptor } from "../rpc/interceptors/request-log.js";
-import { reclassifyParseErrors } from "../rpc/parse-errors.js";
+import { callGate } from "../rpc/parse-errors.js";
 import { buildAccessTable, defineService, type ServiceRegistration } from "../rpc/service.js";
-import { createRpcAdapter } from "./adapter.js";
+import { createRpcAdapter, lazyValue } from "./adapter.js";
 import { AdminServer, type ReadinessCheck } from "./admin.js";
 import { handleCors } from "./cors.js";
 import { unknownRoute } from "./fallback.js";
@@ -128,8 +128,8 @@ export async function startRpcServer(opts: RpcServerOptions): Promise<RpcServer>
     readMaxBytes: opts.readMaxBytes,
     shutdownSignal: shutdownController.signal,
     fallback: unknownRoute,
-    requestGate: reclassifyParseErrors,
-    contextValues: (req) => createContextValues().set(clientAddressKey, clientAddress(req, opts.trustedProxyHops)),
+    requestGate: callGate,
+    lazyValues: [lazyValue(clientAddressKey, (req) => clientAddress(req, opts.trustedProxyHops))],
   });
 
   let httpInflight = 0;

@@ -1,4 +1,4 @@
-import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, type ContextValues, type Interceptor } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { loggerKey } from "../context.js";
 import { errorDomain, toConnectError } from "../errors.js";
@@ -11,26 +11,33 @@ import { mapStreamError } from "../stream.js";
  */
 export function errorMappingInterceptor(fallbackLogger: Logger): Interceptor {
   const domains = new Map<string, string>();
-  return (next) => async (req) => {
-    try {
-      const res = await next(req);
-      if (!res.stream) return res;
-      const map = mapper(req.service.typeName, req.contextValues);
-      return { ...res, message: mapStreamError(res.message, map) };
-    } catch (e) {
-      throw mapper(req.service.typeName, req.contextValues)(e);
-    }
-  };
-
-  function mapper(service: string, values: Parameters<Parameters<Interceptor>[0]>[0]["contextValues"]) {
+  const map = (service: string, values: ContextValues, e: unknown): ConnectError => {
     let domain = domains.get(service);
     if (domain === undefined) domains.set(service, (domain = errorDomain(service)));
-    return (e: unknown) => {
-      const ce = toConnectError(e, domain);
-      if (ce.code === Code.Internal && !(e instanceof ConnectError)) {
-        (values.get(loggerKey)?.logger ?? fallbackLogger).error({ err: e }, "unhandled error in handler");
-      }
-      return ce;
+    const ce = toConnectError(e, domain);
+    if (ce.code === Code.Internal && !(e instanceof ConnectError)) {
+      (values.get(loggerKey)?.logger ?? fallbackLogger).error({ err: e }, "unhandled error in handler");
+    }
+    return ce;
+  };
+  // Not an async function: a successful unary call passes through with one `catch` and no await.
+  return (next) => (req) => {
+    const fail = (e: unknown) => {
+      throw map(req.service.typeName, req.contextValues, e);
     };
-  }
+    let res: ReturnType<typeof next>;
+    try {
+      res = next(req); // an inner interceptor may throw before it returns a promise
+    } catch (e) {
+      return Promise.reject(map(req.service.typeName, req.contextValues, e));
+    }
+    if (!req.stream) return res.catch(fail);
+    return res.then(
+      (r) =>
+        r.stream
+          ? { ...r, message: mapStreamError(r.message, (e) => map(req.service.typeName, req.contextValues, e)) }
+          : r,
+      fail,
+    );
+  };
 }
