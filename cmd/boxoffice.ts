@@ -14,6 +14,8 @@ import { loadRuntimeConfig, parseServiceList, runtimeSpec } from "../platform/co
 import { createLogger } from "../platform/log/index.js";
 import { loadAuthConfig } from "../services/auth/config.js";
 import { loadKeyRing } from "../services/auth/keys.js";
+import { loadNotificationConfig } from "../services/notification/config.js";
+import { kindFromArg, previewKinds, previewMail } from "../services/notification/templates/preview.js";
 import { printBanner } from "./banner.js";
 import { modules } from "./modules.js";
 
@@ -26,6 +28,7 @@ commands:
   dlq list [--consumer=name]              list dead-lettered events
   dlq replay --seq=N | --all | --consumer=name
                                           republish dead letters to their original subjects (the inbox still dedupes)
+  mail preview KIND [--text|--html]       an email of KIND with sample data on stdout (.eml; \`mail preview\` lists kinds)
   config                                  list the environment variables the runtime reads
   help                                    this text
 `;
@@ -106,6 +109,26 @@ async function migrateCommand(args: string[]): Promise<number> {
   return 0;
 }
 
+async function mailCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { text: { type: "boolean", default: false }, html: { type: "boolean", default: false } },
+  });
+  const [sub, kindArg] = positionals;
+  if (sub !== "preview") throw new Error("usage: boxoffice mail preview KIND [--text|--html]");
+  const kind = kindArg === undefined ? undefined : kindFromArg(kindArg);
+  if (kind === undefined) {
+    process.stderr.write(
+      `${kindArg === undefined ? "" : `unknown kind ${kindArg}; `}kinds: ${previewKinds().join(", ")}\n`,
+    );
+    return kindArg === undefined ? 0 : 2;
+  }
+  const format = values.html ? "html" : values.text ? "text" : "eml";
+  process.stdout.write(await previewMail(kind, format, loadNotificationConfig(process.env)));
+  return 0;
+}
+
 function printConfig(): void {
   for (const v of Object.values(runtimeSpec)) process.stdout.write(`${v.env}\t${v.doc}\n`);
 }
@@ -121,6 +144,8 @@ async function main(argv: string[]): Promise<number> {
       return jwksCommand();
     case "dlq":
       return dlqCommand(rest);
+    case "mail":
+      return mailCommand(rest);
     case "config":
       printConfig();
       return 0;

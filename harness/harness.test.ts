@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { createServer, type Server, connect as tcpConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,7 +8,16 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect as natsConnect } from "@nats-io/transport-node";
 import { Redis } from "ioredis";
 import { createConnection } from "mysql2/promise";
-import { type EmbeddedServer, startInfra, startMariaDb, startNats, startRedis } from "./index.js";
+import { createTransport } from "nodemailer";
+import {
+  type EmbeddedServer,
+  listMail,
+  startInfra,
+  startMariaDb,
+  startNats,
+  startRedis,
+  startSmtpSink,
+} from "./index.js";
 
 // HARNESS_VERBOSE=1 shows the harness's progress lines (and so its start-up times)
 const log = process.env.HARNESS_VERBOSE ? (l: string) => void process.stderr.write(`[harness] ${l}\n`) : () => {};
@@ -94,20 +103,33 @@ describe("harness", () => {
     for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
   });
 
-  it("starts all three into a temp dir, and stop() frees the ports and removes the dir", async () => {
+  it("starts all four into a temp dir, and stop() frees the ports and removes the dir", async () => {
     const dataDir = join(dir(), "infra");
     const infra = await startInfra({ dataDir, env: {}, log });
-    assert.equal(infra.started.length, 3);
+    assert.equal(infra.started.length, 4);
     assert.match(infra.mariadbUrl, /^mysql:\/\/root@127\.0\.0\.1:\d+$/);
     assert.match(infra.redisUrl, /^redis:\/\/127\.0\.0\.1:\d+$/);
     assert.match(infra.natsUrl, /^nats:\/\/127\.0\.0\.1:\d+$/);
-    for (const s of infra.started) assert.notEqual(s.port, { mariadb: 3306, redis: 6379, nats: 4222 }[s.kind]);
+    assert.match(infra.smtpUrl, /^smtp:\/\/127\.0\.0\.1:\d+$/);
+    assert.equal(infra.mailDir, join(realpathSync(dataDir), "mail"));
+    for (const s of infra.started)
+      assert.notEqual(s.port, { mariadb: 3306, redis: 6379, nats: 4222, smtp: 25 }[s.kind]);
 
     assert.deepEqual(await sql(infra.mariadbUrl, "SELECT @@character_set_server AS cs, @@time_zone AS tz"), [
       { cs: "utf8mb4", tz: "+00:00" },
     ]);
     assert.equal(await redisSetGet(infra.redisUrl), "v1");
     assert.equal(await streamMessages(infra.natsUrl, "HARNESS", true), 1);
+    await createTransport(infra.smtpUrl).sendMail({
+      from: "a@example.test",
+      to: "b@example.test",
+      text: "hi",
+      messageId: "<harness@test>",
+    });
+    assert.deepEqual(
+      listMail(infra.mailDir).map((m) => m.messageId),
+      ["<harness@test>"],
+    );
 
     const ports = infra.started.map((s) => s.port);
     await infra.stop();
@@ -117,17 +139,24 @@ describe("harness", () => {
   });
 
   it("uses URLs from env as is and starts nothing", async () => {
-    const [m, r, n] = await Promise.all([
+    const [m, r, n, smtp] = await Promise.all([
       startMariaDb({ dataDir: dir(), log }),
       startRedis({ dataDir: dir(), log }),
       startNats({ dataDir: dir(), log }),
+      startSmtpSink({ dataDir: dir(), log }),
     ]);
-    servers.push(m, r, n);
+    servers.push(m, r, n, smtp);
     const dataDir = join(dir(), "unused");
-    const env = { BOXOFFICE_MARIADB_URL: m.url, BOXOFFICE_REDIS_URL: r.url, BOXOFFICE_NATS_URL: n.url };
+    const env = {
+      BOXOFFICE_MARIADB_URL: m.url,
+      BOXOFFICE_REDIS_URL: r.url,
+      BOXOFFICE_NATS_URL: n.url,
+      BOXOFFICE_SMTP_URL: smtp.url,
+    };
     const infra = await startInfra({ dataDir, env, log });
     assert.deepEqual(infra.started, []);
-    assert.deepEqual([infra.mariadbUrl, infra.redisUrl, infra.natsUrl], [m.url, r.url, n.url]);
+    assert.deepEqual([infra.mariadbUrl, infra.redisUrl, infra.natsUrl, infra.smtpUrl], [m.url, r.url, n.url, smtp.url]);
+    assert.equal(infra.mailDir, "", "the mail folder of a server given by URL is not ours to know");
     assert.equal(existsSync(dataDir), false);
     await infra.stop();
     assert.equal(await redisSetGet(infra.redisUrl), "v1", "stop() must not touch servers it did not start");
@@ -193,6 +222,7 @@ describe("harness", () => {
     ["mariadb", startMariaDb],
     ["redis", startRedis],
     ["nats", startNats],
+    ["smtp", startSmtpSink],
   ] as const) {
     it(`${kind}: a port that is taken fails with the port and the log tail`, async () => {
       const blocker: Server = createServer();
@@ -213,7 +243,7 @@ describe("harness", () => {
   it("a failed startInfra stops what did start and removes the dir", async () => {
     const dataDir = join(dir(), "infra");
     await assert.rejects(startInfra({ dataDir, env: {}, readyTimeoutMs: 1, log }), (e: Error) => {
-      for (const kind of ["mariadb", "redis", "nats"]) assert.match(e.message, new RegExp(`${kind} on 127`));
+      for (const kind of ["mariadb", "redis", "nats", "smtp"]) assert.match(e.message, new RegExp(`${kind} on 127`));
       return true;
     });
     assert.equal(existsSync(dataDir), false);
@@ -231,6 +261,17 @@ describe("harness", () => {
     assert.equal(await redisSetGet(fresh.url), "v1");
   });
 
+  it("kills a leftover SMTP sink still running on the same data dir", async () => {
+    const d = dir();
+    const old = await startSmtpSink({ dataDir: d, log });
+    servers.push(old);
+    const oldPid = old.pid!;
+    const fresh = await startSmtpSink({ dataDir: d, log });
+    servers.push(fresh);
+    assert.equal(alive(oldPid), false);
+    assert.equal((await fresh.status()).pid, fresh.pid);
+  });
+
   it("kills its servers when the parent process exits without stopping them", async () => {
     const d = dir();
     const script = `import { startRedis } from ${JSON.stringify(new URL("./index.ts", import.meta.url).href)};
@@ -246,5 +287,37 @@ describe("harness", () => {
     assert.ok(pid > 0, `child printed ${out}`);
     for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
     assert.equal(alive(pid), false);
+  });
+
+  it("Ctrl-C reaches the parent only: its servers keep answering while it shuts down, then it stops them", async () => {
+    const d = dir();
+    const script = `import { startRedis } from ${JSON.stringify(new URL("./index.ts", import.meta.url).href)};
+      import { Redis } from "ioredis";
+      const s = await startRedis({ dataDir: ${JSON.stringify(d)}, log: () => {} });
+      process.on("SIGINT", async () => {
+        await new Promise((r) => setTimeout(r, 300)); // the services draining
+        const r = new Redis(s.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+        const pong = await r.connect().then(() => r.ping()).catch((e) => "unreachable: " + e.message);
+        r.disconnect();
+        await s.stop();
+        console.log(pong);
+        process.exit(pong === "PONG" ? 0 : 3);
+      });
+      console.log("ready " + s.pid);`;
+    // its own process group, like a terminal's foreground job; SIGINT goes to the whole group
+    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+      stdio: ["ignore", "pipe", "inherit"],
+      detached: true,
+    });
+    let out = "";
+    child.stdout.on("data", (b: Buffer) => (out += b));
+    for (let i = 0; i < 100 && !out.includes("ready"); i++) await new Promise((r) => setTimeout(r, 100));
+    const serverPid = Number(/ready (\d+)/.exec(out)?.[1]);
+    assert.ok(serverPid > 0, `child printed ${out}`);
+    process.kill(-child.pid!, "SIGINT");
+    const code = await new Promise<number | null>((r) => child.once("close", r));
+    assert.match(out, /PONG/, "the server still answered after the group got SIGINT");
+    assert.equal(code, 0);
+    assert.equal(alive(serverPid), false, "and was stopped by the parent");
   });
 });

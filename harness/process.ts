@@ -5,14 +5,18 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, openSync, statSync } from "node:fs";
 import type { ServerKind } from "./install.js";
+
+/** Everything the harness runs: the three servers from Debian binaries, and the SMTP sink (node). */
+export type InfraKind = ServerKind | "smtp";
+
 import { freePort, killLeftover, logTail, sleep } from "./system.js";
 
 export { freePort, logTail } from "./system.js";
 
 /** One server started by the harness. */
 export interface EmbeddedServer {
-  readonly kind: ServerKind;
-  /** mysql://root@127.0.0.1:PORT, redis://127.0.0.1:PORT or nats://127.0.0.1:PORT */
+  readonly kind: InfraKind;
+  /** mysql://root@127.0.0.1:PORT, redis://127.0.0.1:PORT, nats://127.0.0.1:PORT or smtp://127.0.0.1:PORT */
   readonly url: string;
   readonly port: number;
   /** pid of the running process; undefined while stopped */
@@ -44,7 +48,7 @@ export const stderrLog = (line: string): void => void process.stderr.write(`[har
 
 /** What differs between servers; everything else lives in {@link launch}. */
 export interface ServerSpec {
-  kind: ServerKind;
+  kind: InfraKind;
   /** absolute data dir; used to recognise leftover processes by their command line */
   dataDir: string;
   binary: string;
@@ -93,7 +97,7 @@ class Managed implements EmbeddedServer {
 
   constructor(private readonly spec: ServerSpec) {}
 
-  get kind(): ServerKind {
+  get kind(): InfraKind {
     return this.spec.kind;
   }
   get url(): string {
@@ -138,8 +142,15 @@ class Managed implements EmbeddedServer {
     const logStart = statSync(spec.logFile).size;
     let child: ChildProcess;
     try {
-      // never inherit stdio: a child holding the parent's stdout open keeps pipes (CI, `| tee`) from closing
-      child = spawn(spec.binary, spec.args(port), { cwd: spec.dataDir, stdio: ["ignore", fd, fd] });
+      // never inherit stdio: a child holding the parent's stdout open keeps pipes (CI, `| tee`) from closing.
+      // detached: a process group of its own, so Ctrl-C on `make dev` (SIGINT to the terminal's
+      // foreground group) reaches the services, which drain, and not the servers they still need;
+      // the parent stops the servers afterwards (or kills them when it exits).
+      child = spawn(spec.binary, spec.args(port), {
+        cwd: spec.dataDir,
+        stdio: ["ignore", fd, fd],
+        detached: true,
+      });
     } finally {
       closeSync(fd);
     }

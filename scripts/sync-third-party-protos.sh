@@ -2,6 +2,8 @@
 # Copies the third-party .proto files we generate code for out of the npm packages that ship them,
 # into third_party/proto under their canonical import paths (reflection clients ask for files by
 # these names). Versions are pinned by package.json; nothing here is edited by hand.
+# Only third_party/proto is rewritten: third_party/vendor (committed protos that no npm package
+# ships, such as buf/validate/validate.proto) is left alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 nm=node_modules

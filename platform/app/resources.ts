@@ -17,7 +17,7 @@ import type { ReadinessCheck } from "../server/index.js";
 /** What a service says about one of its consumers; the process supplies the rest. */
 export type ConsumerSpec<D extends DescMessage> = Pick<
   ConsumerOptions<D>,
-  "name" | "type" | "handle" | "maxDeliver" | "backoffMs" | "maxAckPending" | "ackWaitMs" | "concurrency"
+  "name" | "type" | "kind" | "handle" | "maxDeliver" | "backoffMs" | "maxAckPending" | "ackWaitMs" | "concurrency"
 >;
 
 /** Something to stop when the process stops, in reverse order of creation within its kind. */

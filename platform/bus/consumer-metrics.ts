@@ -3,7 +3,17 @@ import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { Logger } from "../log/index.js";
 
 /** What became of one delivered message. */
-export type ConsumerOutcome = "applied" | "duplicate" | "stale" | "retry" | "dead_letter";
+export type ConsumerOutcome =
+  | "applied"
+  | "duplicate"
+  | "stale"
+  /** the handler failed; counted toward dead-lettering */
+  | "retry"
+  /** the infrastructure failed (database, broker, another service): retried, not counted */
+  | "infra_retry"
+  /** an every-fact event waiting for its aggregate's earlier events */
+  | "waiting"
+  | "dead_letter";
 
 /** Event consumer metrics, registered once per registry (many consumers share them) and labelled by consumer. */
 export interface ConsumerMetrics {
@@ -13,6 +23,7 @@ export interface ConsumerMetrics {
   deadLetters: Counter<"consumer">;
   lag: Gauge<"consumer">;
   ackPending: Gauge<"consumer">;
+  waiting: Gauge<"consumer">;
 }
 
 const cache = new WeakMap<Registry, ConsumerMetrics>();
@@ -24,7 +35,7 @@ export function consumerMetrics(registry: Registry): ConsumerMetrics {
     m = {
       handled: new Counter({
         name: "bus_consumer_handled_total",
-        help: "Delivered event messages by consumer and outcome (applied, duplicate, stale, retry, dead_letter).",
+        help: "Delivered event messages by consumer and outcome (applied, duplicate, stale, retry, infra_retry, waiting, dead_letter).",
         labelNames: ["consumer", "outcome"],
         registers,
       }),
@@ -56,6 +67,12 @@ export function consumerMetrics(registry: Registry): ConsumerMetrics {
       ackPending: new Gauge({
         name: "bus_consumer_ack_pending",
         help: "Messages delivered and not yet acknowledged (num_ack_pending).",
+        labelNames: ["consumer"],
+        registers,
+      }),
+      waiting: new Gauge({
+        name: "bus_consumer_waiting_events",
+        help: "Every-fact events held back until their aggregate's earlier events are applied or dead-lettered.",
         labelNames: ["consumer"],
         registers,
       }),

@@ -7,6 +7,7 @@ import {
   type JetStreamManager,
 } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/transport-node";
+import { describeSafely } from "../log/safe-error.js";
 
 export function isStreamNotFound(e: unknown): boolean {
   return e instanceof JetStreamApiError && e.code === JetStreamApiCodes.StreamNotFound;
@@ -87,11 +88,7 @@ export function cancellableDelay(ms: number): { promise: Promise<void>; cancel()
   return { promise, cancel };
 }
 
-/** One line for a dead-letter reason: the error's name and message. */
+/** One line for a dead-letter reason: the error's name and message, with values redacted. */
 export function describeError(e: unknown): string {
-  if (e instanceof Error) {
-    const cause = e.cause instanceof Error && e.cause.message !== e.message ? ` (cause: ${e.cause.message})` : "";
-    return `${e.name}: ${e.message}${cause}`;
-  }
-  return String(e);
+  return describeSafely(e);
 }

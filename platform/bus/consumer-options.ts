@@ -5,6 +5,7 @@ import type { Clock } from "../clock/index.js";
 import type { InfraNames } from "../config/names.js";
 import type { Db, Tx } from "../db/index.js";
 import type { Logger } from "../log/index.js";
+import type { ConsumerKind } from "./consumer-inbox.js";
 import { describeError } from "./consumer-nats.js";
 import { decodeEnvelope, type EventEnvelope, type EventType, UndecodableEventError } from "./events.js";
 import type { StreamSettings } from "./nats.js";
@@ -20,6 +21,11 @@ export interface ConsumerOptions<D extends DescMessage> {
   name: string;
   /** Exactly one event type: the durable's filter_subject is its subject (nats-server 2.9: one filter per consumer). */
   type: EventType<D>;
+  /**
+   * Snapshots (`latest-state`: an older aggregate version than the applied one is skipped) or facts
+   * (`every-fact`: applied once each, in aggregate sequence; a later one waits). See {@link ConsumerKind}.
+   */
+  kind: ConsumerKind;
   names: InfraNames;
   nc: NatsConnection;
   db: Db;
@@ -32,10 +38,19 @@ export interface ConsumerOptions<D extends DescMessage> {
    * it runs again if the transaction is retried after a deadlock.
    */
   handle(tx: Tx, event: ConsumedEvent<D>): Promise<void>;
-  /** Attempts before dead-lettering (default 5). Enforced here; the durable has max_deliver -1. */
+  /**
+   * Failed handler attempts before dead-lettering (default 5), counted in the database. Deliveries
+   * spent on infrastructure failures or on waiting do not count; the durable has max_deliver -1.
+   */
   maxDeliver?: number;
   /** nak delay after failed attempt n is backoffMs[n-1]; the last one repeats (default 1s, 5s, 15s, 30s). */
   backoffMs?: number[];
+  /** nak delays while the infrastructure fails, by consecutive failures; the last repeats (default 0.5 s … 30 s). */
+  infraBackoffMs?: number[];
+  /** How long an every-fact event waits for its aggregate's earlier events before it is dead-lettered (default 10 min). */
+  maxWaitMs?: number;
+  /** Inbox rows are kept this long (default 30 days; keep it above the stream's max age). */
+  inboxRetentionMs?: number;
   /** Bound on delivered, unacknowledged messages (default 64). */
   maxAckPending?: number;
   /** Redelivery after this long without ack; long handlers send `working()` (default 30 s). */
@@ -56,6 +71,9 @@ export function consumerSettings<D extends DescMessage>(opts: ConsumerOptions<D>
   const s: ConsumerSettings<D> = {
     maxDeliver: 5,
     backoffMs: [1000, 5000, 15000, 30000],
+    infraBackoffMs: [500, 1000, 2000, 5000, 10_000, 30_000],
+    maxWaitMs: 10 * 60_000,
+    inboxRetentionMs: 30 * 24 * 3600_000,
     maxAckPending: 64,
     ackWaitMs: 30_000,
     concurrency: 4,

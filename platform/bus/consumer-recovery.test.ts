@@ -82,6 +82,7 @@ describe("EventConsumer recovers by itself", function () {
     consumer = new EventConsumer({
       name: "test.recover",
       type,
+      kind: "latest-state",
       names,
       nc,
       db,

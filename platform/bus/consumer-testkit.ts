@@ -78,7 +78,15 @@ export class ConsumerTestbed {
 
   publish(
     type: EventType<Echo>,
-    e: { id: string; message?: string; aggregate?: string; version?: number; msgId?: string; trace?: string },
+    e: {
+      id: string;
+      message?: string;
+      aggregate?: string;
+      version?: number;
+      sequence?: number;
+      msgId?: string;
+      trace?: string;
+    },
   ) {
     const env = envelope(
       type,
@@ -87,6 +95,7 @@ export class ConsumerTestbed {
         eventId: e.id,
         occurMs: Date.now(),
         aggregate: { type: "thing", id: e.aggregate ?? e.id, version: e.version ?? 1 },
+        sequence: e.sequence,
       },
     );
     const h = headers();
@@ -111,6 +120,7 @@ export class ConsumerTestbed {
       logger: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
       metrics: { registry },
       backoffMs: [200, 600],
+      kind: "latest-state",
       ...o,
       handle: async (tx: Tx, e) => {
         await o.before?.(e);

@@ -9,7 +9,8 @@ import {
 } from "@nats-io/jetstream";
 import type { Logger } from "../log/index.js";
 import { KeyedDispatcher } from "./consumer-dispatch.js";
-import { applyOnce } from "./consumer-inbox.js";
+import { isInfrastructureError, WaitingForEarlierEvent } from "./consumer-errors.js";
+import { applyOnce, failedAttempts, pruneInbox, recordFailure, skipDeadLettered } from "./consumer-inbox.js";
 import { type ConsumerMetrics, type ConsumerOutcome, consumerMetrics, LagRefresher } from "./consumer-metrics.js";
 import { cancellableDelay, describeError, ensureDurable, isStreamNotFound } from "./consumer-nats.js";
 import {
@@ -20,10 +21,11 @@ import {
   type Decoded,
   decodeEvent,
 } from "./consumer-options.js";
-import { consumerToken, publishDeadLetter } from "./dead-letter.js";
+import { consumerToken, publishDeadLetter, replayHeader } from "./dead-letter.js";
 import { subjectOf } from "./events.js";
 import { ensureDeadLetterStream } from "./nats.js";
 
+export type { ConsumerKind } from "./consumer-inbox.js";
 export type { ConsumedEvent, ConsumerOptions } from "./consumer-options.js";
 
 /**
@@ -50,6 +52,10 @@ export class EventConsumer<D extends DescMessage> {
   #dispatcher = new KeyedDispatcher<JsMsg>(1);
   #lag: LagRefresher | undefined;
   #pause: { promise: Promise<void>; cancel(): void } | undefined;
+  #infraFailures = 0;
+  /** Every-fact events waiting for earlier ones: since when (bounded by maxWaitMs). */
+  readonly #waitingSince = new Map<string, number>();
+  #pruner: NodeJS.Timeout | undefined;
 
   constructor(opts: ConsumerOptions<D>) {
     this.#o = consumerSettings(opts);
@@ -104,6 +110,19 @@ export class EventConsumer<D extends DescMessage> {
       this.#log,
     );
     this.#lag.start(this.#o.lagRefreshMs);
+    this.#pruner = setInterval(() => void this.#prune(), 3600_000);
+    this.#pruner.unref();
+  }
+
+  /** Drops inbox rows past their retention (hourly; several instances doing it at once is harmless). */
+  async #prune(): Promise<void> {
+    try {
+      const before = new Date(this.#o.clock.now() - this.#o.inboxRetentionMs);
+      const n = await pruneInbox(this.#o.db, this.#o.name, before);
+      if (n > 0) this.#log.info({ pruned: n }, "inbox pruned");
+    } catch (err) {
+      this.#log.warn({ err }, "inbox pruning failed; next hour then");
+    }
   }
 
   /**
@@ -116,6 +135,7 @@ export class EventConsumer<D extends DescMessage> {
     await this.#starting?.catch(() => {});
     if (!this.#running) return this.#loop;
     this.#running = false;
+    clearInterval(this.#pruner);
     const lagStopped = this.#lag?.stop();
     this.#pause?.cancel();
     this.#messages?.stop(); // buffered messages still come out of the iterator and are nak'd
@@ -220,54 +240,104 @@ export class EventConsumer<D extends DescMessage> {
     let outcome: ConsumerOutcome;
     try {
       if (!decoded.ok) outcome = await this.#deadLetter(m, decoded.reason);
-      else if (deliveries > this.#o.maxDeliver) {
-        // the previous attempt was the last and never answered (crash, or a failed dead-letter publish)
-        outcome = await this.#deadLetter(
-          m,
-          `delivered ${deliveries} times, more than maxDeliver ${this.#o.maxDeliver}; not attempted again`,
-        );
-      } else outcome = await this.#apply(m, decoded.event, deliveries);
+      else outcome = await this.#apply(m, decoded.event, deliveries);
     } catch (err) {
-      // the dead-letter publish failed: never term() a message that is not in the DLQ
+      // the dead-letter publish (or the failure count) failed: never term() a message that is not in the DLQ
       this.#log.error({ err, seq: m.info.streamSequence }, "dead-lettering failed; will retry");
-      m.nak(this.#delay(deliveries));
-      outcome = "retry";
+      m.nak(this.#infraDelay());
+      outcome = "infra_retry";
     }
     end({ outcome });
     this.#m.handled.inc({ consumer, outcome });
   }
 
   async #apply(m: JsMsg, event: ConsumedEvent<D>, deliveries: number): Promise<ConsumerOutcome> {
-    const keepAlive = setInterval(() => m.working(), Math.max(500, Math.floor(this.#o.ackWaitMs / 3)));
+    const o = this.#o;
+    const eventId = event.envelope.eventId;
+    if (deliveries > 1) {
+      // the last attempt failed and its dead-lettering did not finish (crash, or the DLQ publish failed)
+      const attempts = await failedAttempts(o.db, o.name, eventId);
+      if (attempts >= o.maxDeliver) return this.#deadLetter(m, `handler failed ${attempts} times`, event);
+    }
+    const keepAlive = setInterval(() => m.working(), Math.max(500, Math.floor(o.ackWaitMs / 3)));
     let outcome: ConsumerOutcome;
     try {
-      outcome = await applyOnce(this.#o.db, this.#o.clock, this.#o.name, event.envelope, (tx) =>
-        this.#o.handle(tx, event),
-      );
+      outcome = await applyOnce(o.db, o.clock, o.name, o.kind, event.envelope, (tx) => o.handle(tx, event), {
+        replay: m.headers?.has(replayHeader) ?? false,
+        hadFailures: deliveries > 1,
+      });
+      this.#infraFailures = 0;
     } catch (err) {
-      const eventId = event.envelope.eventId;
-      if (deliveries >= this.#o.maxDeliver)
-        return this.#deadLetter(
-          m,
-          `handler failed on delivery ${deliveries} of ${this.#o.maxDeliver}: ${describeError(err)}`,
-        );
-      const delayMs = this.#delay(deliveries);
-      this.#log.warn({ err, eventId, deliveries, delayMs }, "event handler failed; retrying later");
-      m.nak(delayMs);
-      return "retry";
+      return this.#failed(m, event, err);
     } finally {
       clearInterval(keepAlive);
     }
+    this.#stopWaiting(eventId);
     try {
       await m.ackAck();
     } catch (err) {
       // committed: a redelivery finds the inbox row and changes nothing
-      this.#log.warn({ err, eventId: event.envelope.eventId }, "ack not confirmed");
+      this.#log.warn({ err, eventId }, "ack not confirmed");
     }
     return outcome;
   }
 
-  async #deadLetter(m: JsMsg, reason: string): Promise<ConsumerOutcome> {
+  /** Decides what a failed attempt means: wait, retry without counting, retry counted, or dead-letter. */
+  async #failed(m: JsMsg, event: ConsumedEvent<D>, err: unknown): Promise<ConsumerOutcome> {
+    const o = this.#o;
+    const eventId = event.envelope.eventId;
+    if (err instanceof WaitingForEarlierEvent) {
+      const since = this.#waitingSince.get(eventId) ?? o.clock.now();
+      if (!this.#waitingSince.has(eventId)) {
+        this.#waitingSince.set(eventId, since);
+        this.#m.waiting.set({ consumer: o.name }, this.#waitingSince.size);
+      }
+      const waited = o.clock.now() - since;
+      if (waited >= o.maxWaitMs) {
+        this.#stopWaiting(eventId);
+        return this.#deadLetter(m, `waited ${Math.round(waited / 1000)} s: ${err.message}`);
+      }
+      m.nak(Math.min(100 * 2 ** Math.min(m.info.deliveryCount, 6), 5000));
+      return "waiting";
+    }
+    if (isInfrastructureError(err)) {
+      const delayMs = this.#infraDelay();
+      this.#log.warn({ err, eventId, delayMs }, "infrastructure unavailable; retrying the event later (not counted)");
+      m.nak(delayMs);
+      return "infra_retry";
+    }
+    this.#infraFailures = 0;
+    const attempts = await recordFailure(o.db, o.clock, o.name, eventId, describeError(err));
+    if (attempts >= o.maxDeliver) {
+      return this.#deadLetter(
+        m,
+        `handler failed on attempt ${attempts} of ${o.maxDeliver}: ${describeError(err)}`,
+        event,
+      );
+    }
+    const delayMs = this.#delay(attempts);
+    this.#log.warn({ err, eventId, attempts, delayMs }, "event handler failed; retrying later");
+    m.nak(delayMs);
+    return "retry";
+  }
+
+  #stopWaiting(eventId: string): void {
+    if (this.#waitingSince.delete(eventId)) this.#m.waiting.set({ consumer: this.#o.name }, this.#waitingSince.size);
+  }
+
+  /** Growing delays while the infrastructure keeps failing (consecutive failures of this consumer). */
+  #infraDelay(): number {
+    const b = this.#o.infraBackoffMs;
+    return b[Math.min(this.#infraFailures++, b.length - 1)] ?? 1000;
+  }
+
+  /**
+   * Publishes to the dead-letter stream, then terminates the message. For an every-fact consumer
+   * the aggregate's sequence first moves past the event, so its later events are not held back.
+   */
+  async #deadLetter(m: JsMsg, reason: string, event?: ConsumedEvent<D>): Promise<ConsumerOutcome> {
+    if (event !== undefined && this.#o.kind === "every-fact")
+      await skipDeadLettered(this.#o.db, this.#o.clock, this.#o.name, event.envelope);
     await publishDeadLetter(this.#js, this.#o.names, {
       consumer: this.#o.name,
       msg: m,

@@ -32,6 +32,12 @@ export const DlqHeader = {
   originalMsgId: "Boxoffice-Dlq-Original-Msg-Id",
 } as const;
 
+/**
+ * Set on a message republished from the dead-letter stream (its DLQ sequence): an every-fact
+ * consumer applies it even though later events of its aggregate went ahead meanwhile.
+ */
+export const replayHeader = "Boxoffice-Replay-Of";
+
 const dlqPrefix = "boxoffice-dlq-";
 const natsPrefix = "nats-";
 
@@ -214,8 +220,10 @@ export async function replayDeadLetters(
     const subject = sm.header.get(DlqHeader.originalSubject);
     if (!subject)
       throw new Error(`message ${sm.seq} of ${stream} is not a dead letter (no ${DlqHeader.originalSubject})`);
+    const h = originalHeaders(sm.header);
+    h.set(replayHeader, String(sm.seq));
     await js.publish(subject, sm.data, {
-      headers: originalHeaders(sm.header),
+      headers: h,
       msgID: `replay-${sm.seq}-${randomBytes(6).toString("hex")}`,
     });
     await jsm.streams.deleteMessage(stream, sm.seq, false);

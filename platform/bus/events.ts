@@ -47,6 +47,8 @@ export function envelope<D extends DescMessage>(
     eventId: string;
     occurMs: number;
     aggregate: AggregateRef;
+    /** The event's place among its aggregate's published events (0: none assigned). */
+    sequence?: number;
     traceparent?: string;
     tracestate?: string;
     causationId?: string;
@@ -60,6 +62,7 @@ export function envelope<D extends DescMessage>(
     aggregateType: meta.aggregate.type,
     aggregateId: meta.aggregate.id,
     aggregateVersion: BigInt(meta.aggregate.version),
+    aggregateSequence: BigInt(meta.sequence ?? 0),
     occurTime: timestampFromMs(meta.occurMs),
     traceparent: meta.traceparent ?? "",
     tracestate: meta.tracestate ?? "",

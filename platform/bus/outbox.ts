@@ -1,9 +1,10 @@
 import type { DescMessage, MessageInitShape } from "@bufbuild/protobuf";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { and, eq, sql } from "drizzle-orm";
 import type { Clock } from "../clock/index.js";
 import type { InfraNames } from "../config/names.js";
 import { type Db, type Tx, withTransaction } from "../db/index.js";
-import { outboxEvents } from "../db/platform-schema.js";
+import { outboxEvents, outboxSequences } from "../db/platform-schema.js";
 import type { IdGenerator } from "../ids/index.js";
 import { type AggregateRef, type EventType, encodeEnvelope, envelope, subjectOf } from "./events.js";
 
@@ -46,7 +47,9 @@ export class Outbox {
   async add(tx: Tx, ...events: OutboxEvent[]): Promise<string[]> {
     if (events.length === 0) return [];
     const now = this.opts.clock.now();
-    const rows = events.map((e) => {
+    const sequences: number[] = [];
+    for (const e of events) sequences.push(await nextSequence(tx, e.aggregate));
+    const rows = events.map((e, i) => {
       if (e.type.producer !== this.opts.service) {
         throw new Error(
           `${this.opts.service} cannot publish ${e.type.schema.typeName}: it belongs to ${e.type.producer}`,
@@ -57,6 +60,7 @@ export class Outbox {
         eventId,
         occurMs: now,
         aggregate: e.aggregate,
+        sequence: sequences[i],
         causationId: e.causationId,
         correlationId: e.correlationId,
       });
@@ -94,4 +98,22 @@ export class Outbox {
       }
     }
   }
+}
+
+/**
+ * The next gap-free sequence number of `aggregate`'s published events, taken in `tx`: the counter
+ * row stays locked until the transaction ends, so concurrent writers about one aggregate get
+ * consecutive numbers in commit order, and a rolled-back transaction leaves no gap.
+ */
+async function nextSequence(tx: Tx, aggregate: AggregateRef): Promise<number> {
+  if (aggregate.type === "" || aggregate.id === "") return 0;
+  await tx
+    .insert(outboxSequences)
+    .values({ aggregateType: aggregate.type, aggregateId: aggregate.id, lastSequence: 1 })
+    .onDuplicateKeyUpdate({ set: { lastSequence: sql`${outboxSequences.lastSequence} + 1` } });
+  const [row] = await tx
+    .select({ last: outboxSequences.lastSequence })
+    .from(outboxSequences)
+    .where(and(eq(outboxSequences.aggregateType, aggregate.type), eq(outboxSequences.aggregateId, aggregate.id)));
+  return Number(row?.last ?? 0);
 }

@@ -10,7 +10,7 @@ import { EchoRequestSchema } from "../../gen/boxoffice/testing/v1/echo_service_p
 import { dropPrefix, infraUrls, testPrefix } from "../../test/support/infra.js";
 import { systemClock } from "../clock/index.js";
 import { infraNames } from "../config/names.js";
-import { createDb, type Db } from "../db/index.js";
+import { createDb, type Db, withTransaction } from "../db/index.js";
 import { migrate } from "../db/migrate.js";
 import { createIdGenerator } from "../ids/index.js";
 import { decodeEnvelope, encodeEnvelope, envelope, eventType } from "./events.js";
@@ -163,6 +163,56 @@ describe("outbox relay (real MariaDB + JetStream)", function () {
     const attempts = await sum("bus_outbox_publish_attempts_total");
     const failures = await sum("bus_outbox_publish_failures_total");
     assert.ok(attempts <= 300 + failures, `attempts ${attempts} ≤ rows 300 + failures ${failures}`);
+  });
+
+  it("one row that keeps failing waits on its own backoff; every other aggregate's rows keep flowing", async () => {
+    const outbox = new Outbox({ service: "auth", db, names, clock: systemClock, newId, nc });
+    // A row no stream covers (JetStream answers 503): stuck, with a later row of the same aggregate behind it.
+    await write(outbox, 2, 1); // agg-0 #1, #2
+    await db.pool.query("UPDATE outbox_events SET subject = ? WHERE aggregate_id = 'agg-0' ORDER BY seq LIMIT 1", [
+      `${prefix}.nowhere.thing`,
+    ]);
+    const r = relay("busy", new Registry(), 50);
+    r.start();
+    try {
+      const started = Date.now();
+      await write(outbox, 400, 40); // agg-0 … agg-39: 10 more rows behind the stuck one, 390 free to go
+      await until(async () => (await unsent()) === 12, 15_000);
+      const elapsed = Date.now() - started;
+      assert.ok(elapsed < 5_000, `388 rows in ${elapsed} ms despite the failing row (batch 50)`);
+    } finally {
+      await r.stop();
+    }
+    const [rows] = await db.pool.query(
+      "SELECT attempts, retry_time FROM outbox_events WHERE aggregate_id = 'agg-0' ORDER BY seq LIMIT 1",
+    );
+    const [stuck] = rows as Array<{ attempts: number; retry_time: Date | null }>;
+    assert.ok((stuck?.attempts ?? 0) >= 1 && stuck?.retry_time !== null, "the failing row records its attempts");
+    const msgs = await streamMessages();
+    assert.equal(msgs.filter((m) => m.aggregateId === "agg-0").length, 0, "agg-0's later rows wait behind it");
+    assert.equal(msgs.length, 390);
+  });
+
+  it("numbers each aggregate's published events 1, 2, 3 … with no gap, also across rolled-back writes", async () => {
+    const outbox = new Outbox({ service: "auth", db, names, clock: systemClock, newId });
+    const aggregate = { type: "thing", id: `seq-${newId()}`, version: 1 };
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        withTransaction(db, async (tx) => {
+          await outbox.add(tx, { type: Thing, payload: { message: `#${i}` }, aggregate });
+          if (i % 5 === 0) throw new Error("rolled back"); // 4 of the 20 never commit
+        }).catch(() => undefined),
+      ),
+    );
+    const [rows] = await db.pool.query("SELECT envelope FROM outbox_events WHERE aggregate_id = ?", [aggregate.id]);
+    const registry = createRegistry(EchoRequestSchema);
+    const sequences = (rows as Array<{ envelope: Buffer }>)
+      .map((r) => Number(decodeEnvelope(r.envelope, registry).envelope.aggregateSequence))
+      .sort((a, b) => a - b);
+    assert.deepEqual(
+      sequences,
+      Array.from({ length: 16 }, (_, i) => i + 1),
+    );
   });
 
   it("is woken through NATS right after a commit, long before its sweep", async () => {

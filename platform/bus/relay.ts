@@ -1,6 +1,6 @@
 import { type JetStreamClient, jetstream } from "@nats-io/jetstream";
 import { headers, type NatsConnection, type Subscription } from "@nats-io/transport-node";
-import { and, asc, inArray, isNull, lt, sql } from "drizzle-orm";
+import { and, asc, inArray, isNull, lt, not, sql } from "drizzle-orm";
 import type { PoolConnection } from "mysql2/promise";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
@@ -40,6 +40,7 @@ type Row = {
   aggregateId: string;
   aggregateVersion: number;
   envelope: Buffer;
+  attempts: number;
 };
 
 /**
@@ -121,8 +122,10 @@ export class OutboxRelay {
         }
         const { rows, failed } = await this.#publishBatch();
         await this.#housekeeping();
-        failures = failed > 0 ? failures + 1 : 0;
-        if (failed > 0) await this.#sleep(Math.min(100 * 2 ** failures, 2000));
+        // Only a batch where nothing went out (the broker is down) slows the loop; a failing row
+        // waits on its own retry_time while other aggregates' rows keep flowing.
+        failures = failed > 0 && failed === rows ? failures + 1 : 0;
+        if (failures > 0) await this.#sleep(Math.min(100 * 2 ** failures, 2000));
         else if (rows < this.#o.batchSize) await this.#sleep(this.#o.sweepMs);
       } catch (e) {
         failures++;
@@ -176,6 +179,12 @@ export class OutboxRelay {
 
   async #publishBatch(): Promise<{ rows: number; failed: number }> {
     const orm = this.#o.db.orm;
+    const now = new Date(this.#o.clock.now());
+    // An aggregate whose earliest unsent row is waiting out a retry delay sends nothing yet (its
+    // order holds); every other unsent row is eligible.
+    const blocked = sql`EXISTS (SELECT 1 FROM ${outboxEvents} AS b WHERE b.send_time IS NULL
+      AND b.retry_time > ${now} AND b.aggregate_type = ${outboxEvents.aggregateType}
+      AND b.aggregate_id = ${outboxEvents.aggregateId} AND b.seq <= ${outboxEvents.seq})`;
     const rows: Row[] = await orm
       .select({
         seq: outboxEvents.seq,
@@ -186,9 +195,10 @@ export class OutboxRelay {
         aggregateId: outboxEvents.aggregateId,
         aggregateVersion: outboxEvents.aggregateVersion,
         envelope: outboxEvents.envelope,
+        attempts: outboxEvents.attempts,
       })
       .from(outboxEvents)
-      .where(isNull(outboxEvents.sendTime))
+      .where(and(isNull(outboxEvents.sendTime), not(blocked)))
       .orderBy(asc(outboxEvents.seq))
       .limit(this.#o.batchSize);
     if (rows.length === 0) return { rows: 0, failed: 0 };
@@ -201,7 +211,7 @@ export class OutboxRelay {
       else byAggregate.set(key, [r]);
     }
     const sent: number[] = [];
-    const failed: Array<{ seq: number; error: string }> = [];
+    const failed: Array<{ seq: number; error: string; attempts: number }> = [];
     await Promise.all(
       [...byAggregate.values()].map(async (list) => {
         for (const row of list) {
@@ -209,18 +219,23 @@ export class OutboxRelay {
             await this.#publish(row);
             sent.push(row.seq);
           } catch (e) {
-            failed.push({ seq: row.seq, error: e instanceof Error ? e.message : String(e) });
+            failed.push({ seq: row.seq, error: e instanceof Error ? e.message : String(e), attempts: row.attempts });
             return; // the aggregate's later events wait for this one
           }
         }
       }),
     );
-    const now = new Date(this.#o.clock.now());
     if (sent.length > 0) await orm.update(outboxEvents).set({ sendTime: now }).where(inArray(outboxEvents.seq, sent));
     for (const f of failed) {
+      // 0.5 s, 1 s, 2 s, ... up to 60 s after the attempt: the row's own backoff
+      const delayMs = Math.min(500 * 2 ** Math.min(f.attempts, 7), 60_000);
       await orm
         .update(outboxEvents)
-        .set({ attempts: sql`${outboxEvents.attempts} + 1`, lastError: f.error.slice(0, 1000) })
+        .set({
+          attempts: sql`${outboxEvents.attempts} + 1`,
+          lastError: f.error.slice(0, 1000),
+          retryTime: new Date(now.getTime() + delayMs),
+        })
         .where(inArray(outboxEvents.seq, [f.seq]));
     }
     if (failed.length > 0) {

@@ -26,6 +26,17 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * A raw value as an error message may quote it: never a secret's (a doc saying "(secret…"), never
+ * the credentials in a URL, never more than 80 characters.
+ */
+function shown(v: VarSpec, raw: string | undefined): string {
+  if (raw === undefined || raw === "") return '""';
+  if (/\(secret\b/.test(v.doc)) return "[redacted]";
+  const noCredentials = raw.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/\s]*@/i, "$1[redacted]@");
+  return JSON.stringify(noCredentials.length > 80 ? `${noCredentials.slice(0, 80)}…` : noCredentials);
+}
+
 /** Declares one variable. */
 export function envVar<T extends z.ZodType>(env: string, schema: T, doc: string): VarSpec<T> {
   return { env, schema, doc };
@@ -45,7 +56,7 @@ export function loadConfig<S extends ConfigSpec>(
       out[key] = parsed.data;
     } else {
       const why = parsed.error.issues.map((i) => i.message).join("; ");
-      problems.push(`${v.env}=${JSON.stringify(raw ?? "")}: ${why} (${v.doc})`);
+      problems.push(`${v.env}=${shown(v, raw)}: ${why} (${v.doc})`);
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);

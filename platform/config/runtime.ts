@@ -115,15 +115,18 @@ export const runtimeSpec = {
   ),
   serviceSecrets: envVar(
     "BOXOFFICE_SERVICE_SECRETS",
-    envTypes
-      .list("")
-      .pipe(
-        z
-          .array(z.string().regex(/^[a-z]+=.{16,}$/, "entries look like name=secret, secrets of 16+ characters"))
-          .transform((l) =>
-            Object.fromEntries(l.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)])),
-          ),
-      ),
+    envTypes.list("").pipe(
+      z
+        .array(z.string().regex(/^[a-z]+=.{16,}$/, "entries look like name=secret, secrets of 16+ characters"))
+        // a null-prototype object: a caller naming "constructor" or "__proto__" finds nothing
+        .transform(
+          (l): Readonly<Record<string, string>> =>
+            Object.assign(
+              Object.create(null) as Record<string, string>,
+              Object.fromEntries(l.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)])),
+            ),
+        ),
+    ),
     "service=secret pairs: auth checks them in IssueServiceToken; every service uses its own to call internal RPCs (secret)",
   ),
   pageTokenSecret: envVar(

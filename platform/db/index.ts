@@ -3,8 +3,10 @@ import { drizzle, type MySql2Database } from "drizzle-orm/mysql2";
 import { createConnection, createPool, type Pool, type PoolOptions } from "mysql2/promise";
 import type { Logger } from "pino";
 import { isRetryableTxError } from "./errors.js";
+import { guardPool } from "./guard.js";
 
-export { isDuplicateKey, isRetryableTxError, mysqlErrno } from "./errors.js";
+export { isDatabaseUnavailable, isDuplicateKey, isRetryableTxError, mysqlErrno } from "./errors.js";
+export { PoolTimeoutError } from "./guard.js";
 
 /** A service's database handle: a drizzle instance over its own pool. */
 export interface Db {
@@ -22,6 +24,12 @@ export interface DbOptions {
   /** Connections in this pool (see the budget in docs/data.md). */
   poolSize: number;
   logger?: Logger;
+  /** Statement timeout, ms (default 10 s): a statement of the hot path takes milliseconds. */
+  queryTimeoutMs?: number;
+  /** Longest wait for a free connection, ms (default 3 s). */
+  acquireTimeoutMs?: number;
+  /** Most callers queued for a connection (default 50 per connection); more fail at once. */
+  queueLimit?: number;
 }
 
 /**
@@ -59,10 +67,17 @@ function poolOptions(url: string, database: string | undefined, poolSize: number
 
 /** Opens a pool on `database` with the platform's session defaults. The database must exist. */
 export function createDb(opts: DbOptions): Db {
-  const pool = createPool(poolOptions(opts.url, opts.database, opts.poolSize));
+  const raw = createPool({
+    ...poolOptions(opts.url, opts.database, opts.poolSize),
+    queueLimit: opts.queueLimit ?? opts.poolSize * 50,
+  });
+  const pool = guardPool(raw, {
+    queryTimeoutMs: opts.queryTimeoutMs ?? 10_000,
+    acquireTimeoutMs: opts.acquireTimeoutMs ?? 3_000,
+  });
   // Runs on every new physical connection before it is handed out.
   // Queries on one connection run in order, so these finish before the connection's first use.
-  pool.pool.on("connection", (conn) => {
+  raw.pool.on("connection", (conn) => {
     for (const stmt of sessionSetup) {
       conn.query(stmt, (err: unknown) => {
         if (err) opts.logger?.error({ err, stmt }, "session setup failed");
@@ -73,7 +88,7 @@ export function createDb(opts: DbOptions): Db {
     name: opts.database,
     orm: drizzle(pool),
     pool,
-    close: () => pool.end(),
+    close: () => raw.end(),
   };
 }
 

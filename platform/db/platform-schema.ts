@@ -72,12 +72,31 @@ export const outboxEvents = mysqlTable(
     /** Failed publish attempts so far, and the last failure. */
     attempts: int("attempts", { unsigned: true }).notNull().default(0),
     lastError: varchar("last_error", { length: 1000 }),
+    /**
+     * After a failed publish, the row (and its aggregate's later rows) waits until then; other
+     * aggregates' rows go on, so one failing row cannot throttle the relay.
+     */
+    retryTime: datetime("retry_time", { mode: "date", fsp: 3 }),
   },
   (t) => [
     uniqueIndex("outbox_events_event_id").on(t.eventId),
     index("outbox_events_pending").on(t.sendTime, t.seq),
     index("outbox_events_aggregate").on(t.aggregateType, t.aggregateId, t.seq),
   ],
+);
+
+/**
+ * The gap-free sequence of events published about each aggregate (the envelope's
+ * `aggregate_sequence`): bumped in the transaction that writes the outbox row, under the row lock.
+ */
+export const outboxSequences = mysqlTable(
+  "outbox_sequences",
+  {
+    aggregateType: varchar("aggregate_type", { length: 64 }).notNull(),
+    aggregateId: varchar("aggregate_id", { length: 64 }).notNull(),
+    lastSequence: bigint("last_sequence", { mode: "number", unsigned: true }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.aggregateType, t.aggregateId] })],
 );
 
 /** Inbox: events a consumer has applied, written in the transaction of the effect. */
@@ -91,7 +110,11 @@ export const inboxEvents = mysqlTable(
   (t) => [primaryKey({ columns: [t.consumer, t.eventId] }), index("inbox_events_process_time").on(t.processTime)],
 );
 
-/** The newest aggregate version each consumer has applied: older events are skipped. */
+/**
+ * Per consumer and aggregate: the newest aggregate version applied (latest-state consumers skip
+ * older ones) and the last aggregate sequence applied or dead-lettered (every-fact consumers apply
+ * the next one only).
+ */
 export const inboxAggregates = mysqlTable(
   "inbox_aggregates",
   {
@@ -99,7 +122,25 @@ export const inboxAggregates = mysqlTable(
     aggregateType: varchar("aggregate_type", { length: 64 }).notNull(),
     aggregateId: varchar("aggregate_id", { length: 64 }).notNull(),
     version: bigint("version", { mode: "number", unsigned: true }).notNull(),
+    sequence: bigint("sequence", { mode: "number", unsigned: true }).notNull().default(0),
     updateTime: datetime("update_time", { mode: "date", fsp: 3 }).notNull(),
   },
   (t) => [primaryKey({ columns: [t.consumer, t.aggregateType, t.aggregateId] })],
+);
+
+/**
+ * Failed attempts of a consumer's handler on one event, counted in their own transaction. Only the
+ * handler's own errors count toward dead-lettering; deliveries spent while the database, the broker
+ * or a downstream service was unavailable do not.
+ */
+export const consumerFailures = mysqlTable(
+  "consumer_failures",
+  {
+    consumer: varchar("consumer", { length: 128 }).notNull(),
+    eventId: varchar("event_id", { length: 36 }).notNull(),
+    attempts: int("attempts", { unsigned: true }).notNull(),
+    lastError: varchar("last_error", { length: 1000 }).notNull(),
+    updateTime: datetime("update_time", { mode: "date", fsp: 3 }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.consumer, t.eventId] }), index("consumer_failures_update_time").on(t.updateTime)],
 );

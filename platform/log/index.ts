@@ -1,4 +1,5 @@
-import { type LevelWithSilent, type Logger, pino } from "pino";
+import { type DestinationStream, type LevelWithSilent, type Logger, pino } from "pino";
+import { safeError } from "./safe-error.js";
 
 export type { Logger } from "pino";
 
@@ -31,14 +32,22 @@ export const redactedPaths = [
 ];
 
 /** Creates the process logger: JSON lines on stdout, with the process's service list as a field. */
-export function createLogger(opts: { level: LevelWithSilent; base?: Record<string, unknown> }): Logger {
-  return pino({
+export function createLogger(opts: {
+  level: LevelWithSilent;
+  base?: Record<string, unknown>;
+  /** Where lines go (default stdout); tests capture them. */
+  destination?: DestinationStream;
+}): Logger {
+  const options = {
     level: opts.level,
     base: { ...opts.base },
     redact: { paths: redactedPaths, censor: "[redacted]" },
+    // errors logged as `err` lose bound parameters and quoted values (see safe-error.ts)
+    serializers: { err: safeError },
     timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
-  });
+    formatters: { level: (label: string) => ({ level: label }) },
+  };
+  return opts.destination === undefined ? pino(options) : pino(options, opts.destination);
 }
 
 /**

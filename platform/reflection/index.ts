@@ -12,6 +12,7 @@ import { create, createFileRegistry, toBinary } from "@bufbuild/protobuf";
 import type { GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import { Code, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { file_google_rpc_error_details } from "../../gen/google/rpc/error_details_pb.js";
 import * as v1 from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import * as v1alpha from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
 
@@ -158,7 +159,10 @@ class Catalog {
       f.dependencies.forEach(visit);
     };
     for (const s of services) visit(s.file);
-    const tops = [...new Set(services.map((s) => s.file))];
+    // The error details every service sends (ErrorInfo, BadRequest, RetryInfo) are served too, so
+    // grpcurl and `buf curl` print them decoded instead of as base64.
+    visit(file_google_rpc_error_details);
+    const tops = [...new Set([...services.map((s) => s.file), file_google_rpc_error_details])];
     const registries = tops.map((f) => createFileRegistry(f.proto, (name) => all.get(name)));
     this.registry = createFileRegistry(...registries);
   }

@@ -188,6 +188,9 @@ describe("platform/reflection", () => {
       for (const name of inDep) assert.equal(await sym(`reflecttest.v1.${name}`), "reflecttest/v1/dep.proto", name);
       assert.equal(await sym("grpc.health.v1.Health"), "grpc/health/v1/health.proto");
       assert.equal(await sym("google.protobuf.Timestamp"), "google/protobuf/timestamp.proto");
+      // the error details the platform sends, though no advertised service names them
+      for (const detail of ["google.rpc.ErrorInfo", "google.rpc.BadRequest", "google.rpc.RetryInfo"])
+        assert.equal(await sym(detail), "google/rpc/error_details.proto", detail);
       const ts = "google/protobuf/timestamp.proto";
       assert.equal(await first({ messageRequest: { case: "fileByFilename", value: ts } }), ts);
       const ext = { containingType: "reflecttest.v1.Stamp", extensionNumber: 150 };

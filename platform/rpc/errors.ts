@@ -7,6 +7,7 @@ import {
   ErrorInfoSchema,
   RetryInfoSchema,
 } from "../../gen/google/rpc/error_details_pb.js";
+import { isDatabaseUnavailable } from "../db/errors.js";
 
 /** One invalid field of a request, as in `google.rpc.BadRequest.FieldViolation`. */
 export interface FieldViolation {
@@ -161,5 +162,20 @@ export function toConnectError(err: unknown, domain: string): ConnectError {
     return new ConnectError(err.message, err.code, undefined, details, err);
   }
   if (err instanceof ConnectError) return err;
+  if (isDatabaseUnavailable(err)) {
+    // the database is down, unreachable or saturated: the client may try again shortly
+    const retry = detail(RetryInfoSchema, create(RetryInfoSchema, { retryDelay: durationFromMs(1000) }));
+    const info = detail(
+      ErrorInfoSchema,
+      create(ErrorInfoSchema, { reason: "DATABASE_UNAVAILABLE", domain, metadata: {} }),
+    );
+    return new ConnectError(
+      "the database is unavailable; try again shortly",
+      Code.Unavailable,
+      undefined,
+      [info, retry],
+      err,
+    );
+  }
   return new ConnectError("internal error", Code.Internal, undefined, undefined, err);
 }

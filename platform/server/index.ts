@@ -14,6 +14,7 @@ import { type Authenticator, accessInterceptor, authenticationInterceptor } from
 import { deadlineInterceptor } from "../rpc/interceptors/deadline.js";
 import { errorMappingInterceptor } from "../rpc/interceptors/error-mapping.js";
 import { requestLogInterceptor } from "../rpc/interceptors/request-log.js";
+import { validationInterceptor } from "../rpc/interceptors/validate.js";
 import { callGate } from "../rpc/parse-errors.js";
 import { buildAccessTable, defineService, type ServiceRegistration } from "../rpc/service.js";
 import { createRpcAdapter, lazyValue } from "./adapter.js";
@@ -120,6 +121,7 @@ export async function startRpcServer(opts: RpcServerOptions): Promise<RpcServer>
       deadlineInterceptor(),
       authenticationInterceptor(opts.authenticate),
       accessInterceptor(accessTable),
+      validationInterceptor(allServices.map((s) => s.desc)),
       admission,
     ],
     defaultDeadlineMs: Math.min(opts.defaultDeadlineMs, opts.maxDeadlineMs),

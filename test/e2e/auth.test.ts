@@ -189,7 +189,7 @@ describe("auth service through the one port (real MariaDB, Redis, NATS)", functi
     const [bad] = err.findDetails(BadRequestSchema);
     assert.deepEqual(
       bad?.fieldViolations.map((v) => [v.field, v.reason]),
-      [["password", "PASSWORD_TOO_SHORT"]],
+      [["password", "string.min_len"]],
     );
     assert.equal((await failure(auth.login({ email: e, password: "short" }))).code, Code.Unauthenticated);
   });

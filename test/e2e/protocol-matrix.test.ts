@@ -62,7 +62,9 @@ describe("protocol matrix on the one port", () => {
       });
 
       it("answers a Boxoffice RPC that is not built yet with UNIMPLEMENTED and says so", async () => {
-        const err = await failure(createClient(TicketService, transport).getAvailability({ eventId: "x" }));
+        const err = await failure(
+          createClient(TicketService, transport).getAvailability({ eventId: "0190a4b2-8e8c-7d1e-9f00-123456789abc" }),
+        );
         assert.equal(err.code, Code.Unimplemented);
         assert.match(err.rawMessage, /not implemented yet/);
       });

@@ -108,6 +108,7 @@ describe("event backbone under failure (own MariaDB and NATS)", function () {
     consumer = new EventConsumer({
       name: "chaos.item_created",
       type: ItemCreated,
+      kind: "every-fact",
       names,
       nc,
       db: consumerDb,

@@ -26,6 +26,7 @@ export function prefixedEnv(prefix: string, extra: Record<string, string> = {}):
     BOXOFFICE_MARIADB_URL: urls.mariadbUrl,
     BOXOFFICE_REDIS_URL: urls.redisUrl,
     BOXOFFICE_NATS_URL: urls.natsUrl,
+    ...(process.env.BOXOFFICE_SMTP_URL ? { BOXOFFICE_SMTP_URL: process.env.BOXOFFICE_SMTP_URL } : {}),
     ...extra,
   };
 }

@@ -1,0 +1,63 @@
+import { z } from "zod";
+import { type ConfigOf, envTypes, envVar, loadConfig } from "../../platform/config/index.js";
+
+/** The notification service's own variables (the runtime's are in platform/config/runtime.ts). */
+export const notificationSpec = {
+  smtpUrl: envVar(
+    "BOXOFFICE_SMTP_URL",
+    envTypes.string("smtp://127.0.0.1:25").pipe(z.url({ protocol: /^smtps?$/ })),
+    "SMTP server or relay: smtp://host:port (STARTTLS when offered) or smtps://user:pass@host:465 (secret when it has credentials); make dev and the tests point it at the local sink",
+  ),
+  from: envVar(
+    "BOXOFFICE_NOTIFICATION_FROM",
+    envTypes.string("Boxoffice <no-reply@boxoffice.localhost>"),
+    "From header of every email; its domain is the right-hand side of each Message-ID",
+  ),
+  locale: envVar(
+    "BOXOFFICE_NOTIFICATION_LOCALE",
+    envTypes.string("en-GB"),
+    "locale of dates and amounts in emails (times are always in the event's own time zone)",
+  ),
+  brand: envVar("BOXOFFICE_NOTIFICATION_BRAND", envTypes.string("Boxoffice"), "product name in subjects and footers"),
+  retryBaseMs: envVar(
+    "BOXOFFICE_NOTIFICATION_RETRY_BASE_MS",
+    envTypes.positiveInt(30_000),
+    "delay after the first temporary failure; doubles per attempt, jittered",
+  ),
+  retryMaxMs: envVar(
+    "BOXOFFICE_NOTIFICATION_RETRY_MAX_MS",
+    envTypes.positiveInt(3_600_000),
+    "longest delay between two attempts",
+  ),
+  maxAttempts: envVar(
+    "BOXOFFICE_NOTIFICATION_MAX_ATTEMPTS",
+    envTypes.positiveInt(15),
+    "attempts before a temporarily failing notification is marked FAILED (15 ≈ 9 hours with the defaults)",
+  ),
+  leaseMs: envVar(
+    "BOXOFFICE_NOTIFICATION_LEASE_MS",
+    envTypes.positiveInt(120_000),
+    "how long a claimed notification is exclusive to its sender; an attempt is cut off at half of it",
+  ),
+  concurrency: envVar(
+    "BOXOFFICE_NOTIFICATION_CONCURRENCY",
+    envTypes.positiveInt(4),
+    "attempts in flight per process (and SMTP connections in the pool)",
+  ),
+  pollMs: envVar(
+    "BOXOFFICE_NOTIFICATION_POLL_MS",
+    envTypes.positiveInt(1000),
+    "how often an idle sender looks for due notifications",
+  ),
+  smtpTimeoutMs: envVar(
+    "BOXOFFICE_SMTP_TIMEOUT_MS",
+    envTypes.positiveInt(30_000),
+    "connect, greeting and idle-socket timeout towards the SMTP server",
+  ),
+};
+
+export type NotificationConfig = ConfigOf<typeof notificationSpec>;
+
+export function loadNotificationConfig(env: Readonly<Record<string, string | undefined>>): NotificationConfig {
+  return loadConfig(notificationSpec, env);
+}
