@@ -24,7 +24,7 @@ PROTOS := $(shell find proto test/proto -name '*.proto' 2>/dev/null)
 DEPS_STAMP := node_modules/.installed
 GEN_STAMP := gen/.generated
 
-.PHONY: help dev dev-reset migrations bench bench-smoke test check lint format typecheck lint-proto breaking boundaries unit proto-baseline gen deps node clean
+.PHONY: help dev dev-reset migrations bench bench-smoke bench-profile test check lint format typecheck lint-proto breaking boundaries unit proto-baseline gen deps node clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -71,11 +71,18 @@ boundaries: deps ## services never import each other; platform never imports a s
 unit: gen ## mocha: unit, integration and end-to-end tests
 	$(BIN)/mocha
 
-bench: gen ## on-sale benchmarks with same-run baselines (figures printed)
+bench: gen ## request path vs bare node:http and minimal connect-node (wrk/h2load), then the on-sale paths; docs/performance.md
 	$(NODE) --import tsx bench/run.ts
 
-bench-smoke: gen
+bench-smoke: gen ## one short bench round (what `make test` runs; never judged on targets)
 	BENCH_SMOKE=1 $(NODE) --import tsx bench/run.ts
+
+PROFILE_DIR ?= .data/profile
+bench-profile: gen ## CPU profile of the platform under the empty-RPC and GetEvent load, summarised (BENCH_ONLY to choose)
+	rm -rf $(PROFILE_DIR)
+	BENCH_PROFILE=$(PROFILE_DIR) BENCH_ONLY="$${BENCH_ONLY:-^h1\.ours\.}" BENCH_ROUNDS=1 BENCH_SECONDS="$${BENCH_SECONDS:-15}" \
+		$(NODE) --import tsx bench/run.ts
+	$(NODE) --import tsx bench/profile-summary.ts $(PROFILE_DIR)/*.cpuprofile
 
 lint: deps ## Biome: formatter and linter over the whole tree (`make format` writes the fixes)
 	$(BIN)/biome check --error-on-warnings .
