@@ -5,8 +5,9 @@
  * references; then the slower on-sale paths (Login, GetMe, cold GetEvent, cache hit ratio).
  *
  * Knobs: BENCH_SMOKE=1 (what `make test` runs: one short round; never judged), BENCH_SECONDS (per
- * measurement, default 5), BENCH_ROUNDS (default 3; scenarios are interleaved round by round so a
- * neighbour's burst on a shared box hits every server alike; medians are reported), BENCH_ONLY (a
+ * measurement, default 3), BENCH_ROUNDS (default 5; scenarios are interleaved round by round and
+ * each ratio is taken against the references of its own round, so a neighbour's burst on a shared
+ * box moves both sides of it; medians are reported), BENCH_ONLY (a
  * regex over scenario keys, e.g. `h1.ours`; skips the slower paths), BENCH_PROFILE=dir (the
  * platform runs under `node --cpu-prof`; summarise with `make bench-profile-summary`).
  */
@@ -21,14 +22,14 @@ import { serviceNames } from "../platform/config/runtime.js";
 import { type Figure, load } from "./generators.js";
 import { failedCalls, platformScenarios } from "./platform-scenarios.js";
 import { cpuSeconds, startPlatform, startReference } from "./processes.js";
-import { report, type Summary, summarise } from "./report.js";
+import { report } from "./report.js";
 import { type Scenario, scenarios } from "./scenarios.js";
 import { getEventPath, healthPath, prepare } from "./setup.js";
 import { ensureGenerators } from "./tools.js";
 
 const smoke = process.env.BENCH_SMOKE === "1";
-const seconds = Number(process.env.BENCH_SECONDS ?? (smoke ? 1 : 5));
-const rounds = Number(process.env.BENCH_ROUNDS ?? (smoke ? 1 : 3));
+const seconds = Number(process.env.BENCH_SECONDS ?? (smoke ? 1 : 3));
+const rounds = Number(process.env.BENCH_ROUNDS ?? (smoke ? 1 : 5));
 const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : undefined;
 const profileDir = process.env.BENCH_PROFILE ? resolve(process.env.BENCH_PROFILE) : undefined;
 const connections = 64;
@@ -110,18 +111,17 @@ try {
       figures.get(s.key)!.push(f);
     }
   }
-  const summaries: Summary[] = list.map((s: Scenario) => summarise(s, figures.get(s.key)!));
-  const verdict = report(summaries);
+  const verdict = report(list.map((s: Scenario) => ({ scenario: s, rounds: figures.get(s.key)! })));
   out.push(...verdict.lines);
   if (verdict.errors > 0) exitCode = 1;
 
   if (only === undefined) {
-    const empty = summaries.find((s) => s.scenario.key === "h1.ours.empty");
+    const empty = verdict.rates.get("h1.ours.empty");
     const slow = await platformScenarios(platform.baseUrl, platform.adminUrl, data, {
       seconds: smoke ? 0.3 : seconds,
       concurrency: 32,
       smoke,
-      emptyRpcPerSec: empty?.rps ?? 1,
+      emptyRpcPerSec: empty ?? 1,
     });
     out.push("", "Slower paths (in-process Node client, 32 callers, gRPC)", ...slow.lines);
     if (slow.errors > 0) exitCode = 1;
