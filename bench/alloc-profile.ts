@@ -13,10 +13,12 @@ import { Session } from "node:inspector";
 const out = process.env.BENCH_ALLOC_PROFILE ?? `alloc-${process.pid}.heapprofile`;
 const session = new Session();
 session.connect();
+// BENCH_ALLOC_LIVE=1: only objects still alive at exit (what survived scavenges: promoted garbage)
+const all = process.env.BENCH_ALLOC_LIVE !== "1";
 session.post("HeapProfiler.startSampling", {
   samplingInterval: 16_384,
-  includeObjectsCollectedByMajorGC: true,
-  includeObjectsCollectedByMinorGC: true,
+  includeObjectsCollectedByMajorGC: all,
+  includeObjectsCollectedByMinorGC: all,
 });
 process.on("exit", () => {
   // an in-process inspector session answers synchronously, so this works inside "exit"

@@ -11,6 +11,17 @@ import type { ReferenceConfig } from "./reference-server.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
+/**
+ * Node flags every server under load runs with (BENCH_NODE_FLAGS; set it to "" for Node's
+ * defaults). A 32 MiB young generation: a server allocating a few tens of KB per call otherwise
+ * scavenges every ~20 ms and promotes what is still in flight, which then costs major GCs —
+ * pauses that land in the p99 of a process with a large heap. The same flags for the platform and
+ * the references, so the comparison stays about code; see docs/performance.md.
+ */
+export const serverFlags = (process.env.BENCH_NODE_FLAGS ?? "--max-semi-space-size=32")
+  .split(" ")
+  .filter((a) => a !== "");
+
 export interface Running {
   /** The server's process id (its CPU time is read from /proc around each measurement). */
   readonly pid: number;
@@ -46,7 +57,7 @@ async function stopChild(child: ChildProcess, graceMs = 15_000): Promise<void> {
 
 /** Starts a reference server; resolves with its HTTP/1.1 and h2c base URLs. */
 export async function startReference(cfg: ReferenceConfig): Promise<Running & { h1: string; h2: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", "bench/reference-server.ts"], {
+  const child = spawn(process.execPath, [...serverFlags, "--import", "tsx", "bench/reference-server.ts"], {
     cwd: root,
     env: { ...process.env, BENCH_REFERENCE: JSON.stringify(cfg) },
     stdio: ["ignore", "pipe", "inherit"],
@@ -78,7 +89,7 @@ export async function startPlatform(
   const prof = opts.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${opts.profileDir}`] : [];
   // e.g. BENCH_NODE_ARGS="--heap-prof --heap-prof-dir=/tmp/heap" for an allocation profile
   prof.push(...(process.env.BENCH_NODE_ARGS ?? "").split(" ").filter((a) => a !== ""));
-  const child = spawn(process.execPath, [...prof, "--import", "tsx", "cmd/boxoffice.ts", "serve"], {
+  const child = spawn(process.execPath, [...serverFlags, ...prof, "--import", "tsx", "cmd/boxoffice.ts", "serve"], {
     cwd: root,
     env: { ...env, BOXOFFICE_PORT: String(port), BOXOFFICE_ADMIN_PORT: String(adminPort) },
     // production logs are JSON lines on stdout: kept out of the report, or in BENCH_PLATFORM_LOG

@@ -21,7 +21,7 @@ import { migrateServices } from "../platform/app/index.js";
 import { serviceNames } from "../platform/config/runtime.js";
 import { type Figure, load } from "./generators.js";
 import { failedCalls, platformScenarios } from "./platform-scenarios.js";
-import { cpuSeconds, startPlatform, startReference } from "./processes.js";
+import { cpuSeconds, serverFlags, startPlatform, startReference } from "./processes.js";
 import { report } from "./report.js";
 import { type Scenario, scenarios } from "./scenarios.js";
 import { getEventPath, healthPath, prepare } from "./setup.js";
@@ -94,6 +94,7 @@ try {
     `Boxoffice bench: ${smoke ? "SMOKE (figures mean little)" : `${rounds} round(s) × ${seconds} s per measurement`}, ${connections} connections, ` +
       "generator, servers and infrastructure on this machine",
     `platform: boxoffice serve --services=all, log level info, access log errors-only (production settings)${profileDir ? ", under --cpu-prof" : ""}`,
+    `node flags of every server: ${serverFlags.join(" ") || "(none)"}`,
     ...gens.notes.map((n) => `note: ${n}`),
     "",
   ];
