@@ -37,6 +37,74 @@ module.exports = {
       to: { path: "^test/" },
     },
     {
+      name: "services-write-through-the-pipeline",
+      comment:
+        "A service writes through the command pipeline (platform/commands, its index.ts): never the idempotency store, the outbox, the relay or the platform tables directly, so every write gets its transaction, record, events and hooks.",
+      severity: "error",
+      from: { path: "^services/" },
+      to: {
+        path: "^platform/(commands/|bus/(outbox|relay)\\.ts$|db/platform-schema\\.ts$)",
+        pathNot: "^platform/commands/index\\.ts$",
+      },
+    },
+    {
+      name: "use-cases-are-transport-neutral",
+      comment:
+        "Use-cases and domain rules never see the transport: rpc.ts maps HandlerContext to a principal, requests to inputs, errors in the platform.",
+      severity: "error",
+      from: { path: "^services/[^/]+/(use-cases|domain)/" },
+      to: { path: "^(platform/(rpc|server)/|node_modules/@connectrpc/)" },
+    },
+    {
+      name: "domain-is-pure",
+      comment: "domain/ holds rules with no I/O: no database, bus, cache, pipeline or process context.",
+      severity: "error",
+      from: { path: "^services/[^/]+/domain/", pathNot: "\\.test\\.ts$" },
+      to: {
+        path: "^(platform/(db|bus|cache|redis|commands|app|jobs|clients)/|services/[^/]+/(db|use-cases|events|clients)/|node_modules/(drizzle-orm|mysql2|ioredis|@nats-io)/)",
+      },
+    },
+    {
+      name: "platform-db-is-below-transport-and-bus",
+      comment: "platform/db is storage only: it knows nothing of RPC, the bus, commands or the process.",
+      severity: "error",
+      from: { path: "^platform/db/" },
+      to: { path: "^platform/(rpc|server|bus|commands|app|cache|jobs|auth|clients)/" },
+    },
+    {
+      name: "platform-bus-is-below-commands",
+      severity: "error",
+      from: { path: "^platform/bus/" },
+      to: { path: "^platform/(rpc|server|commands|app|cache|jobs)/" },
+    },
+    {
+      name: "platform-commands-are-transport-neutral",
+      comment: "The pipeline serves RPC handlers, consumers, sweepers and the CLI alike.",
+      severity: "error",
+      from: { path: "^platform/commands/" },
+      to: { path: "^(platform/(rpc|server|app)/|node_modules/@connectrpc/connect-node/)" },
+    },
+    {
+      name: "platform-leaves-stay-leaves",
+      comment: "errors, principal, clock and ids are the vocabulary every part shares; they import no other part.",
+      severity: "error",
+      from: { path: "^platform/(errors|principal|clock|ids)/" },
+      to: { path: "^platform/", pathNot: "^platform/(errors|principal|clock|ids)/" },
+    },
+    {
+      name: "only-the-process-wires-parts",
+      comment: "platform/app assembles the parts; no part depends on it (services and the program do).",
+      severity: "error",
+      from: { path: "^platform/", pathNot: "(^platform/app/|\\.test\\.ts$)" },
+      to: { path: "^platform/app/" },
+    },
+    {
+      name: "production-does-not-import-bench",
+      severity: "error",
+      from: { path: "^(platform|services|cmd)/", pathNot: "\\.test\\.ts$" },
+      to: { path: "^bench/" },
+    },
+    {
       name: "no-unresolvable-imports",
       severity: "error",
       from: {},

@@ -24,7 +24,7 @@ PROTOS := $(shell find proto test/proto -name '*.proto' 2>/dev/null)
 DEPS_STAMP := node_modules/.installed
 GEN_STAMP := gen/.generated
 
-.PHONY: help dev dev-reset migrations bench bench-smoke bench-profile test check lint format typecheck lint-proto breaking boundaries unit proto-baseline gen deps node clean
+.PHONY: help dev dev-split dev-reset migrations bench bench-smoke bench-profile test check lint format typecheck lint-proto breaking boundaries unit proto-baseline gen deps node clean build image manifests
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -47,8 +47,11 @@ $(GEN_STAMP): $(PROTOS) buf.yaml buf.gen.yaml scripts/sync-third-party-protos.sh
 dev: gen ## MariaDB, Redis, NATS, migrations, then every service on :8080 (admin :9090); Ctrl-C stops it
 	$(NODE) --enable-source-maps --import tsx scripts/dev.ts
 
-dev-reset: ## wipe the data `make dev` keeps between runs (.data/dev)
-	rm -rf .data/dev
+dev-split: gen ## every service in its own process on its own port (8081…), as in the cluster; Ctrl-C stops it
+	$(NODE) --enable-source-maps --import tsx scripts/dev-split.ts
+
+dev-reset: ## wipe the data `make dev` and `make dev-split` keep between runs (.data/dev, .data/dev-split)
+	rm -rf .data/dev .data/dev-split
 
 typecheck: gen ## tsc --noEmit
 	$(BIN)/tsc --noEmit -p .
@@ -60,7 +63,7 @@ breaking: gen ## buf breaking against the committed baseline image
 	$(BIN)/buf breaking proto --against buf.baseline.binpb
 
 migrations: deps ## regenerate each service's SQL migrations from its drizzle schema (commit the result)
-	for s in auth event ticket payment notification; do SERVICE=$$s $(BIN)/drizzle-kit generate --config drizzle.config.ts; done
+	for s in platform auth event ticket payment notification; do SERVICE=$$s $(BIN)/drizzle-kit generate --config drizzle.config.ts; done
 
 proto-baseline: gen ## refresh the breaking-change baseline (a deliberate, reviewed change)
 	$(BIN)/buf build proto -o buf.baseline.binpb
@@ -94,5 +97,27 @@ check: lint typecheck lint-proto breaking boundaries
 
 test: check unit bench-smoke ## everything CI runs
 
+build: gen ## compile the program to dist/ (what the container image runs: node dist/cmd/boxoffice.js)
+	rm -rf dist
+	$(BIN)/tsc -p tsconfig.build.json
+	for s in services/*/; do mkdir -p "dist/$${s}db" && cp -r "$${s}db/migrations" "dist/$${s}db/"; done
+
+IMAGE ?= boxoffice
+IMAGE_TAG ?= $(shell sed -n 's/^  "version": "\(.*\)",$$/\1/p' package.json)
+image: ## build the container image $(IMAGE):<package.json version> with docker or podman (docs/deploy.md)
+	@engine=$$(command -v docker || command -v podman || true); \
+	if [ -z "$$engine" ]; then \
+	  echo "make image: no container engine found (docker or podman on PATH). Build the image where one runs; make test checks the Dockerfile statically." >&2; \
+	  exit 1; \
+	fi; \
+	if ! $$engine info >/dev/null 2>&1; then \
+	  echo "make image: $$engine is installed but no container engine answers ($$engine info failed): start it, or build where one runs." >&2; \
+	  exit 1; \
+	fi; \
+	$$engine build -t $(IMAGE):$(IMAGE_TAG) .
+
+manifests: gen ## render the Kubernetes/Istio files that follow from the code (commit the result)
+	bin/boxoffice manifests
+
 clean: ## remove generated code, installed tools and local data
-	rm -rf gen third_party/proto node_modules .tools .data
+	rm -rf gen third_party/proto node_modules .tools .data dist

@@ -7,9 +7,9 @@ import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { AuthService } from "../gen/boxoffice/auth/v1/auth_service_pb.js";
 import { EventService } from "../gen/boxoffice/event/v1/event_service_pb.js";
-import { benchVerify } from "../platform/auth/index.js";
 import { measure, measureEach, row } from "./load.js";
 import type { BenchData } from "./setup.js";
+import { benchVerify } from "./support/verify-bench.js";
 
 export async function platformScenarios(
   baseUrl: string,

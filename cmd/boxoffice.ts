@@ -4,15 +4,15 @@
  * Kubernetes). Services reach each other over the network in every mode.
  */
 import { parseArgs } from "node:util";
-import { migrateServices, startProcess } from "../platform/app/index.js";
+import { configListing, migrateServices, startProcess } from "../platform/app/index.js";
 import { serveUntilSignal } from "../platform/app/signals.js";
 import { listDeadLetters, replayDeadLetters } from "../platform/bus/dead-letter.js";
 import { connectNats } from "../platform/bus/nats.js";
-import { ConfigError } from "../platform/config/index.js";
+import { ConfigError, loadConfig } from "../platform/config/index.js";
 import { infraNames } from "../platform/config/names.js";
-import { loadRuntimeConfig, parseServiceList, runtimeSpec } from "../platform/config/runtime.js";
+import { loadRuntimeConfig, parseServiceList, serviceNames } from "../platform/config/runtime.js";
 import { createLogger } from "../platform/log/index.js";
-import { loadAuthConfig } from "../services/auth/config.js";
+import { authSpec } from "../services/auth/config.js";
 import { loadKeyRing } from "../services/auth/keys.js";
 import { loadNotificationConfig } from "../services/notification/config.js";
 import { kindFromArg, previewKinds, previewMail } from "../services/notification/templates/preview.js";
@@ -29,7 +29,9 @@ commands:
   dlq replay --seq=N | --all | --consumer=name
                                           republish dead letters to their original subjects (the inbox still dedupes)
   mail preview KIND [--text|--html]       an email of KIND with sample data on stdout (.eml; \`mail preview\` lists kinds)
-  config                                  list the environment variables the runtime reads
+  config                                  list the environment variables the runtime and every service read
+  manifests [write|check|secrets|request-authentication]
+                                          render the Kubernetes/Istio files that follow from the code (docs/deploy.md)
   help                                    this text
 `;
 
@@ -49,7 +51,7 @@ async function serve(args: string[]): Promise<number> {
 }
 
 async function jwksCommand(): Promise<number> {
-  const cfg = loadAuthConfig(process.env);
+  const cfg = loadConfig(authSpec, process.env);
   if (cfg.signingKeys === undefined) throw new Error("BOXOFFICE_AUTH_SIGNING_KEYS is not set");
   const ring = await loadKeyRing(cfg.signingKeys, createLogger({ level: "silent" }));
   process.stdout.write(`${JSON.stringify(ring.jwks, null, 2)}\n`);
@@ -129,8 +131,9 @@ async function mailCommand(args: string[]): Promise<number> {
   return 0;
 }
 
+/** Every variable the runtime and each service read, grouped by who reads it. */
 function printConfig(): void {
-  for (const v of Object.values(runtimeSpec)) process.stdout.write(`${v.env}\t${v.doc}\n`);
+  process.stdout.write(`${configListing(serviceNames.map((n) => modules[n])).join("\n")}\n`);
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -149,6 +152,9 @@ async function main(argv: string[]): Promise<number> {
     case "config":
       printConfig();
       return 0;
+    case "manifests":
+      // Imported on demand: `serve` never loads the renderer.
+      return (await import("./manifests/index.js")).manifestsCommand(rest, modules);
     case undefined:
     case "help":
     case "--help":

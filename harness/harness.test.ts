@@ -9,6 +9,7 @@ import { connect as natsConnect } from "@nats-io/transport-node";
 import { Redis } from "ioredis";
 import { createConnection } from "mysql2/promise";
 import { createTransport } from "nodemailer";
+import { sleep } from "../platform/clock/index.js";
 import {
   type EmbeddedServer,
   listMail,
@@ -285,7 +286,7 @@ describe("harness", () => {
     await new Promise((r) => child.once("close", r));
     const pid = Number(out.trim());
     assert.ok(pid > 0, `child printed ${out}`);
-    for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 50 && alive(pid); i++) await sleep(100);
     assert.equal(alive(pid), false);
   });
 

@@ -15,8 +15,9 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Resolves after `ms`; keeps the event loop alive meanwhile, as the awaiting caller needs. */
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+import { sleep } from "../platform/clock/index.js";
+
+export { sleep };
 
 /** Last `max` lines written to `file` since byte `from` (reads at most the last 64 KiB). */
 export function logTail(file: string, from = 0, max = 30): string {

@@ -1,91 +1,29 @@
-import type { DescMessage, DescService } from "@bufbuild/protobuf";
-import type { Client } from "@connectrpc/connect";
-import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "pino";
 import { createTokenVerifier, ServiceIdentity } from "../auth/index.js";
-import type { Outbox } from "../bus/outbox.js";
 import { createServiceClient } from "../clients/index.js";
 import { resilienceInterceptor } from "../clients/resilience.js";
 import { type Clock, systemClock } from "../clock/index.js";
-import { type InfraNames, infraNames } from "../config/names.js";
-import { loadRuntimeConfig, type RuntimeConfig, type ServiceName, serviceUrl } from "../config/runtime.js";
-import type { IdempotencyStore } from "../db/idempotency.js";
-import type { Db } from "../db/index.js";
+import { infraNames } from "../config/names.js";
+import { type RuntimeConfig, type ServiceName, serviceUrl } from "../config/runtime.js";
 import { migrate } from "../db/migrate.js";
-import { createIdGenerator, type IdGenerator } from "../ids/index.js";
+import { createIdGenerator } from "../ids/index.js";
 import { createLogger, defaultAccessLog, parseAccessLog } from "../log/index.js";
-import { createMetrics, type Metrics } from "../metrics/index.js";
+import { createMetrics } from "../metrics/index.js";
 import type { Authenticator } from "../rpc/interceptors/auth.js";
-import { assertServesContracts, type ServiceContract, type ServiceRegistration } from "../rpc/service.js";
-import { type HttpRoute, type ReadinessCheck, type RpcServer, startRpcServer } from "../server/index.js";
-import { type ConsumerSpec, ProcessResources, type Stoppable } from "./resources.js";
+import { assertServesContracts, type ServiceRegistration } from "../rpc/service.js";
+import { type RpcServer, startRpcServer } from "../server/index.js";
+import { loadProcessConfig } from "./config.js";
+import type { ServiceInstance, ServiceModule } from "./context.js";
+import { ProcessResources } from "./resources.js";
 
-/** What a service gets from the process that runs it. */
-export interface ServiceContext {
-  readonly name: ServiceName;
-  readonly config: RuntimeConfig;
-  /** The raw environment, for the service's own config spec. */
-  readonly env: Readonly<Record<string, string | undefined>>;
-  readonly logger: Logger;
-  readonly clock: Clock;
-  readonly newId: IdGenerator;
-  readonly metrics: Metrics;
-  /** Aborted when the process starts draining: long-lived streams (Watch RPCs) end cleanly on it. */
-  readonly drainSignal: AbortSignal;
-  /** Names in shared infrastructure, under this process's prefix. */
-  readonly names: InfraNames;
-  /** The base URL of another service (its configured URL, or this process in all-in-one). */
-  serviceUrl(name: ServiceName): string;
-  /**
-   * The service's own database (`<prefix>_<service>`), one pool per service, opened on first use,
-   * checked by readiness and closed when the process stops.
-   */
-  database(): Db;
-  /** The service's idempotency store (AIP-155) on its database, pruned hourly. */
-  idempotency(): IdempotencyStore;
-  /** The process's NATS connection (opened on first use, reconnects forever, drained at stop). */
-  nats(): Promise<NatsConnection>;
-  /**
-   * The service's transactional outbox. The first call ensures the service's stream and starts its
-   * relay, which flushes when the process stops.
-   */
-  outbox(): Promise<Outbox>;
-  /** Stops `consumer` (letting in-flight work finish) before relays and pools close. */
-  track(consumer: Stoppable): void;
-  /**
-   * A client for another service's RPCs at its configured URL, calling as this service: internal
-   * RPCs get this service's token (its secret from BOXOFFICE_SERVICE_SECRETS), and every call the
-   * resilience policy (timeout, retry on UNAVAILABLE when retry-safe, a breaker per target).
-   */
-  client<D extends DescService>(desc: D, target: ServiceName): Client<D>;
-  /** Starts a durable consumer of one event type with inbox semantics on the service's database. */
-  consume<D extends DescMessage>(spec: ConsumerSpec<D>): Promise<void>;
-}
-
-/** A running service inside a process. */
-export interface ServiceInstance {
-  readonly services: readonly ServiceRegistration[];
-  /** Plain HTTP GET routes on the service port (the JWKS document). */
-  readonly httpRoutes?: Readonly<Record<string, HttpRoute>>;
-  /** Handles a service exposes to tests of the running process. */
-  readonly internals?: Readonly<Record<string, unknown>>;
-  readonly readiness?: readonly ReadinessCheck[];
-  /** Releases the service's resources (pools, subscriptions) after the server drained. */
-  close?(): Promise<void>;
-}
-
-/** How a service plugs into the `boxoffice` program. Each services/<name>/index.ts exports one. */
-export interface ServiceModule {
-  readonly name: ServiceName;
-  /**
-   * The service's contracts with their access declarations, known without starting it: tools render
-   * mesh policies and ingress routes from them, and the process refuses to serve anything else.
-   */
-  readonly contracts: readonly ServiceContract[];
-  /** The service's committed drizzle-kit migrations folder (absolute path). */
-  readonly migrations: string;
-  create(ctx: ServiceContext): Promise<ServiceInstance> | ServiceInstance;
-}
+export { configListing, loadProcessConfig } from "./config.js";
+export {
+  type ConsumerSpec,
+  type ServiceContext,
+  type ServiceInstance,
+  type ServiceModule,
+  serviceModule,
+} from "./context.js";
 
 export interface ProcessOptions {
   modules: readonly ServiceModule[];
@@ -110,7 +48,7 @@ export interface RunningProcess {
 /** Starts the given services in one process behind one port. */
 export async function startProcess(opts: ProcessOptions): Promise<RunningProcess> {
   const env = opts.env ?? process.env;
-  const config = loadRuntimeConfig(env);
+  const { config, settings } = loadProcessConfig(opts.modules, env);
   const serviceList = opts.modules.map((m) => m.name).join(",");
   const logger = opts.logger ?? createLogger({ level: config.logLevel, base: { services: serviceList } });
   const clock = opts.clock ?? systemClock;
@@ -142,6 +80,7 @@ export async function startProcess(opts: ProcessOptions): Promise<RunningProcess
   });
   const instances: ServiceInstance[] = [];
   const closeAll = async () => {
+    await resources.stopWork();
     for (const inst of instances.reverse()) await inst.close?.();
     await resources.close();
   };
@@ -149,24 +88,23 @@ export async function startProcess(opts: ProcessOptions): Promise<RunningProcess
   try {
     for (const m of opts.modules) {
       const log = logger.child({ service: m.name });
+      if ((m.publishes?.length ?? 0) > 0) await resources.startPublishing(m.name, log, m.publishes!);
       instances.push(
         await m.create({
           name: m.name,
           config,
-          env,
+          settings: settings.get(m.name)!,
           logger: log,
           clock,
           newId,
           metrics,
           names,
           drainSignal: drainController.signal,
-          serviceUrl: (name) => serviceUrl(config, name, boundPort),
           database: () => resources.database(m.name, log),
-          idempotency: () => resources.idempotency(m.name, log),
-          nats: () => resources.nats(),
-          outbox: () => resources.outbox(m.name, log),
-          track: (c) => resources.track(c),
-          consume: async (spec) => void (await resources.consume(m.name, log, spec)),
+          redis: () => resources.redis(),
+          commands: () => resources.commands(m.name, log),
+          consume: (spec) => resources.consume(m.name, log, spec),
+          every: (spec) => resources.every(m.name, log, spec),
           client: (desc, target) =>
             // Built on first use: an all-in-one process on port 0 knows its own address only once it listens.
             lazy(() => {
@@ -230,7 +168,7 @@ export async function migrateServices(
   env: Record<string, string | undefined> = process.env,
   logger?: Logger,
 ): Promise<Record<string, string[]>> {
-  const config = loadRuntimeConfig(env);
+  const { config } = loadProcessConfig(modules, env);
   const names = infraNames(config.prefix);
   const out: Record<string, string[]> = {};
   for (const m of modules) {

@@ -1,43 +1,41 @@
 import type { DescMessage } from "@bufbuild/protobuf";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "pino";
-import { type ConsumerOptions, EventConsumer } from "../bus/consumer.js";
+import { EventConsumer } from "../bus/consumer.js";
+import type { EventType } from "../bus/events.js";
 import { connectNats, ensureServiceStream, jetstreamManager, type StreamSettings } from "../bus/nats.js";
 import { Outbox } from "../bus/outbox.js";
 import { OutboxRelay } from "../bus/relay.js";
 import type { Clock } from "../clock/index.js";
+import { IdempotencyStore } from "../commands/idempotency.js";
+import { CommandPipeline } from "../commands/index.js";
 import type { InfraNames } from "../config/names.js";
 import type { RuntimeConfig } from "../config/runtime.js";
-import { IdempotencyStore } from "../db/idempotency.js";
 import { createDb, type Db } from "../db/index.js";
 import type { IdGenerator } from "../ids/index.js";
+import { type PeriodicJob, type PeriodicJobSpec, startPeriodicJob } from "../jobs/index.js";
 import type { Metrics } from "../metrics/index.js";
+import { servicePrincipal } from "../principal/index.js";
+import { createRedis, type RedisConnections } from "../redis/index.js";
 import type { ReadinessCheck } from "../server/index.js";
-
-/** What a service says about one of its consumers; the process supplies the rest. */
-export type ConsumerSpec<D extends DescMessage> = Pick<
-  ConsumerOptions<D>,
-  "name" | "type" | "kind" | "handle" | "maxDeliver" | "backoffMs" | "maxAckPending" | "ackWaitMs" | "concurrency"
->;
-
-/** Something to stop when the process stops, in reverse order of creation within its kind. */
-export interface Stoppable {
-  stop(): Promise<void>;
-}
+import type { ConsumerSpec } from "./context.js";
 
 /**
- * The shared infrastructure handles of one process, opened on first use: one database pool per
- * service, one NATS connection, one outbox and relay per producing service, the consumers. Closed
- * in dependency order: consumers, relays (which flush), NATS, pools.
+ * The shared infrastructure handles of one process, opened on first use: one database pool and one
+ * command pipeline per service, one NATS connection, one Redis connection set, one outbox and relay
+ * per publishing service, the consumers and periodic jobs. Stopped in dependency order: work first
+ * (jobs, consumers: in-flight handlers finish), then — after the services closed — relays (which
+ * flush), NATS, Redis, pools.
  */
 export class ProcessResources {
   readonly #dbs = new Map<string, Db>();
-  readonly #outboxes = new Map<string, Promise<Outbox>>();
+  readonly #outboxes = new Map<string, { outbox: Outbox; publishes: readonly EventType[] }>();
+  readonly #pipelines = new Map<string, CommandPipeline>();
   readonly #relays: OutboxRelay[] = [];
-  readonly #consumers: Stoppable[] = [];
-  readonly #idempotency = new Map<string, IdempotencyStore>();
-  readonly #timers: NodeJS.Timeout[] = [];
+  readonly #consumers: EventConsumer<DescMessage>[] = [];
+  readonly #jobs: PeriodicJob[] = [];
   #nats: Promise<NatsConnection> | undefined;
+  #redis: RedisConnections | undefined;
 
   constructor(
     private readonly deps: {
@@ -70,83 +68,86 @@ export class ProcessResources {
     return db;
   }
 
-  /** The service's idempotency store, pruned of expired records every hour. */
-  idempotency(service: string, logger: Logger): IdempotencyStore {
-    let store = this.#idempotency.get(service);
-    if (store === undefined) {
-      const s = new IdempotencyStore(
-        this.database(service, logger),
-        this.deps.clock,
-        this.deps.config.idempotencyRetentionHours * 3600_000,
-      );
-      const prune = async () => {
-        while ((await s.prune()) > 0); // batches until nothing expired is left
-      };
-      const timer = setInterval(
-        () => prune().catch((err: unknown) => logger.warn({ err }, "idempotency pruning failed")),
-        3600_000,
-      );
-      timer.unref();
-      this.#timers.push(timer);
-      this.#idempotency.set(service, s);
-      store = s;
+  /** The process's Redis connections; errors are expected while Redis is away (callers degrade). */
+  redis(): RedisConnections {
+    if (this.#redis === undefined) {
+      const commands = createRedis(this.deps.config.redisUrl, this.deps.names);
+      const subscriber = commands.duplicate();
+      for (const r of [commands, subscriber]) r.on("error", () => undefined); // reconnects by itself
+      this.#redis = { commands, subscriber };
     }
-    return store;
+    return this.#redis;
   }
 
-  nats(): Promise<NatsConnection> {
+  #natsConnection(): Promise<NatsConnection> {
     this.#nats ??= connectNats(this.deps.config.natsUrl, `boxoffice-${this.deps.instance}`);
     return this.#nats;
   }
 
-  /** The service's outbox; the first call ensures the service's stream and starts its relay. */
-  outbox(service: string, logger: Logger): Promise<Outbox> {
-    let p = this.#outboxes.get(service);
-    if (p === undefined) {
-      p = (async () => {
-        const nc = await this.nats();
-        await ensureServiceStream(await jetstreamManager(nc), this.deps.names, service, this.streamSettings);
-        const db = this.database(service, logger);
-        const relay = new OutboxRelay({
-          service,
-          db,
-          nc,
-          names: this.deps.names,
-          clock: this.deps.clock,
-          logger: logger.child({ part: "outbox-relay" }),
-          registry: this.deps.metrics.registry,
-          instance: this.deps.instance,
-        });
-        relay.start();
-        this.#relays.push(relay);
-        return new Outbox({
-          service,
-          db,
-          names: this.deps.names,
-          clock: this.deps.clock,
-          newId: this.deps.newId,
-          nc,
-          wakeLocal: () => relay.wake(),
-        });
-      })();
-      this.#outboxes.set(service, p);
+  /** Ensures the service's stream and starts its outbox relay (a publishing service, at start). */
+  async startPublishing(service: string, logger: Logger, publishes: readonly EventType[]): Promise<void> {
+    if (this.#outboxes.has(service)) return;
+    const nc = await this.#natsConnection();
+    await ensureServiceStream(await jetstreamManager(nc), this.deps.names, service, this.streamSettings);
+    const db = this.database(service, logger);
+    const relay = new OutboxRelay({
+      service,
+      db,
+      nc,
+      names: this.deps.names,
+      clock: this.deps.clock,
+      logger: logger.child({ part: "outbox-relay" }),
+      registry: this.deps.metrics.registry,
+      instance: this.deps.instance,
+    });
+    relay.start();
+    this.#relays.push(relay);
+    const { names, clock, newId } = this.deps;
+    const outbox = new Outbox({ service, db, names, clock, newId, nc, wakeLocal: () => relay.wake() });
+    this.#outboxes.set(service, { outbox, publishes });
+  }
+
+  /** The service's command pipeline; its idempotency records are pruned hourly by one replica. */
+  commands(service: string, logger: Logger): CommandPipeline {
+    let pipeline = this.#pipelines.get(service);
+    if (pipeline === undefined) {
+      const db = this.database(service, logger);
+      const { clock, config } = this.deps;
+      const idempotency = new IdempotencyStore(db, clock, config.idempotencyRetentionHours * 3600_000);
+      this.every(service, logger, {
+        name: "idempotency-pruning",
+        everyMs: 3600_000,
+        exclusive: true,
+        run: async (signal) => {
+          while (!signal.aborted && (await idempotency.prune()) > 0); // batches until nothing expired is left
+        },
+      });
+      const publishing = this.#outboxes.get(service);
+      pipeline = new CommandPipeline({
+        service,
+        db,
+        clock,
+        idempotency,
+        outbox: publishing?.outbox,
+        publishes: publishing?.publishes,
+      });
+      this.#pipelines.set(service, pipeline);
     }
-    return p;
+    return pipeline;
   }
 
   /**
-   * Starts a durable consumer of one event type on the service's own database (inbox there),
-   * stopped before relays and pools when the process stops.
+   * Starts a durable consumer of one event type on the service's own database (inbox there), its
+   * handler given a pipeline scope on the inbox transaction with the service as principal.
    */
-  async consume<D extends DescMessage>(
-    service: string,
-    logger: Logger,
-    spec: ConsumerSpec<D>,
-  ): Promise<EventConsumer<D>> {
+  async consume<D extends DescMessage>(service: string, logger: Logger, spec: ConsumerSpec<D>): Promise<void> {
+    const pipeline = this.commands(service, logger);
+    const principal = servicePrincipal(service);
     const consumer = new EventConsumer<D>({
       ...spec,
+      handle: (tx, event) => spec.handle(event, pipeline.scope(tx, principal)),
       names: this.deps.names,
-      nc: await this.nats(),
+      nc: await this.#natsConnection(),
       db: this.database(service, logger),
       clock: this.deps.clock,
       logger: logger.child({ consumer: spec.name }),
@@ -154,13 +155,14 @@ export class ProcessResources {
       deadLetterStream: this.streamSettings,
     });
     await consumer.start();
-    this.#consumers.push(consumer);
-    return consumer;
+    this.#consumers.push(consumer as unknown as EventConsumer<DescMessage>);
   }
 
-  /** Registers a consumer so it is stopped (in-flight work finished) before the relays and pools close. */
-  track(consumer: Stoppable): void {
-    this.#consumers.push(consumer);
+  /** Starts a periodic job of the service (its lock, when exclusive, on the service's database). */
+  every(service: string, logger: Logger, spec: PeriodicJobSpec): PeriodicJob {
+    const job = startPeriodicJob(spec, { db: spec.exclusive ? this.database(service, logger) : undefined, logger });
+    this.#jobs.push(job);
+    return job;
   }
 
   /** Readiness of every database opened so far: a trivial query within a second. */
@@ -178,9 +180,19 @@ export class ProcessResources {
     });
   }
 
+  /** Stops the work that uses the services' deps: periodic jobs, then consumers (in-flight handlers finish). */
+  async stopWork(): Promise<void> {
+    await Promise.allSettled(this.#jobs.splice(0).map((j) => j.stop()));
+    await Promise.allSettled(
+      this.#consumers
+        .splice(0)
+        .reverse()
+        .map((c) => c.stop()),
+    );
+  }
+
   async close(): Promise<void> {
-    for (const t of this.#timers) clearInterval(t);
-    await Promise.allSettled(this.#consumers.reverse().map((c) => c.stop()));
+    await this.stopWork();
     await Promise.allSettled(this.#relays.map((r) => r.stop()));
     if (this.#nats !== undefined) {
       const nc = await this.#nats.catch(() => undefined);
@@ -192,6 +204,7 @@ export class ProcessResources {
       ]);
       if (late) await nc?.close().catch(() => undefined);
     }
+    if (this.#redis !== undefined) for (const r of [this.#redis.commands, this.#redis.subscriber]) r.disconnect();
     await Promise.allSettled([...this.#dbs.values()].map((db) => db.close()));
   }
 }

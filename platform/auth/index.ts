@@ -8,7 +8,6 @@
  * ```
  */
 
-export { benchVerify, type VerifyBenchResult } from "./bench.js";
 export { ServiceIdentity, type ServiceIdentityOptions } from "./identity.js";
 export {
   JWKS_RETRY_MS,

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Code } from "@connectrpc/connect";
-import { ManualClock } from "../clock/index.js";
+import { type JwksServer, startJwksServer } from "../../test/support/jwks-server.js";
+import { ManualClock, sleep } from "../clock/index.js";
 import { toConnectError, UnauthenticatedError } from "../rpc/errors.js";
 import {
   AUTH_REASONS,
@@ -10,7 +11,6 @@ import {
   type SigningKey,
   signAccessToken,
 } from "./index.js";
-import { type JwksServer, sleep, startJwksServer } from "./testing.js";
 
 const ISSUER = "boxoffice-auth";
 const AUDIENCE = "boxoffice";

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Code } from "@connectrpc/connect";
 import { base64url, importJWK, type JWK, SignJWT } from "jose";
+import { type JwksServer, startJwksServer } from "../../test/support/jwks-server.js";
 import { ManualClock } from "../clock/index.js";
 import { UnauthenticatedError } from "../rpc/errors.js";
 import {
@@ -12,7 +13,6 @@ import {
   signServiceToken,
   type TokenVerifier,
 } from "./index.js";
-import { type JwksServer, startJwksServer } from "./testing.js";
 
 const ISSUER = "boxoffice-auth";
 const AUDIENCE = "boxoffice";

@@ -50,7 +50,7 @@ interface Verified {
  * no header → undefined (anonymous); anything else that does not verify → UnauthenticatedError
  * with a reason from {@link AUTH_REASONS}, never the token in the message.
  *
- * A full verification costs about as much as an empty RPC (STACK.md), so verified tokens are
+ * A full verification costs about as much as an empty RPC (`make bench` shows both), so verified tokens are
  * cached by token string until their `exp`, and concurrent requests with the same new token share
  * one verification. Failures are not cached: they are cheap (no key, bad shape) or rare.
  */

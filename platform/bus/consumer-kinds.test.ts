@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { ConsumerTestbed, metricValue as metric, until } from "../../test/support/consumer-testbed.js";
 import { dropPrefix, infraUrls, testPrefix } from "../../test/support/infra.js";
 import { pruneInbox } from "./consumer-inbox.js";
-import { ConsumerTestbed, metricValue as metric, until } from "./consumer-testkit.js";
 import { listDeadLetters, replayDeadLetters } from "./dead-letter.js";
 
 /** Effects of `name` in the order they committed (the effects table's auto-increment id). */

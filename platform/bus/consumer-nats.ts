@@ -9,10 +9,6 @@ import {
 import { nanos } from "@nats-io/transport-node";
 import { describeSafely } from "../log/safe-error.js";
 
-export function isStreamNotFound(e: unknown): boolean {
-  return e instanceof JetStreamApiError && e.code === JetStreamApiCodes.StreamNotFound;
-}
-
 function isConsumerNotFound(e: unknown): boolean {
   return e instanceof JetStreamApiError && e.code === JetStreamApiCodes.ConsumerNotFound;
 }

@@ -1,22 +1,19 @@
 import assert from "node:assert/strict";
 import { type AddressInfo, createServer, type Server, type Socket, connect as tcpConnect } from "node:net";
-import { fileURLToPath } from "node:url";
 import { type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { sql } from "drizzle-orm";
 import { pino } from "pino";
 import { Registry } from "prom-client";
 import { EchoRequestSchema } from "../../gen/boxoffice/testing/v1/echo_service_pb.js";
-import { dropPrefix, infraUrls, testPrefix } from "../../test/support/infra.js";
-import { systemClock } from "../clock/index.js";
+import { dropPrefix, infraUrls, platformMigrations, testPrefix } from "../../test/support/infra.js";
+import { sleep, systemClock } from "../clock/index.js";
 import { infraNames } from "../config/names.js";
 import { createDb, type Db } from "../db/index.js";
 import { migrate } from "../db/migrate.js";
 import { EventConsumer } from "./consumer.js";
 import { encodeEnvelope, envelope, eventType, subjectOf } from "./events.js";
 import { connectNats, ensureServiceStream } from "./nats.js";
-
-const platformMigrations = fileURLToPath(new URL("../../services/auth/db/migrations", import.meta.url));
 
 /**
  * A TCP proxy in front of the shared NATS server: cut() drops every connection and refuses new
@@ -122,7 +119,7 @@ describe("EventConsumer recovers by itself", function () {
       if (n === 1) return;
       assert.ok(n === 0, `${id} applied ${n} times`);
       if (Date.now() > deadline) assert.fail(`${id} was not applied`);
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
   }
 
@@ -137,10 +134,10 @@ describe("EventConsumer recovers by itself", function () {
       i < 100 && (await jsm.consumers.info(names.stream("recover"), consumer.durable)).num_waiting > 0;
       i++
     ) {
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
     await publish("during-outage");
-    await new Promise((r) => setTimeout(r, 1500));
+    await sleep(1500);
     await outage.resume();
     await applied("during-outage");
     await publish("after-outage");

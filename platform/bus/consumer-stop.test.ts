@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
+import { ConsumerTestbed, until } from "../../test/support/consumer-testbed.js";
 import { dropPrefix, infraUrls, testPrefix } from "../../test/support/infra.js";
-import { ConsumerTestbed, sleep, until } from "./consumer-testkit.js";
+import { sleep } from "../clock/index.js";
 
 describe("EventConsumer stop() (real NATS JetStream + MariaDB)", function () {
   this.timeout(30_000);

@@ -4,9 +4,10 @@ import { anyPack } from "@bufbuild/protobuf/wkt";
 import { EventEnvelopeSchema } from "../../gen/boxoffice/common/v1/envelope_pb.js";
 import { EchoRequestSchema } from "../../gen/boxoffice/testing/v1/echo_service_pb.js";
 import { OrderConfirmedSchema } from "../../gen/boxoffice/ticket/v1/events_pb.js";
+import { ConsumerTestbed, type Echo, metricValue as metric, until } from "../../test/support/consumer-testbed.js";
 import { dropPrefix, infraUrls, testPrefix } from "../../test/support/infra.js";
+import { sleep } from "../clock/index.js";
 import type { EventConsumer } from "./consumer.js";
-import { ConsumerTestbed, type Echo, metricValue as metric, sleep, until } from "./consumer-testkit.js";
 import { DlqHeader, listDeadLetters, replayDeadLetters } from "./dead-letter.js";
 import { type EventType, eventType, subjectOf } from "./events.js";
 

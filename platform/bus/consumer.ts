@@ -12,7 +12,7 @@ import { KeyedDispatcher } from "./consumer-dispatch.js";
 import { isInfrastructureError, WaitingForEarlierEvent } from "./consumer-errors.js";
 import { applyOnce, failedAttempts, pruneInbox, recordFailure, skipDeadLettered } from "./consumer-inbox.js";
 import { type ConsumerMetrics, type ConsumerOutcome, consumerMetrics, LagRefresher } from "./consumer-metrics.js";
-import { cancellableDelay, describeError, ensureDurable, isStreamNotFound } from "./consumer-nats.js";
+import { cancellableDelay, describeError, ensureDurable } from "./consumer-nats.js";
 import {
   type ConsumedEvent,
   type ConsumerOptions,
@@ -23,7 +23,7 @@ import {
 } from "./consumer-options.js";
 import { consumerToken, publishDeadLetter, replayHeader } from "./dead-letter.js";
 import { subjectOf } from "./events.js";
-import { ensureDeadLetterStream } from "./nats.js";
+import { ensureDeadLetterStream, isStreamNotFound } from "./nats.js";
 
 export type { ConsumerKind } from "./consumer-inbox.js";
 export type { ConsumedEvent, ConsumerOptions } from "./consumer-options.js";

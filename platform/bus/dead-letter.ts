@@ -1,8 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { fromBinary } from "@bufbuild/protobuf";
 import {
-  JetStreamApiCodes,
-  JetStreamApiError,
   type JetStreamClient,
   type JetStreamManager,
   type JsMsg,
@@ -14,6 +12,7 @@ import {
 import { headers, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
 import type { InfraNames } from "../config/names.js";
 import { EventEnvelopeSchema } from "./events.js";
+import { isStreamNotFound } from "./nats.js";
 
 /**
  * Headers a dead letter carries besides the original message's own. The original headers are kept
@@ -145,10 +144,6 @@ function toDeadLetter(sm: StoredMsg): DeadLetter {
   };
 }
 
-function isApiError(e: unknown, code: number): boolean {
-  return e instanceof JetStreamApiError && e.code === code;
-}
-
 /** Stored messages of the DLQ stream on `subject` (a consumer's, or all), oldest first. */
 async function* storedDeadLetters(
   jsm: JetStreamManager,
@@ -162,7 +157,7 @@ async function* storedDeadLetters(
       // STREAM.MSG.GET with next_by_subj (nats-server ≥ 2.9); the client's MsgRequest type lacks it.
       sm = await jsm.streams.getMessage(stream, { seq, next_by_subj: subject } as unknown as { seq: number });
     } catch (e) {
-      if (isApiError(e, JetStreamApiCodes.StreamNotFound)) return;
+      if (isStreamNotFound(e)) return;
       throw e;
     }
     if (sm === null) return;
@@ -209,7 +204,7 @@ export async function replayDeadLetters(
     try {
       sm = await jsm.streams.getMessage(stream, { seq: which.seq });
     } catch (e) {
-      if (!isApiError(e, JetStreamApiCodes.StreamNotFound)) throw e;
+      if (!isStreamNotFound(e)) throw e;
     }
     selected = sm === null ? [] : [sm];
   } else {

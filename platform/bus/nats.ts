@@ -1,4 +1,6 @@
 import {
+  JetStreamApiCodes,
+  JetStreamApiError,
   type JetStreamManager,
   jetstreamManager,
   RetentionPolicy,
@@ -71,14 +73,15 @@ async function ensureStream(jsm: JetStreamManager, cfg: Partial<StreamConfig> & 
     await jsm.streams.info(cfg.name);
     await jsm.streams.update(cfg.name, cfg);
   } catch (e) {
-    if (!isNotFound(e)) throw e;
+    if (!isStreamNotFound(e)) throw e;
     await jsm.streams.add(cfg);
   }
   return cfg.name;
 }
 
-function isNotFound(e: unknown): boolean {
-  return e instanceof Error && /stream not found/i.test(e.message);
+/** The one "stream not found" check: JetStream's API error code, not its message text. */
+export function isStreamNotFound(e: unknown): boolean {
+  return e instanceof JetStreamApiError && e.code === JetStreamApiCodes.StreamNotFound;
 }
 
 export { jetstreamManager };

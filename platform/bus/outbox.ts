@@ -3,7 +3,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { and, eq, sql } from "drizzle-orm";
 import type { Clock } from "../clock/index.js";
 import type { InfraNames } from "../config/names.js";
-import { type Db, type Tx, withTransaction } from "../db/index.js";
+import type { Db, Tx } from "../db/index.js";
 import { outboxEvents, outboxSequences } from "../db/platform-schema.js";
 import type { IdGenerator } from "../ids/index.js";
 import { type AggregateRef, type EventType, encodeEnvelope, envelope, subjectOf } from "./events.js";
@@ -24,9 +24,9 @@ export function wakeSubject(names: InfraNames, service: string): string {
 
 /**
  * The producer's side of the transactional outbox: {@link add} writes events as rows in the
- * caller's transaction (the change and its events commit together or not at all);
- * {@link transaction} runs a transaction and then wakes the service's relays, so publishing starts
- * right after the commit instead of at the next sweep.
+ * caller's transaction (the change and its events commit together or not at all); {@link notify}
+ * wakes the service's relays after the commit, so publishing starts at once instead of at the next
+ * sweep. Services never call it: the command pipeline does (`WriteScope.emit`).
  */
 export class Outbox {
   constructor(
@@ -77,13 +77,6 @@ export class Outbox {
     });
     await tx.insert(outboxEvents).values(rows);
     return rows.map((r) => r.eventId);
-  }
-
-  /** Runs `fn` in a transaction (deadlock-retried) and wakes the relays once it has committed. */
-  async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    const result = await withTransaction(this.opts.db, fn);
-    this.notify();
-    return result;
   }
 
   /** Tells the relays that rows are waiting. Best effort: a lost wake-up costs one sweep interval. */

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 import { createRegistry } from "@bufbuild/protobuf";
 import { type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -7,10 +6,10 @@ import { sql } from "drizzle-orm";
 import { pino } from "pino";
 import { Registry } from "prom-client";
 import { EchoRequestSchema } from "../../gen/boxoffice/testing/v1/echo_service_pb.js";
-import { dropPrefix, infraUrls, testPrefix } from "../../test/support/infra.js";
-import { systemClock } from "../clock/index.js";
+import { dropPrefix, infraUrls, platformMigrations, testPrefix } from "../../test/support/infra.js";
+import { sleep, systemClock } from "../clock/index.js";
 import { infraNames } from "../config/names.js";
-import { createDb, type Db, withTransaction } from "../db/index.js";
+import { afterCommit, createDb, type Db, withTransaction } from "../db/index.js";
 import { migrate } from "../db/migrate.js";
 import { createIdGenerator } from "../ids/index.js";
 import { decodeEnvelope, encodeEnvelope, envelope, eventType } from "./events.js";
@@ -18,7 +17,6 @@ import { connectNats, ensureServiceStream } from "./nats.js";
 import { Outbox } from "./outbox.js";
 import { OutboxRelay } from "./relay.js";
 
-const migrations = fileURLToPath(new URL("../../services/auth/db/migrations", import.meta.url));
 const Thing = eventType(EchoRequestSchema, "auth");
 const quiet = pino({ level: "silent" });
 
@@ -34,7 +32,7 @@ describe("outbox relay (real MariaDB + JetStream)", function () {
 
   before(async () => {
     const database = names.database("auth");
-    await migrate({ url: infraUrls().mariadbUrl, database, migrationsFolder: migrations });
+    await migrate({ url: infraUrls().mariadbUrl, database, migrationsFolder: platformMigrations });
     db = createDb({ url: infraUrls().mariadbUrl, database, poolSize: 10 });
     nc = await connectNats(infraUrls().natsUrl, "relay-test");
     jsm = await jetstreamManager(nc);
@@ -75,7 +73,7 @@ describe("outbox relay (real MariaDB + JetStream)", function () {
     await Promise.all(
       Array.from({ length: n }, async (_, i) => {
         const id = `agg-${i % aggregates}`;
-        await outbox.transaction(async (tx) => {
+        await withTransaction(db, async (tx) => {
           // The version is taken inside the writer's transaction order; serialise per aggregate via a row lock.
           await tx.execute(sql`SELECT GET_LOCK(${`t-${prefix}-${id}`}, 10)`);
           const version = (versions.get(id) ?? 0) + 1;
@@ -86,6 +84,7 @@ describe("outbox relay (real MariaDB + JetStream)", function () {
             aggregate: { type: "thing", id, version },
           });
           await tx.execute(sql`SELECT RELEASE_LOCK(${`t-${prefix}-${id}`})`);
+          afterCommit(tx, () => outbox.notify());
         });
       }),
     );
@@ -108,7 +107,7 @@ describe("outbox relay (real MariaDB + JetStream)", function () {
     const end = Date.now() + ms;
     while (!(await cond())) {
       if (Date.now() > end) assert.fail("timed out waiting");
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
   }
 
@@ -219,7 +218,7 @@ describe("outbox relay (real MariaDB + JetStream)", function () {
     const r = relay("sleepy", new Registry(), 60_000);
     r.start();
     try {
-      await new Promise((res) => setTimeout(res, 300)); // let it take the lock and go to sleep
+      await sleep(300); // let it take the lock and go to sleep
       const started = Date.now();
       await write(new Outbox({ service: "auth", db, names, clock: systemClock, newId, nc }), 1, 1);
       await until(async () => (await unsent()) === 0, 5_000);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
+import { benchCache } from "../../bench/support/cache-bench.js";
 import { infraUrls } from "../../test/support/infra.js";
-import { benchCache } from "./bench.js";
 
 describe("cache: get() rates (quick benchmark)", function () {
   this.timeout(60_000);

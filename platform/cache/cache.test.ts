@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
+import { FakeSource, gate, metric, ready, sharedRedisSuite, waitFor } from "../../test/support/cache-kit.js";
 import { testPrefix } from "../../test/support/infra.js";
-import { ManualClock } from "../clock/index.js";
-import { FakeSource, gate, metric, ready, sharedRedisSuite, waitFor } from "./testkit.js";
+import { ManualClock, sleep } from "../clock/index.js";
 
 describe("cache: read path, single flight, negative caching, races, refresh-ahead (shared Redis)", () => {
   const prefix = testPrefix();
@@ -196,7 +196,7 @@ describe("cache: read path, single flight, negative caching, races, refresh-ahea
     let calls = 0;
     const a = await make(async () => {
       calls++;
-      await new Promise((r) => setTimeout(r, 5));
+      await sleep(5);
       throw new Error("db down");
     });
     const results = await Promise.allSettled(Array.from({ length: 20 }, () => a.cache.get("f1")));

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
+import { type Item, jsonCodec } from "../../test/support/cache-kit.js";
 import { decodeEntry, encodeEntry, type LocalEntry, LocalTier } from "./entry.js";
-import { type Item, jsonCodec } from "./testkit.js";
 
 describe("cache entry format and local tier (no Redis)", () => {
   it("round-trips values and markers; rejects bytes it did not write", () => {

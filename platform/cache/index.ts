@@ -1,5 +1,5 @@
 /**
- * The read-through cache of hot entities (DESIGN.md, "Cache"): an in-process tier in front of
+ * The read-through cache of hot entities (docs/event.md, "The cache"): an in-process tier in front of
  * Redis in front of the source of truth, with single-flight loads, negative caching, jittered
  * TTLs, refresh-ahead, and invalidation that cannot be undone by a racing load.
  */

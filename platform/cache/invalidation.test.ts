@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
+import { FakeSource, type instance, metric, sharedRedisSuite, waitFor } from "../../test/support/cache-kit.js";
 import { testPrefix } from "../../test/support/infra.js";
-import { FakeSource, type instance, metric, sharedRedisSuite, sleep, waitFor } from "./testkit.js";
+import { sleep } from "../clock/index.js";
 
 describe("cache: invalidation across instances, local tier and its subscription (shared Redis)", function () {
   this.timeout(30_000);

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { createPool, type Pool, type RowDataPacket } from "mysql2/promise";
+import { type Instance, type Item, instance, waitFor } from "../../test/support/cache-kit.js";
 import { dropPrefix, infraUrls, rawConnection, testPrefix } from "../../test/support/infra.js";
 import { infraNames } from "../config/names.js";
-import { type Instance, type Item, instance, waitFor } from "./testkit.js";
 
 /**
  * The source is real MariaDB through a mysql2 pool. What is counted: every `pool.query()` call,

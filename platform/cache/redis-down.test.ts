@@ -4,13 +4,22 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Registry } from "prom-client";
 import { type EmbeddedServer, startRedis } from "../../harness/index.js";
+import {
+  FakeSource,
+  type Instance,
+  type Item,
+  instance,
+  jsonCodec,
+  metric,
+  silentLogger,
+  waitFor,
+} from "../../test/support/cache-kit.js";
 import { testPrefix } from "../../test/support/infra.js";
-import { systemClock } from "../clock/index.js";
+import { sleep, systemClock } from "../clock/index.js";
 import { infraNames } from "../config/names.js";
 import { createRedis } from "../redis/index.js";
 import { createCache } from "./cache.js";
 import type { Cache } from "./options.js";
-import { FakeSource, type Instance, type Item, instance, jsonCodec, metric, silentLogger, waitFor } from "./testkit.js";
 
 /** Times one call; the cache must never make a reader wait on a dead or hung Redis. */
 async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }> {
@@ -137,7 +146,7 @@ describe("cache: Redis down, hung and back (own Redis instance)", function () {
 
   it("hung (SIGSTOP): each get() is bounded by the command timeout, then Redis is skipped for a moment", async () => {
     await a.cache.get("e4");
-    await new Promise((r) => setTimeout(r, 1_100)); // let A's local entry expire: the next read must go to Redis
+    await sleep(1_100); // let A's local entry expire: the next read must go to Redis
     process.kill(redis.pid!, "SIGSTOP");
     try {
       const times: number[] = [];

@@ -44,7 +44,7 @@ export function retrySafe(method: { idempotency: MethodOptions_IdempotencyLevel 
 }
 
 /**
- * The in-app half of the resilience rules in DESIGN.md, as a client interceptor (cockatiel): every
+ * The in-app half of the resilience rules (docs/architecture.md), as a client interceptor (cockatiel): every
  * unary call gets a timeout (the attempt is aborted, not just abandoned); retries happen only on
  * UNAVAILABLE and only for retry-safe calls, with jittered backoff; a breaker per downstream opens
  * after consecutive failures and fails fast with UNAVAILABLE while open. The mesh adds its own

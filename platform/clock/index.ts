@@ -36,3 +36,24 @@ export class ManualClock implements Clock {
     this.#ms = typeof at === "number" ? at : at.getTime();
   }
 }
+
+/**
+ * The one sleep: resolves after `ms` of wall-clock time, or rejects with `signal`'s reason as soon
+ * as it is aborted (a deadline, a cancel, a shutdown). For waits on the outside world — retries,
+ * polls, servers starting — never for domain time, which comes from a {@link Clock}.
+ */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const reason = () => (signal?.reason instanceof Error ? signal.reason : new Error("aborted"));
+    if (signal?.aborted) return reject(reason());
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(reason());
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}

@@ -34,7 +34,7 @@ export interface DbOptions {
 
 /**
  * Session defaults for every connection: READ COMMITTED (REPEATABLE READ gap locks cost 4× on the
- * seat-claim path, see STACK.md) and UTC. mysql2's `timezone: 'Z'` makes it read and write
+ * seat-claim path, see docs/data.md) and UTC. mysql2's `timezone: 'Z'` makes it read and write
  * DATETIMEs as UTC too; without it they are taken as local time.
  */
 const sessionSetup = [
@@ -126,11 +126,29 @@ function assertIdentifier(name: string): void {
 
 export type Tx = Parameters<Parameters<MySql2Database["transaction"]>[0]>[0];
 
+/** Work to do once a transaction has committed (cache invalidation, relay wake-up, stream notifications). */
+export type CommitHook = () => Promise<void> | void;
+
+const commitHooks = new WeakMap<Tx, CommitHook[]>();
+
+/**
+ * Runs `hook` after the transaction `tx` commits, never if it rolls back. Only transactions opened
+ * by {@link withTransaction} take hooks; each retry of a deadlocked transaction starts with none,
+ * so only the attempt that committed runs its hooks. Hooks run in the order they were added.
+ */
+export function afterCommit(tx: Tx, hook: CommitHook): void {
+  const hooks = commitHooks.get(tx);
+  if (hooks === undefined) throw new Error("afterCommit: the transaction was not opened by withTransaction");
+  hooks.push(hook);
+}
+
 /**
  * The one transaction helper: runs `fn` in a transaction and retries the whole transaction on
  * deadlock (1213) and lock-wait timeout (1205), up to `attempts` times with jittered exponential
  * backoff (cockatiel's decorrelated jitter). `fn` must be safe to re-run: everything it does is
- * inside the transaction, which rolled back.
+ * inside the transaction, which rolled back. After the commit it runs the hooks added with
+ * {@link afterCommit}, all of them, and then rethrows the first hook error if any failed (the
+ * change is committed; a caller that retries with the same request id gets the replay).
  */
 export async function withTransaction<T>(
   db: Db,
@@ -141,5 +159,22 @@ export async function withTransaction<T>(
     maxAttempts: (opts.attempts ?? 5) - 1,
     backoff: new ExponentialBackoff({ initialDelay: 10, maxDelay: 500 }),
   });
-  return policy.execute(() => db.orm.transaction(fn));
+  let hooks: CommitHook[] = [];
+  const result = await policy.execute(() =>
+    db.orm.transaction((tx) => {
+      hooks = [];
+      commitHooks.set(tx, hooks);
+      return fn(tx);
+    }),
+  );
+  let failure: { error: unknown } | undefined;
+  for (const hook of hooks) {
+    try {
+      await hook();
+    } catch (error) {
+      failure ??= { error };
+    }
+  }
+  if (failure !== undefined) throw failure.error;
+  return result;
 }

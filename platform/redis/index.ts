@@ -20,3 +20,13 @@ export function createRedis(url: string, names: InfraNames, opts: { commandTimeo
     lazyConnect: false,
   });
 }
+
+/**
+ * A process's Redis connections (`ctx.redis()`): one for commands, one for pub/sub (a connection
+ * in subscriber mode cannot run other commands under RESP2). Shared by every service of the
+ * process, like its NATS connection; closed when the process stops.
+ */
+export interface RedisConnections {
+  readonly commands: Redis;
+  readonly subscriber: Redis;
+}

@@ -1,3 +1,5 @@
+import type { Principal } from "../principal/index.js";
+
 /**
  * Per-RPC access declarations. Every RPC a process serves declares who may call it; the server
  * refuses to start when one is missing, so no RPC is ever reachable by accident.
@@ -10,10 +12,8 @@ export type Access =
   /** Another Boxoffice service, by name; end-user tokens are refused. */
   | { readonly kind: "internal"; readonly callers: readonly string[] };
 
-/** Who is calling, as established by a verified token. */
-export type Principal =
-  | { readonly kind: "user"; readonly subject: string; readonly roles: readonly string[] }
-  | { readonly kind: "service"; readonly service: string };
+/** Who is calling, as established by a verified token (defined transport-neutrally in platform/principal). */
+export type { Principal } from "../principal/index.js";
 
 /** Builders for {@link Access} values. */
 export const access = {

@@ -1,4 +1,4 @@
-import { createContextKey } from "@connectrpc/connect";
+import { createContextKey, type HandlerContext } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import type { Principal } from "./access.js";
 
@@ -21,3 +21,16 @@ export const principalKey = createContextKey<Principal | undefined>(undefined, {
  * it), else the socket's peer. For throttling, never for authorisation.
  */
 export const clientAddressKey = createContextKey<string | undefined>(undefined, { description: "client address" });
+
+/**
+ * The principal of a call, for the RPC layer to hand to a use-case: the verified user or service,
+ * undefined for an anonymous call. Use-cases never read the HandlerContext themselves.
+ */
+export function principalOf(ctx: HandlerContext): Principal | undefined {
+  return ctx.values.get(principalKey);
+}
+
+/** The caller's network address (see {@link clientAddressKey}), for throttling. */
+export function clientAddressOf(ctx: HandlerContext): string | undefined {
+  return ctx.values.get(clientAddressKey);
+}

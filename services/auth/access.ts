@@ -12,6 +12,11 @@ export const authAccess = contract(AuthService, {
   logout: access.public(),
   getMe: access.user(),
   grantRole: access.roles("ADMIN"),
+  // Account emails: a reset or verification token is its own proof; no access token needed.
+  requestPasswordReset: access.public(),
+  resetPassword: access.public(),
+  verifyEmail: access.public(),
+  requestEmailVerification: access.user(),
 });
 
 export const authInternalAccess = contract(AuthInternalService, {

@@ -1,7 +1,10 @@
 import { z } from "zod";
-import { type ConfigOf, envTypes, envVar, loadConfig } from "../../platform/config/index.js";
+import { type ConfigOf, envTypes, envVar } from "../../platform/config/index.js";
 
-/** The auth service's own variables (the runtime's are in platform/config/runtime.ts). */
+/**
+ * The auth service's own variables (ServiceModule.config: validated at start with the runtime's,
+ * listed by `boxoffice config`; the runtime's are in platform/config/runtime.ts).
+ */
 export const authSpec = {
   signingKeys: envVar(
     "BOXOFFICE_AUTH_SIGNING_KEYS",
@@ -53,7 +56,3 @@ export const authSpec = {
 };
 
 export type AuthConfig = ConfigOf<typeof authSpec>;
-
-export function loadAuthConfig(env: Readonly<Record<string, string | undefined>>): AuthConfig {
-  return loadConfig(authSpec, env);
-}

@@ -1,40 +1,39 @@
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import type { ServiceModule } from "../../platform/app/index.js";
-import { createRedis } from "../../platform/redis/index.js";
+import { serviceModule } from "../../platform/app/index.js";
+import { servicePrincipal } from "../../platform/principal/index.js";
 import { respond } from "../../platform/server/http.js";
 import { authContracts } from "./access.js";
-import { loadAuthConfig } from "./config.js";
+import { authSpec } from "./config.js";
+import type { AuthDeps } from "./deps.js";
 import { DummyHash } from "./domain/credentials.js";
+import { authPublishes } from "./events/published.js";
 import { loadKeyRing } from "./keys.js";
 import { authServices } from "./rpc.js";
 import { LoginThrottle } from "./throttle.js";
-import { ensureAdmin } from "./use-cases/accounts.js";
+import { ensureAdmin } from "./use-cases/ensure-admin.js";
+import { pruneRefreshTokens } from "./use-cases/prune-refresh-tokens.js";
 
 /** The path of the JWKS document on the service port (and what `boxoffice jwks` prints). */
 export const jwksPath = "/.well-known/jwks.json";
 
 /** auth: users, credentials, refresh tokens, roles, service identity. */
-export const authModule: ServiceModule = {
+export const authModule = serviceModule({
   name: "auth",
   contracts: authContracts,
   migrations: fileURLToPath(new URL("./db/migrations", import.meta.url)),
+  config: authSpec,
+  publishes: authPublishes,
   async create(ctx) {
-    const cfg = loadAuthConfig(ctx.env);
+    const cfg = ctx.settings;
     const keys = await loadKeyRing(cfg.signingKeys, ctx.logger);
     if (cfg.refreshSecret === undefined)
       ctx.logger.warn("BOXOFFICE_AUTH_REFRESH_SECRET is not set: using an ephemeral secret (dev/test only)");
-    const db = ctx.database();
-    const outbox = await ctx.outbox();
-    const redis = createRedis(ctx.config.redisUrl, ctx.names);
-    redis.on("error", () => undefined); // reconnects by itself; the throttle logs when it fails open
-    const idempotency = ctx.idempotency();
-    const deps = {
-      db,
+    const deps: AuthDeps = {
+      db: ctx.database(),
       clock: ctx.clock,
       newId: ctx.newId,
-      idempotency,
-      outbox,
+      commands: ctx.commands(),
       keys,
       config: {
         ...cfg,
@@ -43,7 +42,7 @@ export const authModule: ServiceModule = {
         refreshSecret: cfg.refreshSecret ?? randomBytes(32).toString("base64url"),
       },
       throttle: new LoginThrottle(
-        redis,
+        ctx.redis().commands,
         ctx.clock,
         { perEmail: cfg.loginMaxPerEmail, perAddress: cfg.loginMaxPerAddress, windowMs: cfg.loginWindowSeconds * 1000 },
         ctx.logger,
@@ -51,10 +50,24 @@ export const authModule: ServiceModule = {
       dummyHash: new DummyHash(),
       serviceSecrets: ctx.config.serviceSecrets,
     };
+    // The service acting on its own (not for a caller): its own principal, like a consumer or the CLI.
+    const self = servicePrincipal("auth");
     if (cfg.bootstrapAdminEmail !== undefined && cfg.bootstrapAdminPassword !== undefined) {
-      const outcome = await ensureAdmin(deps, cfg.bootstrapAdminEmail, cfg.bootstrapAdminPassword);
+      const outcome = await ensureAdmin(deps, self, {
+        email: cfg.bootstrapAdminEmail,
+        password: cfg.bootstrapAdminPassword,
+      });
       ctx.logger.info({ outcome }, "bootstrap admin checked");
     }
+    const sweeper = ctx.every({
+      name: "refresh-token-pruning",
+      everyMs: 3600_000,
+      exclusive: true,
+      run: async (signal) => {
+        const deleted = await pruneRefreshTokens(deps, self, { signal });
+        if (deleted > 0) ctx.logger.info({ deleted }, "expired refresh tokens pruned");
+      },
+    });
     const jwks = JSON.stringify(keys.jwks);
     return {
       services: authServices(deps),
@@ -62,11 +75,8 @@ export const authModule: ServiceModule = {
         [jwksPath]: (_req, res) =>
           respond(res, 200, { "content-type": "application/json", "cache-control": "public, max-age=300" }, jwks),
       },
-      /** Exposed for tests (the dummy hash must run for unknown users). */
-      internals: { dummyHash: deps.dummyHash },
-      async close() {
-        redis.disconnect();
-      },
+      /** For tests: the dummy hash (it must run for unknown users), the use-cases' deps, the sweeper. */
+      internals: { dummyHash: deps.dummyHash, deps, sweeper },
     };
   },
-};
+});

@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import type { Logger } from "pino";
 import type { Clock } from "../../platform/clock/index.js";
+import { ResourceExhaustedError } from "../../platform/errors/index.js";
 import type { Redis } from "../../platform/redis/index.js";
-import { ResourceExhaustedError } from "../../platform/rpc/errors.js";
 
 /**
  * One sliding window in one round trip: drop attempts older than the window, refuse when the

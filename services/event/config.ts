@@ -1,6 +1,6 @@
-import { type ConfigOf, envTypes, envVar, loadConfig } from "../../platform/config/index.js";
+import { envTypes, envVar } from "../../platform/config/index.js";
 
-/** The event service's own variables. */
+/** The event service's own variables (ServiceModule.config: validated at start, listed by `boxoffice config`). */
 export const eventSpec = {
   cacheTtlSeconds: envVar(
     "BOXOFFICE_EVENT_CACHE_TTL_SECONDS",
@@ -18,9 +18,3 @@ export const eventSpec = {
     "in-process tier: the staleness bound of another instance's writes",
   ),
 };
-
-export type EventConfig = ConfigOf<typeof eventSpec>;
-
-export function loadEventConfig(env: Readonly<Record<string, string | undefined>>): EventConfig {
-  return loadConfig(eventSpec, env);
-}

@@ -4,11 +4,16 @@ import { access } from "../../platform/rpc/access.js";
 import { contract } from "../../platform/rpc/service.js";
 
 /** Who may call each RPC of the payment service (the mesh policies are rendered from this). */
-export const paymentAccess = contract(PaymentService, { getPayment: access.user(), listPayments: access.user() });
+export const paymentAccess = contract(PaymentService, {
+  getPayment: access.user(),
+  listPayments: access.user(),
+  setSandboxFaults: access.roles("ADMIN"),
+});
 
 export const paymentInternalAccess = contract(PaymentInternalService, {
   charge: access.internal("ticket"),
   refund: access.internal("ticket"),
+  getChargeOutcome: access.internal("ticket"),
 });
 
 export const paymentContracts = [paymentAccess, paymentInternalAccess];

@@ -1,3 +1,4 @@
+import { TicketInternalService } from "../../gen/boxoffice/ticket/v1/ticket_internal_service_pb.js";
 import { TicketService } from "../../gen/boxoffice/ticket/v1/ticket_service_pb.js";
 import { access } from "../../platform/rpc/access.js";
 import { contract } from "../../platform/rpc/service.js";
@@ -15,6 +16,13 @@ export const ticketAccess = contract(TicketService, {
   cancelOrder: access.user(),
   getTicket: access.user(),
   checkIn: access.roles("ORGANIZER", "ADMIN"),
+  listTickets: access.user(),
+  getSalesSummary: access.roles("ORGANIZER", "ADMIN"),
 });
 
-export const ticketContracts = [ticketAccess];
+/** Internal reads: the tickets (with codes) of an order, for the confirmation email. */
+export const ticketInternalAccess = contract(TicketInternalService, {
+  getOrderTickets: access.internal("notification"),
+});
+
+export const ticketContracts = [ticketAccess, ticketInternalAccess];

@@ -1,7 +1,7 @@
 import { fileURLToPath } from "node:url";
 import type { ServiceModule } from "../../platform/app/index.js";
 import { unimplementedService } from "../../platform/rpc/service.js";
-import { ticketAccess, ticketContracts } from "./access.js";
+import { ticketAccess, ticketContracts, ticketInternalAccess } from "./access.js";
 
 const pending = "the ticket service (inventory, holds, checkout) is not built yet";
 
@@ -11,6 +11,9 @@ export const ticketModule: ServiceModule = {
   migrations: fileURLToPath(new URL("./db/migrations", import.meta.url)),
   contracts: ticketContracts,
   create: () => ({
-    services: [unimplementedService(ticketAccess.desc, ticketAccess.access, pending)],
+    services: [
+      unimplementedService(ticketAccess.desc, ticketAccess.access, pending),
+      unimplementedService(ticketInternalAccess.desc, ticketInternalAccess.access, pending),
+    ],
   }),
 };

@@ -13,15 +13,15 @@ import { AuthInternalService } from "../../gen/boxoffice/auth/v1/auth_internal_s
 import { Role } from "../../gen/boxoffice/auth/v1/auth_pb.js";
 import { AuthService } from "../../gen/boxoffice/auth/v1/auth_service_pb.js";
 import { EventService } from "../../gen/boxoffice/event/v1/event_service_pb.js";
-import { BadRequestSchema, ErrorInfoSchema, RetryInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
+import { BadRequestSchema, RetryInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { type EmbeddedServer, startRedis } from "../../harness/index.js";
 import type { ServiceModule } from "../../platform/app/index.js";
 import { generateSigningKey, ServiceIdentity, type SigningKey, signAccessToken } from "../../platform/auth/index.js";
 import { connectNats } from "../../platform/bus/nats.js";
-import { ManualClock } from "../../platform/clock/index.js";
+import { ManualClock, sleep } from "../../platform/clock/index.js";
 import { infraNames } from "../../platform/config/names.js";
 import type { DummyHash } from "../../services/auth/domain/credentials.js";
-import { failure } from "../support/assert.js";
+import { failure, reason } from "../support/assert.js";
 import { grpcJsUnary } from "../support/grpc-js.js";
 import { infraUrls, rawConnection } from "../support/infra.js";
 import { startTestProcess } from "../support/process.js";
@@ -29,7 +29,6 @@ import { startTestProcess } from "../support/process.js";
 type Proc = Awaited<ReturnType<typeof startTestProcess>>;
 
 const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
-const reason = (e: ConnectError) => e.findDetails(ErrorInfoSchema)[0]?.reason;
 
 describe("auth service through the one port (real MariaDB, Redis, NATS)", function () {
   this.timeout(60_000);
@@ -117,7 +116,7 @@ describe("auth service through the one port (real MariaDB, Redis, NATS)", functi
           .getMessage(names.stream("auth"), { last_by_subj: names.subject("auth", "user_registered") })
           .catch(() => null);
         found = m?.header.get("Boxoffice-Aggregate-Id") === user?.id;
-        if (!found) await new Promise((r) => setTimeout(r, 50));
+        if (!found) await sleep(50);
       }
       assert.ok(found, "UserRegistered for the new user is in the auth stream");
     } finally {

@@ -128,6 +128,19 @@ export function ticketRows(): Row[] {
         v(checkIn, "missing", "code", "", "code", "required"),
       ],
     },
+    {
+      method: m.listTickets,
+      as: "customer",
+      valid: { pageSize: 10, eventId: uuid() },
+      answers: "unimplemented",
+      violating: [
+        v({}, "too long", "pageToken", x(513), "page_token", "string.max_len"),
+        v({}, "not a UUID", "eventId", "e", "event_id", "string.uuid"),
+        v({}, "not a UUID", "userId", "u", "user_id", "string.uuid"),
+        v({}, "out of range", "pageSize", -1, "page_size", "int32.gte"),
+      ],
+    },
+    byId(m.getSalesSummary, "eventId", "event_id", "organizer"),
   ];
 }
 
@@ -154,6 +167,17 @@ export function paymentAndNotificationRows(): Row[] {
         v(list, "too long", "pageToken", x(513), "page_token", "string.max_len"),
         v(list, "not a UUID", "orderId", "o", "order_id", "string.uuid"),
         v(list, "out of range", "pageSize", -1, "page_size", "int32.gte"),
+      ],
+    },
+    {
+      method: PaymentService.method.setSandboxFaults,
+      as: "admin",
+      valid: { latencyMs: 0, failureRate: 0, lostAnswerRate: 0 },
+      answers: "unimplemented",
+      violating: [
+        v({}, "out of range", "latencyMs", 60_001, "latency_ms", "int32.gte_lte"),
+        v({}, "out of range", "failureRate", 1.5, "failure_rate", "double.gte_lte"),
+        v({}, "out of range", "lostAnswerRate", -0.1, "lost_answer_rate", "double.gte_lte"),
       ],
     },
     {

@@ -77,6 +77,66 @@ function authRows(f: Fixture): Row[] {
         v(grant, "undefined enum", "role", 99, "role", "enum.defined_only"),
       ],
     },
+    {
+      method: m.requestPasswordReset,
+      as: "anonymous",
+      valid: { requestId: rid(), email: f.email },
+      answers: "unimplemented",
+      violating: [
+        v({ requestId: rid() }, "too long", "email", `${x(250)}@x.io`, "email", "string.max_len"),
+        v({ requestId: rid() }, "missing", "email", "", "email", "required"),
+        v({ email: f.email }, "missing", "requestId", "", "request_id", "required"),
+      ],
+    },
+    {
+      method: m.resetPassword,
+      as: "anonymous",
+      valid: { requestId: rid(), resetToken: "a-token", newPassword: "a long new passphrase" },
+      answers: "unimplemented",
+      violating: [
+        v(
+          { requestId: rid(), newPassword: "a long new passphrase" },
+          "too long",
+          "resetToken",
+          x(257),
+          "reset_token",
+          "string.max_len",
+        ),
+        v(
+          { requestId: rid(), resetToken: "t" },
+          "out of range",
+          "newPassword",
+          "short",
+          "new_password",
+          "string.min_len",
+        ),
+        v(
+          { requestId: rid(), newPassword: "a long new passphrase" },
+          "missing",
+          "resetToken",
+          "",
+          "reset_token",
+          "required",
+        ),
+      ],
+    },
+    {
+      method: m.verifyEmail,
+      as: "anonymous",
+      valid: { requestId: rid(), verificationToken: "a-token" },
+      answers: "unimplemented",
+      violating: [
+        v({ requestId: rid() }, "too long", "verificationToken", x(257), "verification_token", "string.max_len"),
+        v({ requestId: rid() }, "missing", "verificationToken", "", "verification_token", "required"),
+      ],
+    },
+    {
+      method: m.requestEmailVerification,
+      as: "customer",
+      valid: { requestId: rid() },
+      answers: "unimplemented",
+      violating: [v({}, "missing", "requestId", "", "request_id", "required")],
+    },
   ];
 }
 

@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { Code, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { EchoService } from "../../gen/boxoffice/testing/v1/echo_service_pb.js";
+import { sleep } from "../../platform/clock/index.js";
 import { Health, ServingStatus } from "../../platform/health/index.js";
 import { failure } from "../support/assert.js";
 
@@ -54,7 +55,7 @@ describe("graceful drain on SIGTERM (a real child process)", function () {
     })();
 
     const slow = echo.echo({ message: "in flight", delayMs: 1_500 });
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     const sentAt = Date.now();
     child.proc.kill("SIGTERM");
 
@@ -83,7 +84,7 @@ describe("graceful drain on SIGTERM (a real child process)", function () {
     child = await startChild({ BOXOFFICE_SHUTDOWN_GRACE_MS: String(graceMs) });
     const echo = createClient(EchoService, createGrpcTransport({ baseUrl: child.baseUrl }));
     const stuck = failure(echo.echo({ message: "too slow", delayMs: 20_000 }));
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     const sentAt = Date.now();
     child.proc.kill("SIGTERM");
     const err = await stuck;

@@ -9,6 +9,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import type { Event } from "../../gen/boxoffice/event/v1/event_pb.js";
 import { EventService } from "../../gen/boxoffice/event/v1/event_service_pb.js";
 import { type EmbeddedServer, startRedis } from "../../harness/index.js";
+import { sleep } from "../../platform/clock/index.js";
 import type { Db } from "../../platform/db/index.js";
 import { failure } from "../support/assert.js";
 import { startTestProcess } from "../support/process.js";
@@ -202,7 +203,7 @@ describe("GetEvent with Redis stopped mid-test (own Redis)", function () {
     const deadline = Date.now() + 10_000;
     while ((await redisHits()) <= before && Date.now() < deadline) {
       await events.getEvent({ eventId: event.id });
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200);
     }
     assert.ok((await redisHits()) > before, "Redis hits resumed after the restart");
     assert.equal(

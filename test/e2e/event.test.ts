@@ -11,7 +11,7 @@ import {
   toBinary,
 } from "@bufbuild/protobuf";
 import { type Timestamp, timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
-import { type CallOptions, type Client, Code, ConnectError, createClient } from "@connectrpc/connect";
+import { type CallOptions, type Client, Code, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
 import { type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
@@ -27,10 +27,10 @@ import {
   EventUpdatedSchema,
 } from "../../gen/boxoffice/event/v1/events_pb.js";
 import { SectionSchema, type Venue, VenueSchema, VenueView } from "../../gen/boxoffice/event/v1/venue_pb.js";
-import { BadRequestSchema, ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { decodeEnvelope, type EventEnvelope } from "../../platform/bus/events.js";
 import { connectNats } from "../../platform/bus/nats.js";
 import type { Clock } from "../../platform/clock/index.js";
+import { sleep } from "../../platform/clock/index.js";
 import { infraNames } from "../../platform/config/names.js";
 import { demoOrganizerPassword, seedDemo } from "../../scripts/seed.js";
 import {
@@ -43,6 +43,7 @@ import {
   STALLS,
   STANDING,
 } from "../../scripts/seed-data.js";
+import { invalid, reason, rejects } from "../support/assert.js";
 import { grpcJsUnary } from "../support/grpc-js.js";
 import { infraUrls } from "../support/infra.js";
 import { startTestProcess } from "../support/process.js";
@@ -76,37 +77,6 @@ class ShiftedClock implements Clock {
   advance(ms: number): void {
     this.#offset += ms;
   }
-}
-
-const reason = (e: ConnectError) => e.findDetails(ErrorInfoSchema)[0]?.reason;
-const violationFields = (e: ConnectError) =>
-  e.findDetails(BadRequestSchema).flatMap((b) => b.fieldViolations.map((v) => v.field));
-
-/** Fails unless `p` fails with `code`; returns the error. */
-async function rejects(p: Promise<unknown>, code: Code, what: string): Promise<ConnectError> {
-  let answer: unknown;
-  try {
-    answer = await p;
-  } catch (e) {
-    const err = ConnectError.from(e);
-    assert.equal(
-      Code[err.code],
-      Code[code],
-      `${what}: expected ${Code[code]}, got ${Code[err.code]} (${err.rawMessage})`,
-    );
-    return err;
-  }
-  const shown = JSON.stringify(answer, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v)) ?? "";
-  assert.fail(`${what}: expected ${Code[code]}, but the call succeeded: ${shown.slice(0, 400)}`);
-}
-
-/** Fails unless `p` is INVALID_ARGUMENT with a BadRequest field violation on `field` (a path, or a pattern). */
-async function invalid(p: Promise<unknown>, field: string | RegExp, what: string): Promise<ConnectError> {
-  const e = await rejects(p, Code.InvalidArgument, what);
-  const fields = violationFields(e);
-  const ok = typeof field === "string" ? fields.includes(field) : fields.some((f) => field.test(f));
-  assert.ok(ok, `${what}: expected a field violation on ${String(field)}, got ${JSON.stringify(fields)}`);
-  return e;
 }
 
 const ts = (ms: number) => timestampFromMs(ms);
@@ -207,7 +177,7 @@ class EventBus {
       const found = find(this.seen);
       if (found !== undefined) return found;
       if (Date.now() > deadline) assert.fail(`${what} did not appear on ${this.stream} within ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
   }
 
@@ -1142,7 +1112,7 @@ describe("event service through the one port (real MariaDB, Redis, NATS)", funct
       assert.equal((await getEvent(e1.id)).revision, c1.revision);
 
       await bus.waitFor("EventCancelled after the replays", () => bus.of(EventCancelledSchema, e1.id)[0]);
-      await new Promise((r) => setTimeout(r, 1_500));
+      await sleep(1_500);
       await bus.poll();
       assert.equal(bus.of(EventPublishedSchema, e1.id).length, 1, "one EventPublished");
       assert.equal(bus.of(EventCancelledSchema, e1.id).length, 1, "one EventCancelled");

@@ -8,6 +8,7 @@ import { modules } from "../../cmd/modules.js";
 import { EchoService } from "../../gen/boxoffice/testing/v1/echo_service_pb.js";
 import { RetryInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { startNats } from "../../harness/index.js";
+import { sleep } from "../../platform/clock/index.js";
 import { Health, ServingStatus } from "../../platform/health/index.js";
 import { access } from "../../platform/rpc/access.js";
 import { defineService, MissingAccessError, type ServiceRegistration } from "../../platform/rpc/service.js";
@@ -46,7 +47,7 @@ describe("runtime behaviour on the one port", () => {
       const transport = createGrpcTransport({ baseUrl: proc.baseUrl });
       const echo = createClient(EchoService, transport);
       const slow = [echo.echo({ message: "a", delayMs: 250 }), echo.echo({ message: "b", delayMs: 250 })];
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
       const shed = await failure(echo.echo({ message: "c" }));
       assert.equal(shed.code, Code.ResourceExhausted);
       assert.ok(shed.findDetails(RetryInfoSchema).length === 1, "RetryInfo attached");
@@ -155,7 +156,7 @@ describe("runtime behaviour on the one port", () => {
     const proc = await startTestProcess();
     const echo = createClient(EchoService, createGrpcTransport({ baseUrl: proc.baseUrl }));
     const slow = echo.echo({ message: "x", delayMs: 400 });
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
     const stopping = proc.stop();
     const ready = await fetch(`${proc.adminUrl}/readyz`);
     assert.equal(ready.status, 503);

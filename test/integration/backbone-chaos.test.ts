@@ -17,15 +17,14 @@ import { EventConsumer } from "../../platform/bus/consumer.js";
 import { eventType } from "../../platform/bus/events.js";
 import { connectNats, ensureServiceStream } from "../../platform/bus/nats.js";
 import { Outbox } from "../../platform/bus/outbox.js";
-import { systemClock } from "../../platform/clock/index.js";
+import { sleep, systemClock } from "../../platform/clock/index.js";
 import { infraNames } from "../../platform/config/names.js";
-import { createDb, type Db } from "../../platform/db/index.js";
+import { afterCommit, createDb, type Db, withTransaction } from "../../platform/db/index.js";
 import { migrate } from "../../platform/db/migrate.js";
 import { createIdGenerator } from "../../platform/ids/index.js";
-import { testPrefix } from "../support/infra.js";
+import { platformMigrations, testPrefix } from "../support/infra.js";
 
 const relayChild = fileURLToPath(new URL("../support/relay-child.ts", import.meta.url));
-const migrationsOf = (svc: string) => fileURLToPath(new URL(`../../services/${svc}/db/migrations`, import.meta.url));
 const ItemCreated = eventType(EchoRequestSchema, "auth");
 
 /** mulberry32: a tiny seeded PRNG, so a failing run can be replayed with CHAOS_SEED. */
@@ -39,8 +38,6 @@ function prng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("event backbone under failure (own MariaDB and NATS)", function () {
   this.timeout(240_000);
@@ -90,11 +87,11 @@ describe("event backbone under failure (own MariaDB and NATS)", function () {
       startMariaDb({ dataDir: join(dir, "mariadb") }),
       startNats({ dataDir: join(dir, "nats") }),
     ]);
-    await migrate({ url: mariadb.url, database: names.database("auth"), migrationsFolder: migrationsOf("auth") });
+    await migrate({ url: mariadb.url, database: names.database("auth"), migrationsFolder: platformMigrations });
     await migrate({
       url: mariadb.url,
       database: names.database("notification"),
-      migrationsFolder: migrationsOf("notification"),
+      migrationsFolder: platformMigrations,
     });
     producerDb = createDb({ url: mariadb.url, database: names.database("auth"), poolSize: 12 });
     consumerDb = createDb({ url: mariadb.url, database: names.database("notification"), poolSize: 8 });
@@ -151,13 +148,14 @@ describe("event backbone under failure (own MariaDB and NATS)", function () {
       while (written < writes) {
         const n = written++;
         const id = `item-${n}`;
-        await outbox.transaction(async (tx) => {
+        await withTransaction(producerDb, async (tx) => {
           await tx.execute(sql`INSERT INTO items (id, n) VALUES (${id}, ${n})`);
           await outbox.add(tx, {
             type: ItemCreated,
             payload: { message: id },
             aggregate: { type: "item", id, version: 1 },
           });
+          afterCommit(tx, () => outbox.notify());
         });
         if (random() < 0.05) await sleep(random() * 20);
       }

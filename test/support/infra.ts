@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { fileURLToPath } from "node:url";
 import { type Connection, createConnection } from "mysql2/promise";
 import { loadRuntimeConfig } from "../../platform/config/runtime.js";
 import { dropDatabases } from "../../platform/db/index.js";
@@ -30,6 +31,13 @@ export function prefixedEnv(prefix: string, extra: Record<string, string> = {}):
     ...extra,
   };
 }
+
+/**
+ * The platform tables alone (outbox, inbox, idempotency records), as drizzle-kit generates them from
+ * platform/db/platform-schema.ts (`make migrations`): what platform tests migrate, so they never
+ * depend on a service's migrations.
+ */
+export const platformMigrations = fileURLToPath(new URL("../fixtures/migrations/platform", import.meta.url));
 
 /** Drops every database of a prefix (after-hook clean-up). */
 export function dropPrefix(prefix: string): Promise<string[]> {

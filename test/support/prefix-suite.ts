@@ -11,10 +11,12 @@ import { modules } from "../../cmd/modules.js";
 import { EchoRequestSchema, EchoResponseSchema } from "../../gen/boxoffice/testing/v1/echo_service_pb.js";
 import { migrateServices } from "../../platform/app/index.js";
 import { systemClock } from "../../platform/clock/index.js";
+import { IdempotencyStore } from "../../platform/commands/idempotency.js";
+import { type CommandDeps, CommandPipeline, command } from "../../platform/commands/index.js";
 import { infraNames } from "../../platform/config/names.js";
 import { loadRuntimeConfig, serviceNames } from "../../platform/config/runtime.js";
-import { IdempotencyStore } from "../../platform/db/idempotency.js";
 import { createDb } from "../../platform/db/index.js";
+import { userPrincipal } from "../../platform/principal/index.js";
 import { createRedis } from "../../platform/redis/index.js";
 
 const writes = 30;
@@ -24,13 +26,24 @@ const names = infraNames(cfg.prefix);
 await migrateServices(serviceNames.map((n) => modules[n]));
 
 const db = createDb({ url: cfg.mariadbUrl, database: names.database("auth"), poolSize: 4 });
-const store = new IdempotencyStore(db, systemClock, 3600_000);
+const commands = new CommandPipeline({
+  service: "auth",
+  db,
+  clock: systemClock,
+  idempotency: new IdempotencyStore(db, systemClock, 3600_000),
+});
+const echo = command({
+  name: "prefix.Echo",
+  input: EchoRequestSchema,
+  output: EchoResponseSchema,
+  requestId: (req) => req.requestId,
+  execute: async (_d: CommandDeps, _w, req) => ({ message: `${cfg.prefix} ${req.message}` }),
+});
 for (let i = 0; i < writes; i++) {
-  await store.run(
-    { caller: "user:same", method: "/same/Method", requestId: `same-request-${i}` },
-    { schema: EchoRequestSchema, message: create(EchoRequestSchema, { message: String(i) }) },
-    EchoResponseSchema,
-    async () => ({ message: `${cfg.prefix} ${i}` }),
+  await echo(
+    { commands },
+    userPrincipal("same"),
+    create(EchoRequestSchema, { message: String(i), requestId: `same-request-${i}` }),
   );
 }
 const [rows] = await db.pool.query("SELECT COUNT(*) AS n FROM idempotency_records");

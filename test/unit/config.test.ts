@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { ConfigError } from "../../platform/config/index.js";
+import { configListing, loadProcessConfig, serviceModule } from "../../platform/app/index.js";
+import { ConfigError, envTypes, envVar } from "../../platform/config/index.js";
 import { loadRuntimeConfig, parseServiceList, serviceUrl } from "../../platform/config/runtime.js";
 
 describe("runtime configuration", () => {
@@ -41,5 +42,43 @@ describe("runtime configuration", () => {
     assert.deepEqual(parseServiceList("payment, ticket"), ["ticket", "payment"]);
     assert.throws(() => parseServiceList("ticket,tickets"), /unknown service tickets/);
     assert.throws(() => parseServiceList(""), /--services/);
+  });
+});
+
+describe("process configuration: the runtime's and every module's spec together", () => {
+  const toy = serviceModule({
+    name: "ticket",
+    contracts: [],
+    migrations: "",
+    config: { holdMinutes: envVar("BOXOFFICE_TICKET_HOLD_MINUTES", envTypes.positiveInt(10), "how long a hold lasts") },
+    create: () => ({ services: [] }),
+  });
+
+  it("parses each module's settings, typed, with their defaults", () => {
+    const { config, settings } = loadProcessConfig([toy], { BOXOFFICE_TICKET_HOLD_MINUTES: "7" });
+    assert.equal(config.port, 8080);
+    assert.deepEqual(settings.get("ticket"), { holdMinutes: 7 });
+    assert.deepEqual(loadProcessConfig([toy], {}).settings.get("ticket"), { holdMinutes: 10 });
+  });
+
+  it("names every bad variable of the runtime and of the modules in one error", () => {
+    assert.throws(
+      () => loadProcessConfig([toy], { BOXOFFICE_PORT: "eighty", BOXOFFICE_TICKET_HOLD_MINUTES: "-1" }),
+      (e: unknown) => {
+        assert.ok(e instanceof ConfigError);
+        assert.deepEqual(
+          e.problems.map((p) => p.split("=")[0]),
+          ["BOXOFFICE_PORT", "BOXOFFICE_TICKET_HOLD_MINUTES"],
+        );
+        return true;
+      },
+    );
+  });
+
+  it("lists every variable, grouped by who reads it (boxoffice config)", () => {
+    const lines = configListing([toy]);
+    assert.equal(lines[0], "# runtime");
+    assert.ok(lines.includes("BOXOFFICE_PORT\tthe one port for gRPC, Connect and gRPC-Web"));
+    assert.deepEqual(lines.slice(-3), ["", "# ticket", "BOXOFFICE_TICKET_HOLD_MINUTES\thow long a hold lasts"]);
   });
 });

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { hash, verify } from "@node-rs/argon2";
-import type { FieldViolation } from "../../../platform/rpc/errors.js";
+import type { FieldViolation } from "../../../platform/errors/index.js";
 
 /**
  * argon2id with OWASP's minimum for argon2id: 19 MiB of memory, 2 passes, 1 lane (~36-60 ms per

@@ -1,7 +1,7 @@
 import { type Timestamp, timestampMs } from "@bufbuild/protobuf/wkt";
 import type { Event, PriceTier } from "../../../gen/boxoffice/event/v1/event_pb.js";
 import type { Venue } from "../../../gen/boxoffice/event/v1/venue_pb.js";
-import type { FieldViolation } from "../../../platform/rpc/errors.js";
+import type { FieldViolation } from "../../../platform/errors/index.js";
 
 /** ISO 4217 codes as ICU knows them (Node's Intl data): no hand-kept list to go stale. */
 const currencies = new Set(Intl.supportedValuesOf("currency"));

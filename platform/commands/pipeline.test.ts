@@ -1,0 +1,254 @@
+import assert from "node:assert/strict";
+import { create } from "@bufbuild/protobuf";
+import { sql } from "drizzle-orm";
+import { EchoRequestSchema, EchoResponseSchema } from "../../gen/boxoffice/testing/v1/echo_service_pb.js";
+import { commandBed, rid, WidgetMade } from "../../test/support/command-bed.js";
+import { ManualClock } from "../clock/index.js";
+import { withTransaction } from "../db/index.js";
+import { DomainError } from "../errors/index.js";
+import { servicePrincipal, userPrincipal } from "../principal/index.js";
+import { type CommandDeps, command } from "./index.js";
+
+/**
+ * The command pipeline on real MariaDB: AIP-155 idempotency (insert-then-act), outbox events in
+ * the change's transaction, after-commit work, deadlock retries, and joining a consumer's
+ * transaction. The change is one `widgets` row; `afterCount` counts the command's `after` runs.
+ */
+describe("command pipeline (real MariaDB)", () => {
+  const clock = new ManualClock(Date.UTC(2030, 0, 1));
+  const bed = commandBed(clock, [
+    "CREATE TABLE widgets (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(100) NOT NULL)",
+  ]);
+  const alice = userPrincipal("alice", ["CUSTOMER"]);
+  let afterCount = 0;
+  let failNext: Error | undefined;
+  type Deps = CommandDeps;
+  const deps = (): Deps => ({ commands: bed.commands });
+
+  /** The use-case: one widget, slow enough that duplicates overlap; an event; an after-commit hook. */
+  const widgetCommand = (name: string) =>
+    command({
+      name,
+      input: EchoRequestSchema,
+      output: EchoResponseSchema,
+      requestId: (req) => req.requestId,
+      async execute(_d: Deps, w, req) {
+        await w.tx.execute(sql`INSERT INTO widgets (name) VALUES (${req.message})`);
+        if (req.delayMs > 0) await w.tx.execute(sql`DO SLEEP(${req.delayMs / 1000})`);
+        const [rows] = (await w.tx.execute(sql`SELECT LAST_INSERT_ID() AS id`)) as unknown as [Array<{ id: number }>];
+        await w.emit({
+          type: WidgetMade,
+          payload: { message: req.message },
+          aggregate: { type: "widget", id: String(rows[0]?.id), version: 1 },
+        });
+        if (failNext !== undefined) {
+          const e = failNext;
+          failNext = undefined;
+          throw e;
+        }
+        return { message: `widget ${rows[0]?.id} (${Math.random()})` };
+      },
+      after: () => void afterCount++,
+    });
+  const makeWidget = widgetCommand("cmdtest.MakeWidget");
+  const widget = (message: string, requestId: string, delayMs = 0) =>
+    create(EchoRequestSchema, { message, requestId, delayMs });
+  const widgets = (name: string) => bed.count("SELECT COUNT(*) AS n FROM widgets WHERE name = ?", name);
+  const events = (name: string) =>
+    bed.count(
+      "SELECT COUNT(*) AS n FROM outbox_events WHERE event_type = ? AND envelope LIKE ?",
+      WidgetMade.schema.typeName,
+      `%${name}%`,
+    );
+
+  it("the same request_id 20 times at once: one effect, one event, 20 identical results", async () => {
+    const req = widget("twenty", rid(), 50);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => bed.commands.run(makeWidget, deps(), alice, req)),
+    );
+    assert.equal(await widgets("twenty"), 1, "exactly one widget");
+    assert.equal(await events("twenty"), 1, "exactly one event");
+    assert.equal(new Set(results.map((r) => r.result.message)).size, 1, "one result for all");
+    assert.equal(results.filter((r) => !r.replayed).length, 1, "one original, 19 replays");
+  });
+
+  it("a later repeat gets the first result, and the command's after-commit work runs again", async () => {
+    const req = widget("later", rid());
+    const before = afterCount;
+    const first = await makeWidget(deps(), alice, req);
+    const again = await bed.commands.run(makeWidget, deps(), alice, req);
+    assert.deepEqual([again.replayed, again.result.message], [true, first.message]);
+    assert.equal(await widgets("later"), 1);
+    assert.equal(afterCount - before, 2, "after() on the first run and on the replay");
+  });
+
+  it("the same request_id with a different request → FAILED_PRECONDITION, no effect", async () => {
+    const id = rid();
+    await makeWidget(deps(), alice, widget("original", id));
+    await assert.rejects(
+      makeWidget(deps(), alice, widget("something else", id)),
+      (e: unknown) => e instanceof DomainError && e.reason === "REQUEST_ID_REUSED",
+    );
+    assert.equal(await widgets("something else"), 0);
+  });
+
+  it("scopes records by caller and command: the same id from another caller or command is new", async () => {
+    const id = rid();
+    const otherCommand = widgetCommand("cmdtest.MakeAnotherWidget");
+    const asAlice = await bed.commands.run(makeWidget, deps(), alice, widget("scoped", id));
+    const asBob = await bed.commands.run(makeWidget, deps(), userPrincipal("bob"), widget("scoped", id));
+    const asService = await bed.commands.run(makeWidget, deps(), servicePrincipal("ticket"), widget("scoped", id));
+    const anonymous = await bed.commands.run(makeWidget, deps(), undefined, widget("scoped", id));
+    const otherCommandAsAlice = await bed.commands.run(otherCommand, deps(), alice, widget("scoped", id));
+    const all = [asAlice, asBob, asService, anonymous, otherCommandAsAlice];
+    assert.deepEqual(
+      all.map((r) => r.replayed),
+      [false, false, false, false, false],
+    );
+    assert.equal(await widgets("scoped"), 5);
+    assert.equal(await bed.count("SELECT COUNT(*) AS n FROM idempotency_records WHERE request_id = ?", id), 5);
+  });
+
+  it("a failed attempt leaves no record, no event and runs no hook: the retry acts", async () => {
+    const req = widget("flaky", rid());
+    const before = { after: afterCount, wakes: bed.wakes };
+    failNext = new Error("the provider timed out");
+    await assert.rejects(makeWidget(deps(), alice, req), /timed out/);
+    assert.deepEqual([await widgets("flaky"), await events("flaky")], [0, 0], "rolled back with the record");
+    assert.deepEqual([afterCount, bed.wakes], [before.after, before.wakes], "nothing ran after a rollback");
+    const ok = await bed.commands.run(makeWidget, deps(), alice, req);
+    assert.deepEqual([ok.replayed, await widgets("flaky"), await events("flaky")], [false, 1, 1]);
+    assert.equal(bed.wakes, before.wakes + 1, "the relay was woken once, after the commit");
+  });
+
+  it("a deadlock re-runs the whole change: only the committed attempt's rows, events and hooks count", async () => {
+    const req = widget("deadlocked", rid());
+    failNext = Object.assign(new Error("Deadlock found when trying to get lock"), { errno: 1213 });
+    const wakes = bed.wakes;
+    const r = await bed.commands.run(makeWidget, deps(), alice, req);
+    assert.deepEqual([r.replayed, await widgets("deadlocked"), await events("deadlocked")], [false, 1, 1]);
+    assert.equal(bed.wakes, wakes + 1);
+  });
+
+  it("refuses a missing or malformed request_id before doing anything", async () => {
+    for (const [id, reason] of [
+      ["", "REQUIRED"],
+      ["short", "INVALID_FORMAT"],
+      ["x".repeat(65), "INVALID_FORMAT"],
+    ]) {
+      await assert.rejects(makeWidget(deps(), alice, widget("no id", id!)), (e: unknown) => {
+        assert.ok(e instanceof DomainError);
+        assert.deepEqual(
+          e.violations.map((v) => [v.field, v.reason]),
+          [["request_id", reason]],
+        );
+        return true;
+      });
+    }
+    assert.equal(await widgets("no id"), 0);
+  });
+
+  it("refuses events the service did not declare, and commits nothing", async () => {
+    const undeclared = command({
+      name: "cmdtest.Undeclared",
+      input: EchoRequestSchema,
+      output: EchoResponseSchema,
+      requestId: (req) => req.requestId,
+      async execute(_d: Deps, w, req) {
+        await w.tx.execute(sql`INSERT INTO widgets (name) VALUES (${req.message})`);
+        await w.emit({ type: { ...WidgetMade }, payload: {}, aggregate: { type: "widget", id: "1", version: 1 } });
+        return {};
+      },
+    });
+    await assert.rejects(undeclared(deps(), alice, widget("undeclared", rid())), /does not declare/);
+    assert.equal(await widgets("undeclared"), 0);
+  });
+
+  it("after-commit hooks see the committed change; prepare runs before the transaction", async () => {
+    const seen: string[] = [];
+    const hooked = command({
+      name: "cmdtest.Hooked",
+      input: EchoRequestSchema,
+      output: EchoResponseSchema,
+      requestId: (req) => req.requestId,
+      prepare: (_d: Deps, principal, req) => {
+        seen.push(`prepare ${principal?.kind}`);
+        return req.message.toUpperCase();
+      },
+      async execute(_d: Deps, w, req, upper) {
+        await w.tx.execute(sql`INSERT INTO widgets (name) VALUES (${upper})`);
+        w.afterCommit(async () => {
+          seen.push(`after commit: ${await widgets(upper)} visible`);
+        });
+        seen.push("execute");
+        return { message: req.message };
+      },
+    });
+    await hooked(deps(), alice, widget("hooked", rid()));
+    assert.deepEqual(seen, ["prepare user", "execute", "after commit: 1 visible"]);
+  });
+
+  it("joins a consumer's transaction: record and change commit or roll back with it", async () => {
+    const req = widget("joined", rid());
+    await assert.rejects(
+      withTransaction(bed.db, async (tx) => {
+        await makeWidget(deps(), servicePrincipal("ticket"), req, {
+          within: bed.commands.scope(tx, servicePrincipal("ticket")),
+        });
+        throw new Error("the consumer failed after the command");
+      }),
+      /consumer failed/,
+    );
+    assert.equal(await widgets("joined"), 0, "rolled back with the outer transaction");
+    const afterBefore = afterCount;
+    const first = await withTransaction(bed.db, (tx) =>
+      bed.commands.run(makeWidget, deps(), servicePrincipal("ticket"), req, {
+        within: bed.commands.scope(tx, servicePrincipal("ticket")),
+      }),
+    );
+    assert.equal(afterCount, afterBefore + 1, "after() ran once the outer transaction committed");
+    const again = await withTransaction(bed.db, (tx) =>
+      bed.commands.run(makeWidget, deps(), servicePrincipal("ticket"), req, {
+        within: bed.commands.scope(tx, servicePrincipal("ticket")),
+      }),
+    );
+    assert.deepEqual([first.replayed, again.replayed, again.result.message], [false, true, first.result.message]);
+    assert.equal(await widgets("joined"), 1);
+  });
+
+  it("a command without request ids keeps no record and acts every time", async () => {
+    const plain = command({
+      name: "cmdtest.Plain",
+      input: EchoRequestSchema,
+      output: EchoResponseSchema,
+      async execute(_d: Deps, w, req) {
+        await w.tx.execute(sql`INSERT INTO widgets (name) VALUES (${req.message})`);
+        return { message: req.message };
+      },
+    });
+    const req = widget("plain", "");
+    const runs = [await bed.commands.run(plain, deps(), alice, req), await bed.commands.run(plain, deps(), alice, req)];
+    assert.deepEqual(
+      runs.map((r) => r.replayed),
+      [false, false],
+    );
+    assert.equal(await widgets("plain"), 2);
+  });
+
+  it("prunes records past their retention, and only those", async () => {
+    const old = widget("old", rid());
+    await makeWidget(deps(), alice, old);
+    clock.advance(bed.retentionMs + 1000);
+    const fresh = widget("new", rid());
+    await makeWidget(deps(), alice, fresh);
+    let pruned = 0;
+    for (let n = await bed.store.prune(2); n > 0; n = await bed.store.prune(2)) pruned += n;
+    assert.ok(pruned >= 1);
+    assert.equal(
+      (await bed.commands.run(makeWidget, deps(), alice, fresh)).replayed,
+      true,
+      "the fresh record survived",
+    );
+    assert.equal((await bed.commands.run(makeWidget, deps(), alice, old)).replayed, false, "the old id is new again");
+  });
+});

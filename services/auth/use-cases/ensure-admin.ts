@@ -1,0 +1,35 @@
+import { isDuplicateKey } from "../../../platform/db/index.js";
+import type { Principal } from "../../../platform/principal/index.js";
+import { findUserByEmail, insertUser } from "../db/repository.js";
+import type { AuthDeps } from "../deps.js";
+import { emailViolations, hashPassword, normaliseEmail, passwordViolations } from "../domain/credentials.js";
+import { userRegistered } from "../events/published.js";
+
+/**
+ * Creates the configured admin when no account has its email (at start-up, called by the service
+ * itself with its service principal). Idempotent by the email's uniqueness, so no request id.
+ */
+export async function ensureAdmin(
+  d: AuthDeps,
+  principal: Principal | undefined,
+  input: { email: string; password: string },
+): Promise<"created" | "exists"> {
+  const email = normaliseEmail(input.email);
+  if ((await findUserByEmail(d.db.orm, email)) !== undefined) return "exists";
+  const violations = [...emailViolations(email), ...passwordViolations(input.password, email)];
+  if (violations.length > 0)
+    throw new Error(`bootstrap admin: ${violations.map((v) => `${v.field} ${v.description}`).join("; ")}`);
+  const passwordHash = await hashPassword(input.password);
+  try {
+    await d.commands.transaction(principal, async (w) => {
+      const account = { id: d.newId(), email, displayName: "Administrator" };
+      const at = new Date(w.now);
+      await insertUser(w.tx, { ...account, passwordHash, at, roles: ["CUSTOMER", "ADMIN"] });
+      await w.emit(userRegistered(account, at));
+    });
+  } catch (e) {
+    if (isDuplicateKey(e)) return "exists"; // another instance created it at the same moment
+    throw e;
+  }
+  return "created";
+}

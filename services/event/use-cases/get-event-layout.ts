@@ -1,0 +1,40 @@
+import { create } from "@bufbuild/protobuf";
+import type { GetEventLayoutRequest } from "../../../gen/boxoffice/event/v1/event_internal_service_pb.js";
+import { type EventLayout, EventLayoutSchema, EventState } from "../../../gen/boxoffice/event/v1/event_pb.js";
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../../../platform/errors/index.js";
+import type { Principal } from "../../../platform/principal/index.js";
+import type { EventDeps } from "../deps.js";
+import { readVenue } from "./get-venue.js";
+
+/** GetEventLayout (internal, for ticket): the frozen layout and prices of a published event. */
+export async function getEventLayout(
+  d: EventDeps,
+  _principal: Principal | undefined,
+  req: GetEventLayoutRequest,
+): Promise<EventLayout> {
+  if (req.eventId === "")
+    throw new InvalidArgumentError([{ field: "event_id", description: "required", reason: "REQUIRED" }]);
+  const event = await d.cache.get(req.eventId);
+  if (event === undefined) throw new NotFoundError("event", req.eventId);
+  if (event.state === EventState.DRAFT)
+    throw new FailedPreconditionError("EVENT_NOT_PUBLISHED", "a draft has no frozen layout yet");
+  if (req.layoutVersion !== 0n && req.layoutVersion !== event.layoutVersion) {
+    throw new FailedPreconditionError(
+      "LAYOUT_VERSION_MISMATCH",
+      `the event's layout is version ${event.layoutVersion}`,
+    );
+  }
+  const venue = await readVenue(d.db.orm, event.venueId, true);
+  if (venue === undefined) throw new NotFoundError("venue", event.venueId);
+  return create(EventLayoutSchema, {
+    eventId: event.id,
+    layoutVersion: event.layoutVersion,
+    venueId: venue.id,
+    organizerId: event.organizerId,
+    sections: venue.sections,
+    priceTiers: event.priceTiers,
+    maxTicketsPerOrder: event.maxTicketsPerOrder,
+    salesStartTime: event.salesStartTime,
+    salesEndTime: event.salesEndTime,
+  });
+}
