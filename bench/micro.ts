@@ -110,44 +110,42 @@ pair(
   );
 }
 
-{
-  // a fresh request signal per call, as a server has (a long-lived one makes AbortSignal.any slower and slower)
-  pair(
-    "default deadline of a unary call",
-    100_000,
-    [
-      "AbortController + AbortSignal.any + timer + Promise.race",
-      async () => {
-        const request = new AbortController().signal;
-        const timer = new AbortController();
-        const h = setTimeout(() => timer.abort(), 15_000);
-        const signal = AbortSignal.any([request, timer.signal]);
-        const expired = new Promise<never>((_, reject) =>
-          timer.signal.addEventListener("abort", () => reject(timer.signal.reason), { once: true }),
-        );
-        expired.catch(() => undefined);
-        await Promise.race([Promise.resolve(signal), expired]);
-        clearTimeout(h);
-      },
-    ],
-    [
-      "Connect's own timer + one abort listener",
-      async () => {
-        const request = new AbortController().signal;
-        const h = setTimeout(() => undefined, 15_000);
-        await new Promise<void>((resolve) => {
-          const onAbort = () => undefined;
-          request.addEventListener("abort", onAbort, { once: true });
-          Promise.resolve().then(() => {
-            request.removeEventListener("abort", onAbort);
-            resolve();
-          });
+// a fresh request signal per call, as a server has (a long-lived one makes AbortSignal.any slower and slower)
+pair(
+  "default deadline of a unary call",
+  100_000,
+  [
+    "AbortController + AbortSignal.any + timer + Promise.race",
+    async () => {
+      const request = new AbortController().signal;
+      const timer = new AbortController();
+      const h = setTimeout(() => timer.abort(), 15_000);
+      const signal = AbortSignal.any([request, timer.signal]);
+      const expired = new Promise<never>((_, reject) =>
+        timer.signal.addEventListener("abort", () => reject(timer.signal.reason), { once: true }),
+      );
+      expired.catch(() => undefined);
+      await Promise.race([Promise.resolve(signal), expired]);
+      clearTimeout(h);
+    },
+  ],
+  [
+    "Connect's own timer + one abort listener",
+    async () => {
+      const request = new AbortController().signal;
+      const h = setTimeout(() => undefined, 15_000);
+      await new Promise<void>((resolve) => {
+        const onAbort = () => undefined;
+        request.addEventListener("abort", onAbort, { once: true });
+        Promise.resolve().then(() => {
+          request.removeEventListener("abort", onAbort);
+          resolve();
         });
-        clearTimeout(h);
-      },
-    ],
-  );
-}
+      });
+      clearTimeout(h);
+    },
+  ],
+);
 
 {
   const token = `Bearer ${"x".repeat(600)}`;
