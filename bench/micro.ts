@@ -148,40 +148,6 @@ pair(
 );
 
 {
-  const token = `Bearer ${"x".repeat(600)}`;
-  const node: Record<string, string> = {
-    host: "127.0.0.1:8080",
-    "content-type": "application/json",
-    "content-length": "2",
-    authorization: token,
-  };
-  const raw = Object.entries(node).flat();
-  pair(
-    "request headers into the call's Headers",
-    100_000,
-    [
-      "Headers built from the Node request, then copied by Connect",
-      () => {
-        const h = new Headers();
-        for (let i = 0; i < raw.length; i += 2) h.append(raw[i]!, raw[i + 1]!);
-        h.set("connect-timeout-ms", "15000");
-        return new Headers(h);
-      },
-    ],
-    [
-      "one Headers, from the Node headers and the deadline",
-      () =>
-        new Headers({
-          [Symbol.iterator]: function* () {
-            for (const k in node) yield [k, node[k]!];
-            yield ["connect-timeout-ms", "15000"];
-          },
-        } as unknown as ConstructorParameters<typeof Headers>[0]),
-    ],
-  );
-}
-
-{
   const event = create(EventSchema, {
     id: "01890000-0000-7000-8000-000000000001",
     organizerId: "01890000-0000-7000-8000-000000000002",

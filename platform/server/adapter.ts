@@ -80,8 +80,12 @@ export function createRpcAdapter(opts: RpcAdapterOptions): (req: Req, res: Res) 
       const name = grpc ? "grpc-timeout" : "connect-timeout-ms";
       if (!(name in req.headers)) deadline = [name, grpc ? `${defaultMs}m` : defaultMs];
     }
-    // Connect copies this into a real Headers for the call (validating it then): no copy of ours first.
-    const header = new RequestHeaders(req.headers, deadline) as unknown as Headers;
+    // A real Headers: Connect's copy of it for the call takes undici's fast path (no second
+    // conversion), which measured faster than handing Connect an iterable of Node's headers.
+    const header = new Headers();
+    const raw = req.rawHeaders;
+    for (let i = 0; i + 1 < raw.length; i += 2) if (raw[i]![0] !== ":") header.append(raw[i]!, raw[i + 1]!);
+    if (deadline !== undefined) header.append(deadline[0], deadline[1]);
     const host = ("authority" in req ? req.authority : req.headers.host) ?? "";
     const uReq: UniversalServerRequest = {
       httpVersion: req.httpVersion,
@@ -146,40 +150,6 @@ class CallValues implements ContextValues {
   delete(key: ContextKey<unknown>): this {
     delete this[key.id];
     return this;
-  }
-}
-
-/**
- * The request headers as Connect's protocol handlers read them before the call starts (`get`) and
- * copy them into the call's context (`new Headers(iterable)`), straight from Node's parsed headers
- * plus the default deadline, so they are converted and validated once instead of twice.
- */
-class RequestHeaders {
-  constructor(
-    private readonly node: http.IncomingHttpHeaders,
-    private readonly extra: [string, string] | undefined,
-  ) {}
-
-  get(name: string): string | null {
-    const key = name.toLowerCase();
-    if (this.extra !== undefined && key === this.extra[0]) return this.extra[1];
-    const v = this.node[key];
-    return v === undefined ? null : Array.isArray(v) ? v.join(", ") : String(v);
-  }
-
-  has(name: string): boolean {
-    return this.get(name) !== null;
-  }
-
-  *[Symbol.iterator](): IterableIterator<[string, string]> {
-    for (const key in this.node) {
-      if (key[0] === ":") continue;
-      const v = this.node[key];
-      if (v === undefined) continue;
-      if (Array.isArray(v)) for (const e of v) yield [key, e];
-      else yield [key, String(v)];
-    }
-    if (this.extra !== undefined) yield this.extra;
   }
 }
 
