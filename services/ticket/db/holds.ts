@@ -8,7 +8,7 @@
  */
 import { sql } from "drizzle-orm";
 import type { Tx } from "../../../platform/db/index.js";
-import { InvalidArgumentError } from "../../../platform/rpc/errors.js";
+import { InvalidArgumentError } from "../../../platform/errors/index.js";
 import { HoldNotActiveError, SeatsUnavailableError } from "../domain/errors.js";
 import { effectiveState, type HoldState } from "../domain/hold.js";
 import type { NormalisedItems } from "../domain/items.js";
