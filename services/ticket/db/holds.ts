@@ -302,3 +302,9 @@ export async function loadHold(q: Q, holdId: string, now: Date): Promise<HoldVie
     orderId: h.order_id ?? undefined,
   };
 }
+
+/** Who holds a hold (its buyer), or undefined when there is no such hold. */
+export async function holdOwner(q: Q, holdId: string): Promise<string | undefined> {
+  const [h] = await rows<{ buyer_id: string }>(q, sql`SELECT buyer_id FROM holds WHERE id = ${holdId}`);
+  return h?.buyer_id;
+}
