@@ -54,6 +54,21 @@ export const notificationSpec = {
     envTypes.positiveInt(30_000),
     "connect, greeting and idle-socket timeout towards the SMTP server",
   ),
+  linkBaseUrl: envVar(
+    "BOXOFFICE_NOTIFICATION_LINK_BASE_URL",
+    envTypes.string("http://localhost:8080").pipe(z.url({ protocol: /^https?$/ })),
+    "where account links point: <base>/verify-email?token=… and <base>/reset-password?token=… (the web storefront's pages)",
+  ),
+  refundWaitMs: envVar(
+    "BOXOFFICE_NOTIFICATION_REFUND_WAIT_MS",
+    envTypes.positiveInt(600_000),
+    "how long a PaymentRefunded waits for the order's cancellation or failure to be heard (to tell an event cancellation, which sends no refund email) before its email goes out anyway",
+  ),
+  recipientCacheMs: envVar(
+    "BOXOFFICE_NOTIFICATION_RECIPIENT_CACHE_MS",
+    envTypes.positiveInt(60_000),
+    "how long a recipient read from auth's GetUser is reused",
+  ),
 };
 
 export type NotificationConfig = ConfigOf<typeof notificationSpec>;

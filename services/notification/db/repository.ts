@@ -1,5 +1,5 @@
 /** SQL of the notification service: the queue of notifications and their delivery attempts. */
-import { and, asc, eq, inArray, lte, min, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, lt, lte, min, or, sql } from "drizzle-orm";
 import type { MySql2Database } from "drizzle-orm/mysql2";
 import { type Db, isDuplicateKey, type Tx, withTransaction } from "../../../platform/db/index.js";
 import { deliveries, notifications } from "./schema.js";
@@ -149,6 +149,42 @@ export async function oldestPendingCreateTime(q: Q): Promise<Date | undefined> {
 export async function findNotification(q: Q, id: string): Promise<NotificationRow | undefined> {
   const [row] = await q.select().from(notifications).where(eq(notifications.id, id));
   return row;
+}
+
+/** The notifications holding some dedupe keys (what was queued for one cause or one order). */
+export async function findByDedupeKeys(
+  q: Q,
+  keys: string[],
+): Promise<Array<Pick<NotificationRow, "id" | "kind" | "payload" | "dedupeKey">>> {
+  if (keys.length === 0) return [];
+  return q
+    .select({
+      id: notifications.id,
+      kind: notifications.kind,
+      payload: notifications.payload,
+      dedupeKey: notifications.dedupeKey,
+    })
+    .from(notifications)
+    .where(inArray(notifications.dedupeKey, keys));
+}
+
+/** A user's notifications, newest first (create_time, then id, descending), after `before` when given. */
+export async function listForUser(
+  q: Q,
+  o: { userId: string; before?: { createTime: Date; id: string }; limit: number },
+): Promise<NotificationRow[]> {
+  const after = o.before
+    ? or(
+        lt(notifications.createTime, o.before.createTime),
+        and(eq(notifications.createTime, o.before.createTime), lt(notifications.id, o.before.id)),
+      )
+    : undefined;
+  return q
+    .select()
+    .from(notifications)
+    .where(and(eq(notifications.userId, o.userId), after))
+    .orderBy(desc(notifications.createTime), desc(notifications.id))
+    .limit(o.limit);
 }
 
 /** The delivery attempts of a notification, first attempt first. */
