@@ -24,7 +24,7 @@ PROTOS := $(shell find proto test/proto -name '*.proto' 2>/dev/null)
 DEPS_STAMP := node_modules/.installed
 GEN_STAMP := gen/.generated
 
-.PHONY: help dev dev-reset migrations bench bench-smoke test check lint format typecheck lint-proto breaking boundaries unit proto-baseline gen deps node clean build image manifests
+.PHONY: help dev dev-reset migrations bench bench-smoke test test-long check lint format typecheck lint-proto breaking boundaries unit proto-baseline gen deps node clean build image manifests
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -70,6 +70,10 @@ boundaries: deps ## services never import each other; platform never imports a s
 
 unit: gen ## mocha: unit, integration and end-to-end tests
 	$(BIN)/mocha
+
+test-long: gen ## long runs kept out of make test: notification's 2,000-order event cancellation with a SIGKILL
+	NOTIFICATION_CANCEL_ORDERS=2000 $(BIN)/mocha --no-config --node-option import=tsx --extension ts --timeout 20000 --exit \
+	  --require test/support/global-infra.ts test/e2e/notification-processes.test.ts
 
 bench: gen ## on-sale benchmarks with same-run baselines (figures printed)
 	$(NODE) --import tsx bench/run.ts

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { sleep } from "../clock/index.js";
 import { ConsumerTestbed, metricValue as metric, until } from "../../test/support/consumer-testbed.js";
 import { dropPrefix, infraUrls, testPrefix } from "../../test/support/infra.js";
+import { sleep } from "../clock/index.js";
 import { pruneInbox } from "./consumer-inbox.js";
 import { listDeadLetters, replayDeadLetters } from "./dead-letter.js";
 

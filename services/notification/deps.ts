@@ -21,6 +21,8 @@ export interface NotificationDeps {
     refundWaitMs: number;
     /** right-hand side of every Message-ID (the From address's domain) */
     messageIdDomain: string;
+    /** the consumers' ack wait (BOXOFFICE_NOTIFICATION_ACK_WAIT_MS) */
+    consumerAckWaitMs: number;
   };
   /** Tells this process's sender to look for due notifications now (after a commit that queued some). */
   wakeSender(): void;

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { fileURLToPath } from "node:url";
 import { AuthInternalService } from "../../gen/boxoffice/auth/v1/auth_internal_service_pb.js";
@@ -41,7 +42,7 @@ export const notificationModule = serviceModule({
       logger: ctx.logger.child({ part: "sender" }),
       registry: ctx.metrics.registry,
       // the pod's name in a cluster: the deliveries table says which sender made each attempt
-      instance: `${hostname()}-${process.pid}`.slice(0, 64),
+      instance: `${hostname()}-${process.pid}-${randomBytes(2).toString("hex")}`.slice(-64),
       resolveRecipient: (userId) => users.recipient(userId),
     });
     const deps: NotificationDeps = {
@@ -51,7 +52,12 @@ export const notificationModule = serviceModule({
       queue: delivery.queue,
       tickets: ticketDirectory(ctx.client(TicketInternalService, "ticket")),
       metrics: queueMetrics(ctx.metrics.registry),
-      settings: { linkBaseUrl: cfg.linkBaseUrl, refundWaitMs: cfg.refundWaitMs, messageIdDomain: domainOf(cfg.from) },
+      settings: {
+        linkBaseUrl: cfg.linkBaseUrl,
+        refundWaitMs: cfg.refundWaitMs,
+        messageIdDomain: domainOf(cfg.from),
+        consumerAckWaitMs: cfg.consumerAckWaitMs,
+      },
       wakeSender: () => delivery.sender.wake(),
     };
     delivery.sender.start();

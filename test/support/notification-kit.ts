@@ -33,11 +33,16 @@ import { EventFeed } from "./notification-feed.js";
 import { testEnv } from "./process.js";
 import { newUsersConfig, Users, type UsersConfig, usersEnv } from "./users.js";
 
-export async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {
+export async function until(
+  what: string,
+  check: () => Promise<boolean> | boolean,
+  timeoutMs = 20_000,
+  everyMs = 50,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await sleep(50);
+    await sleep(everyMs);
   }
 }
 
@@ -210,6 +215,17 @@ export function mailOf(dir: string, kind?: string): StoredMail[] {
   return kind === undefined ? all : all.filter((m) => header(m, "X-Boxoffice-Kind") === kind);
 }
 
+/** How many notifications of `<prefix>_notification` match `where` (cheap enough to poll). */
+export async function countRows(prefix: string, where: string, params: unknown[] = []): Promise<number> {
+  const c = await rawConnection(`${prefix}_notification`);
+  try {
+    const [rows] = await c.query(`SELECT COUNT(*) AS n FROM notifications WHERE ${where}`, params);
+    return Number((rows as Array<{ n: number }>)[0]?.n);
+  } finally {
+    await c.end();
+  }
+}
+
 /** Rows of `<prefix>_notification` (for assertions under the API). */
 export async function notificationRows(
   prefix: string,
@@ -252,11 +268,12 @@ export class NotificationStack {
   upstream!: Upstream;
   notifier!: Awaited<ReturnType<typeof startNotifier>>;
 
-  async start(extraEnv: Record<string, string> = {}): Promise<void> {
+  /** Starts the sink, the upstream and the streams; and one notification process unless `notifier` is false. */
+  async start(extraEnv: Record<string, string> = {}, o: { notifier?: boolean } = {}): Promise<void> {
     this.sink = await startSmtpSink({ dataDir: this.dir, log: () => {} });
     await this.feed.open(infraUrls().natsUrl);
     this.upstream = await startUpstream(this.prefix, this.cfg, this.tickets);
-    this.notifier = await startNotifier(this.env(extraEnv));
+    if (o.notifier !== false) this.notifier = await startNotifier(this.env(extraEnv));
   }
 
   env(extra: Record<string, string> = {}): Record<string, string> {

@@ -59,18 +59,13 @@ export async function claimDue(
       .for("update", { skipLocked: true });
     if (due.length === 0) return [];
     const leaseEnd = new Date(o.now.getTime() + o.leaseMs);
-    await tx
-      .update(deliveries)
-      .set({ outcome: "ABANDONED", endTime: o.now, detail: "the sender's lease ran out before it reported back" })
-      .where(
-        and(
-          inArray(
-            deliveries.notificationId,
-            due.map((r) => r.id),
-          ),
-          eq(deliveries.outcome, "IN_PROGRESS"),
-        ),
-      );
+    // only a row attempted before can have an attempt whose sender died (the common first attempt skips this)
+    const retried = due.filter((r) => r.attempts > 0).map((r) => r.id);
+    if (retried.length > 0)
+      await tx
+        .update(deliveries)
+        .set({ outcome: "ABANDONED", endTime: o.now, detail: "the sender's lease ran out before it reported back" })
+        .where(and(inArray(deliveries.notificationId, retried), eq(deliveries.outcome, "IN_PROGRESS")));
     const claims: Claim[] = [];
     for (const row of due) {
       const deliveryId = o.newId();
@@ -94,6 +89,18 @@ export async function claimDue(
     );
     return claims;
   });
+}
+
+/**
+ * Keeps a claim alive while its attempt runs: moves the lease's end to `until`, only while the claim
+ * is still ours. False when it is not (the lease already ran out and another sender claimed it).
+ */
+export async function renewLease(q: Q, claim: Claim, until: Date): Promise<boolean> {
+  const [res] = await q
+    .update(notifications)
+    .set({ nextAttemptTime: until })
+    .where(and(eq(notifications.id, claim.row.id), eq(notifications.claimToken, claim.deliveryId)));
+  return res.affectedRows === 1;
 }
 
 /** How an attempt ended, as the notification row and its delivery record take it. */

@@ -22,15 +22,14 @@ export interface NotificationConsumer {
   start(ctx: Consume): Promise<void>;
 }
 
-const listed = <D extends DescMessage>(spec: ConsumerSpec<D>): NotificationConsumer => ({
-  name: spec.name,
-  type: spec.type,
-  sequenceGroup: spec.sequenceGroup,
-  start: (ctx) => ctx.consume(spec),
-});
-
 /** Every consumer of the notification service, one per consumed event type. */
 export function notificationConsumers(d: NotificationDeps): NotificationConsumer[] {
+  const listed = <D extends DescMessage>(spec: ConsumerSpec<D>): NotificationConsumer => ({
+    name: spec.name,
+    type: spec.type,
+    sequenceGroup: spec.sequenceGroup,
+    start: (ctx) => ctx.consume({ ...spec, ackWaitMs: d.settings.consumerAckWaitMs }),
+  });
   const [succeeded, failed] = paymentSequenceKeepers();
   return [
     listed(userRegisteredConsumer(d)),
