@@ -33,6 +33,8 @@ export interface ProcessOptions {
   authenticate?: Authenticator;
   clock?: Clock;
   logger?: Logger;
+  /** Development only: serve this built web app (the storefront's web/dist) at `/` on the port. */
+  webRoot?: string;
 }
 
 export interface RunningProcess {
@@ -136,6 +138,7 @@ export async function startProcess(opts: ProcessOptions): Promise<RunningProcess
       shutdownGraceMs: config.shutdownGraceMs,
       readMaxBytes: config.readMaxBytes,
       readiness: [...resources.readiness(), ...instances.flatMap((i) => i.readiness ?? [])],
+      webRoot: opts.webRoot,
     });
   } catch (e) {
     await closeAll();

@@ -1,0 +1,244 @@
+/**
+ * Claiming places inside a hold's transaction. The rules that keep the hot path free of lock waits
+ * and deadlocks (docs/ticket.md argues them with numbers):
+ * - a claim never waits for another buyer's uncommitted claim: specific seats are one conditional
+ *   UPDATE with `innodb_lock_wait_timeout=0` (a seat locked by an in-flight claim is refused like a
+ *   taken one), best available locks candidates with `FOR UPDATE SKIP LOCKED` (concurrent buyers
+ *   see disjoint seats), GA (ga.ts) decrements a stripe with the same zero timeout;
+ * - lazy expiry is in the claim condition: a seat is free when taken_until is NULL or ≤ now;
+ * - a refusal is decided from what the statements saw, never retried or slept on.
+ * Blocking statements are left to releases (a hold's own rows) and GA returns (ascending stripes).
+ */
+import { sql } from "drizzle-orm";
+import type { Tx } from "../../../platform/db/index.js";
+import { allocateBestAvailable, type RowSeats } from "../domain/allocation.js";
+import type { SectionInfo } from "./inventory.js";
+import { isBusy, type Q, rows, run } from "./sql.js";
+
+const free = (now: Date) => sql`(taken_until IS NULL OR taken_until <= ${now})`;
+const sectionRange = (s: SectionInfo) => sql`seat_no >= ${s.firstSeat} AND seat_no < ${s.firstSeat + s.capacity}`;
+
+/**
+ * Free seats of a reserved section now (lazy expiry included), counted up to `cap`: a refusal
+ * must not cost a scan of a 10,000-seat section (~3-7 ms here), and below the cap — where a buyer
+ * decides what to ask for next — the number is exact. `exceptHold`: seats this hold took in the
+ * current transaction count as free (it is about to roll back).
+ */
+export async function countFreeSeats(
+  q: Q,
+  invId: number,
+  section: SectionInfo,
+  now: Date,
+  opts: { exceptHold?: string; cap?: number } = {},
+): Promise<number> {
+  const mine = opts.exceptHold === undefined ? sql`` : sql` OR hold_id = ${opts.exceptHold}`;
+  const [r] = await rows<{ n: number }>(
+    q,
+    sql`SELECT COUNT(*) AS n FROM (
+          SELECT 1 FROM seats WHERE inv_id = ${invId} AND ${sectionRange(section)} AND (${free(now)}${mine})
+          ${opts.cap === undefined ? sql`` : sql`LIMIT ${opts.cap}`}) AS f`,
+  );
+  return Number(r?.n ?? 0);
+}
+
+export interface ClaimTarget {
+  readonly invId: number;
+  readonly holdId: string;
+  /** The hold's expire_time: the seats' taken_until. */
+  readonly until: Date;
+  readonly now: Date;
+}
+
+export interface SeatLabel {
+  readonly rowLabel: string;
+  readonly seatLabel: string;
+}
+
+const labelMatch = (sectionNo: number, labels: readonly SeatLabel[]) =>
+  sql`section_no = ${sectionNo} AND (${sql.join(
+    labels.map((l) => sql`(row_label = ${l.rowLabel} AND seat_label = ${l.seatLabel})`),
+    sql` OR `,
+  )})`;
+
+/**
+ * Specific seats of one section by their labels (through the unique label index, so no separate
+ * lookup), all or nothing: true when every seat exists, was free and is now the hold's. A seat
+ * locked by another transaction counts as taken (no wait). On false the caller rolls back (what
+ * this statement matched may be the hold's now) and tells unknown labels from taken seats with
+ * resolveSeats — only on that refusal path.
+ */
+export async function claimSeats(
+  tx: Tx,
+  t: ClaimTarget,
+  sectionNo: number,
+  labels: readonly SeatLabel[],
+): Promise<boolean> {
+  if (labels.length === 0) return true;
+  try {
+    const r = await run(
+      tx,
+      sql`SET STATEMENT innodb_lock_wait_timeout = 0 FOR
+          UPDATE seats SET hold_id = ${t.holdId}, taken_until = ${t.until}
+          WHERE inv_id = ${t.invId} AND ${labelMatch(sectionNo, labels)} AND ${free(t.now)}`,
+    );
+    return r.affectedRows === labels.length;
+  } catch (e) {
+    if (isBusy(e)) return false; // the statement was rolled back
+    throw e;
+  }
+}
+
+/** Records claimed specific seats as the hold's items, reading their numbers as it inserts. */
+export async function recordClaimedSeats(
+  tx: Tx,
+  t: ClaimTarget,
+  sectionNo: number,
+  labels: readonly SeatLabel[],
+  priceMinor: number,
+): Promise<void> {
+  await run(
+    tx,
+    sql`INSERT INTO hold_seats (hold_id, seat_no, inv_id, section_no, price_minor)
+        SELECT ${t.holdId}, seat_no, inv_id, section_no, ${priceMinor} FROM seats
+        WHERE inv_id = ${t.invId} AND ${labelMatch(sectionNo, labels)}`,
+  );
+}
+
+interface CandidateRow {
+  seat_no: number;
+  row_no: number;
+  pos: number;
+  row_length: number;
+  gap_before: number;
+  row_label: string;
+  seat_label: string;
+}
+
+function toRows(candidates: readonly CandidateRow[]): RowSeats[] {
+  const out: Array<{ row: number; length: number; seats: RowSeats["seats"][number][] }> = [];
+  for (const c of candidates) {
+    let last = out[out.length - 1];
+    if (last === undefined || last.row !== c.row_no) {
+      last = { row: c.row_no, length: c.row_length, seats: [] };
+      out.push(last);
+    }
+    last.seats.push({ id: c.seat_no, pos: c.pos, gapBefore: c.gap_before === 1, free: true });
+  }
+  return out;
+}
+
+export type BestAvailableResult =
+  | { readonly ok: true; readonly seats: Array<{ seatNo: number } & SeatLabel> }
+  | { readonly ok: false; readonly available: number };
+
+/** Rounds of "pick, lock what is still free, drop what was lost" before answering with what is left. */
+const PICK_ROUNDS = 16;
+/** Windows of free seats read (and locked) front first before reading the rest of the section. */
+const WINDOWS = 4;
+
+/**
+ * Best available in a reserved section (domain/allocation.ts decides which seats). Nothing here
+ * waits for another transaction:
+ * 1. a plain read finds the first free seat (none: sold out, refused at once) — so the locking read
+ *    never walks, and locks, the taken seats in front of it;
+ * 2. from there, free seats with FOR UPDATE SKIP LOCKED, a window of `window` seats at a time
+ *    (concurrent buyers lock disjoint candidates): the windows read so far suffice once their best
+ *    choice is one block without an orphan; after a few windows the rest of the section is read;
+ * 3. if the seats not locked by others cannot seat the quantity (a small or nearly sold-out
+ *    section), a plain read of every free seat, then: allocate, lock the chosen seats with SKIP
+ *    LOCKED, and on a lost seat drop it and allocate again (each round one statement, bounded).
+ * A refusal says how many free seats this transaction could see that no one else was claiming.
+ */
+export async function claimBestAvailable(
+  tx: Tx,
+  t: ClaimTarget,
+  section: SectionInfo,
+  quantity: number,
+  window = 16,
+): Promise<BestAvailableResult> {
+  const end = section.firstSeat + section.capacity;
+  const read = (from: number, limit: number | undefined, lock: boolean) =>
+    rows<CandidateRow>(
+      tx,
+      sql`SELECT seat_no, row_no, pos, row_length, gap_before, row_label, seat_label FROM seats
+          WHERE inv_id = ${t.invId} AND seat_no >= ${from} AND seat_no < ${end} AND ${free(t.now)}
+          ORDER BY seat_no ${limit === undefined ? sql`` : sql`LIMIT ${limit}`}
+          ${lock ? sql`FOR UPDATE SKIP LOCKED` : sql``}`,
+    );
+  const labelOf = new Map<number, CandidateRow>();
+  const take = async (seatNos: number[]): Promise<BestAvailableResult> => {
+    const r = await run(
+      tx,
+      sql`UPDATE seats SET hold_id = ${t.holdId}, taken_until = ${t.until}
+          WHERE inv_id = ${t.invId} AND seat_no IN (${inList(seatNos)}) AND ${free(t.now)}`,
+    );
+    // the rows were locked free by this transaction: anything else is a bug, not a refusal
+    if (r.affectedRows !== seatNos.length) throw new Error(`best available lost locked seats (${r.affectedRows})`);
+    return {
+      ok: true,
+      seats: seatNos.map((n) => ({
+        seatNo: n,
+        rowLabel: labelOf.get(n)!.row_label,
+        seatLabel: labelOf.get(n)!.seat_label,
+      })),
+    };
+  };
+  const remember = (cs: CandidateRow[]) => {
+    for (const c of cs) labelOf.set(c.seat_no, c);
+    return cs;
+  };
+
+  const [first] = await rows<{ seat_no: number }>(
+    tx,
+    sql`SELECT seat_no FROM seats WHERE inv_id = ${t.invId} AND seat_no >= ${section.firstSeat} AND seat_no < ${end}
+          AND ${free(t.now)} ORDER BY seat_no LIMIT 1`,
+  );
+  if (first === undefined) return { ok: false, available: 0 };
+  const limit = Math.max(window, quantity * 4);
+  let candidates: CandidateRow[] = [];
+  let from = first.seat_no;
+  for (let w = 0; w < WINDOWS; w++) {
+    const got = remember(await read(from, limit, true));
+    candidates = candidates.concat(got);
+    if (got.length < limit) break; // the window reached the section's end
+    from = got[got.length - 1]!.seat_no + 1;
+    // The last row may go on past the window. Its last two visible seats are left out of the
+    // choice, so a block can never end one seat short of the unseen rest (an orphan it cannot see).
+    const cut = got[got.length - 1]!.row_no;
+    const inCut = candidates.filter((c) => c.row_no === cut);
+    const visible = candidates.filter((c) => c.row_no !== cut || inCut.indexOf(c) < inCut.length - 2);
+    const choice = allocateBestAvailable(toRows(visible), quantity);
+    if (choice !== undefined && choice.blocks.length === 1 && choice.orphans === 0) return take(choice.seatIds);
+  }
+  if (candidates.length === WINDOWS * limit)
+    candidates = candidates.concat(remember(await read(from, undefined, true)));
+  const choice = allocateBestAvailable(toRows(candidates), quantity);
+  if (choice !== undefined) return take(choice.seatIds);
+
+  // Other buyers' claims hold some free seats: see them all, pick, lock what is still free.
+  const mine = new Set(candidates.map((c) => c.seat_no));
+  const all = remember(await read(first.seat_no, undefined, false));
+  const lost = new Set<number>();
+  for (let round = 0; round < PICK_ROUNDS; round++) {
+    const pick = allocateBestAvailable(toRows(all.filter((c) => !lost.has(c.seat_no))), quantity);
+    if (pick === undefined) break;
+    const toLock = pick.seatIds.filter((n) => !mine.has(n));
+    if (toLock.length === 0) return take(pick.seatIds);
+    const got = await rows<{ seat_no: number }>(
+      tx,
+      sql`SELECT seat_no FROM seats WHERE inv_id = ${t.invId} AND seat_no IN (${inList(toLock)}) AND ${free(t.now)}
+          FOR UPDATE SKIP LOCKED`,
+    );
+    for (const g of got) mine.add(g.seat_no);
+    if (got.length === toLock.length) return take(pick.seatIds);
+    for (const n of toLock) if (!mine.has(n)) lost.add(n);
+  }
+  return { ok: false, available: all.length - lost.size };
+}
+
+function inList(ns: readonly number[]) {
+  return sql.join(
+    ns.map((n) => sql`${n}`),
+    sql`, `,
+  );
+}

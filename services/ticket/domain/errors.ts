@@ -1,0 +1,71 @@
+/**
+ * The ticket service's refusals, as named domain errors. The RPC layer turns them into canonical
+ * codes with `google.rpc.ErrorInfo` (reason + metadata) in one place (platform/rpc/errors.ts).
+ */
+import { FailedPreconditionError, InvalidArgumentError } from "../../../platform/rpc/errors.js";
+
+/** The event is not on sale now: cancelled, not yet open or already closed. */
+export class SalesClosedError extends FailedPreconditionError {
+  constructor(
+    readonly eventId: string,
+    readonly why: "CANCELLED" | "NOT_OPEN_YET" | "CLOSED",
+  ) {
+    super("SALES_CLOSED", `event ${eventId} is not on sale (${why.toLowerCase().replace(/_/g, " ")})`, {
+      event_id: eventId,
+      why,
+    });
+  }
+}
+
+/** Some place asked for is not available; nothing was held. `available` is what is left there. */
+export class SeatsUnavailableError extends FailedPreconditionError {
+  constructor(
+    readonly sectionId: string,
+    readonly available: number,
+  ) {
+    super("SEATS_UNAVAILABLE", `not enough places available in section ${sectionId} (${available} left)`, {
+      section_id: sectionId,
+      available: String(available),
+    });
+  }
+}
+
+/** The buyer's places for this event (active hold plus pending and confirmed orders) would pass the cap. */
+export class BuyerLimitError extends FailedPreconditionError {
+  constructor(
+    readonly limit: number,
+    readonly alreadyHeld: number,
+  ) {
+    super(
+      "BUYER_LIMIT_REACHED",
+      `at most ${limit} places per buyer for this event (${alreadyHeld} already in orders)`,
+      { limit: String(limit), in_orders: String(alreadyHeld), remaining: String(Math.max(0, limit - alreadyHeld)) },
+    );
+  }
+}
+
+/** More places in one hold than the event's max_tickets_per_order (a malformed request). */
+export class OrderLimitError extends InvalidArgumentError {
+  constructor(
+    readonly limit: number,
+    readonly asked: number,
+  ) {
+    super([
+      {
+        field: "items",
+        description: `at most ${limit} places per order, ${asked} asked`,
+        reason: "TOO_MANY_PLACES",
+      },
+    ]);
+  }
+}
+
+/** A transition a hold in this state refuses (e.g. releasing or converting a CONVERTED hold). */
+export class HoldNotActiveError extends FailedPreconditionError {
+  constructor(
+    readonly holdId: string,
+    readonly state: string,
+  ) {
+    super("HOLD_NOT_ACTIVE", `hold ${holdId} is ${state.toLowerCase()}`, { hold_id: holdId, state });
+  }
+}
