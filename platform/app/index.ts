@@ -14,6 +14,7 @@ import { assertServesContracts, type ServiceRegistration } from "../rpc/service.
 import { type RpcServer, startRpcServer } from "../server/index.js";
 import { loadProcessConfig } from "./config.js";
 import type { ServiceInstance, ServiceModule } from "./context.js";
+import { assertProductionReady } from "./production.js";
 import { ProcessResources } from "./resources.js";
 
 export { configListing, loadProcessConfig } from "./config.js";
@@ -24,9 +25,15 @@ export {
   type ServiceModule,
   serviceModule,
 } from "./context.js";
+export { assertProductionReady, serviceProfiles } from "./production.js";
 
 export interface ProcessOptions {
   modules: readonly ServiceModule[];
+  /**
+   * Every module of the program, running here or not (default: `modules`): production mode reads
+   * from their access declarations which of `modules` call internal RPCs.
+   */
+  peers?: readonly ServiceModule[];
   env?: Record<string, string | undefined>;
   /** Registered beside the modules' services (tests add their echo service here). */
   extraServices?: readonly ServiceRegistration[];
@@ -51,6 +58,7 @@ export interface RunningProcess {
 export async function startProcess(opts: ProcessOptions): Promise<RunningProcess> {
   const env = opts.env ?? process.env;
   const { config, settings } = loadProcessConfig(opts.modules, env);
+  assertProductionReady(config, opts.modules, opts.peers ?? opts.modules, env, settings);
   const serviceList = opts.modules.map((m) => m.name).join(",");
   const logger = opts.logger ?? createLogger({ level: config.logLevel, base: { services: serviceList } });
   const clock = opts.clock ?? systemClock;
