@@ -49,7 +49,9 @@ export function userDirectory(
       }
       const answer = lookup(userId);
       cache.set(userId, { until: now + o.ttlMs, answer });
-      answer.catch(() => cache.delete(userId));
+      answer.catch(() => {
+        if (cache.get(userId)?.answer === answer) cache.delete(userId);
+      });
       return answer;
     },
   };
