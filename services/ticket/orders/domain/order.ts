@@ -30,7 +30,10 @@ export const FailureReason = {
   timeout: "PAYMENT_TIMEOUT",
 } as const;
 
-/** Order.cancel_reason for the event's cancellation, and what a late refund appends to a reason. */
+/**
+ * Order.cancel_reason for the event's cancellation; what a late refund appends to a cancel reason
+ * (and the failure_reason of a FAILED order whose charge succeeded after all: it is refunded).
+ */
 export const EVENT_CANCELLED = "EVENT_CANCELLED";
 export const LATE_PAYMENT_REFUNDED = "LATE_PAYMENT_REFUNDED";
 
