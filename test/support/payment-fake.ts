@@ -13,7 +13,6 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import {
   PaymentFailedSchema,
@@ -23,10 +22,10 @@ import {
 import { PaymentInternalService } from "../../gen/boxoffice/payment/v1/payment_internal_service_pb.js";
 import { type Payment, PaymentSchema, PaymentState } from "../../gen/boxoffice/payment/v1/payment_pb.js";
 import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
-import { encodeEnvelope, envelope, eventType } from "../../platform/bus/events.js";
-import { connectNats, ensureServiceStream, jetstreamManager } from "../../platform/bus/nats.js";
+import { eventType } from "../../platform/bus/events.js";
+import { connectNats } from "../../platform/bus/nats.js";
 import { sleep } from "../../platform/clock/index.js";
-import { infraNames } from "../../platform/config/names.js";
+import { ensureStream, publishFact } from "./facts.js";
 import { infraUrls } from "./infra.js";
 
 const Succeeded = eventType(PaymentSucceededSchema, "payment");
@@ -64,12 +63,7 @@ export class FakePayments {
 
   async start(): Promise<this> {
     this.#nc = await connectNats(infraUrls().natsUrl, "fake-payment");
-    const names = infraNames(this.prefix);
-    await ensureServiceStream(await jetstreamManager(this.#nc), names, "payment", {
-      replicas: 1,
-      maxAgeMs: 3600_000,
-      duplicateWindowMs: 120_000,
-    });
+    await ensureStream(this.#nc, this.prefix, "payment");
     const handler = connectNodeAdapter({
       routes: (router: ConnectRouter) => router.service(PaymentInternalService, this.#impl()),
     });
@@ -115,43 +109,22 @@ export class FakePayments {
 
   async #publish(r: Record): Promise<void> {
     const p = r.payment;
-    const names = infraNames(this.prefix);
     r.sequence++;
-    const agg = { type: "payment", id: p.id, version: r.sequence };
-    const type = p.state === PaymentState.SUCCEEDED ? Succeeded : p.state === PaymentState.FAILED ? Failed : Refunded;
-    const payload =
-      type === Succeeded
-        ? {
-            paymentId: p.id,
-            orderId: p.orderId,
-            userId: p.userId,
-            amount: p.amount,
-            succeedTime: timestampFromDate(new Date()),
-          }
-        : type === Failed
-          ? {
-              paymentId: p.id,
-              orderId: p.orderId,
-              userId: p.userId,
-              failureCode: p.failureCode,
-              failTime: timestampFromDate(new Date()),
-            }
-          : {
-              paymentId: p.id,
-              orderId: p.orderId,
-              userId: p.userId,
-              refundId: randomUUID(),
-              amount: p.amount,
-              fullyRefunded: true,
-            };
-    const eventId = randomUUID();
-    const env = envelope(type as typeof Succeeded, payload as never, {
-      eventId,
-      occurMs: Date.now(),
-      aggregate: agg,
-      sequence: r.sequence,
-    });
-    await jetstream(this.#nc).publish(names.subject("payment", type.name), encodeEnvelope(env), { msgID: eventId });
+    const agg = { type: "payment", id: p.id, version: r.sequence, sequence: r.sequence };
+    const now = timestampFromDate(new Date());
+    const base = { paymentId: p.id, orderId: p.orderId, userId: p.userId };
+    if (p.state === PaymentState.SUCCEEDED)
+      await publishFact(this.#nc, this.prefix, Succeeded, { ...base, amount: p.amount, succeedTime: now }, agg);
+    else if (p.state === PaymentState.FAILED)
+      await publishFact(this.#nc, this.prefix, Failed, { ...base, failureCode: p.failureCode, failTime: now }, agg);
+    else
+      await publishFact(
+        this.#nc,
+        this.prefix,
+        Refunded,
+        { ...base, refundId: randomUUID(), amount: p.amount, refundTime: now, fullyRefunded: true },
+        agg,
+      );
   }
 
   #impl() {

@@ -99,8 +99,10 @@ export async function createOrders<S extends OrdersSettings>(
     name: "orders-event-jobs",
     everyMs: s.eventJobEveryMs,
     exclusive: true,
+    // new jobs are kicked at once; a period after a start picks up what a crash interrupted
+    firstRunMs: s.eventJobEveryMs,
     run: async (signal) => {
-      await runEventJobs(deps, signal);
+      await runEventJobs(deps, { signal });
     },
   });
   await startOrderConsumers(ctx, deps);

@@ -22,12 +22,17 @@ import { cancelOrderIn, currentSummary } from "./order-changes.js";
 
 const self = servicePrincipal("ticket");
 
-/** Runs every RUNNING job to its end (or until `signal` aborts); returns the orders processed. */
-export async function runEventJobs(d: OrdersDeps, signal?: AbortSignal): Promise<number> {
+/**
+ * Runs the RUNNING jobs, batch after batch, to their end — or until `signal` aborts or `maxBatches`
+ * transactions ran (a bounded run; the next one goes on from the orders' state). Returns the
+ * orders processed.
+ */
+export async function runEventJobs(d: OrdersDeps, o: { signal?: AbortSignal; maxBatches?: number } = {}): Promise<number> {
   let total = 0;
+  let batches = 0;
   for (const job of await runningJobs(d.db.orm)) {
     for (;;) {
-      if (signal?.aborted) return total;
+      if (o.signal?.aborted || batches++ >= (o.maxBatches ?? Number.POSITIVE_INFINITY)) return total;
       const n = job.kind === "CANCEL" ? await cancelBatch(d, job) : await rescheduleBatch(d, job);
       total += n;
       if (n < d.settings.eventJobBatch) break;
