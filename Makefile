@@ -24,7 +24,7 @@ PROTOS := $(shell find proto test/proto -name '*.proto' 2>/dev/null)
 DEPS_STAMP := node_modules/.installed
 GEN_STAMP := gen/.generated
 
-.PHONY: help dev dev-reset migrations bench bench-smoke test check lint format typecheck lint-proto breaking boundaries unit proto-baseline gen deps node clean build image manifests
+.PHONY: help dev dev-split dev-reset migrations bench bench-smoke test check lint format typecheck lint-proto breaking boundaries unit proto-baseline gen deps node clean build image manifests
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -47,8 +47,11 @@ $(GEN_STAMP): $(PROTOS) buf.yaml buf.gen.yaml scripts/sync-third-party-protos.sh
 dev: gen ## MariaDB, Redis, NATS, migrations, then every service on :8080 (admin :9090); Ctrl-C stops it
 	$(NODE) --enable-source-maps --import tsx scripts/dev.ts
 
-dev-reset: ## wipe the data `make dev` keeps between runs (.data/dev)
-	rm -rf .data/dev
+dev-split: gen ## every service in its own process on its own port (8081…), as in the cluster; Ctrl-C stops it
+	$(NODE) --enable-source-maps --import tsx scripts/dev-split.ts
+
+dev-reset: ## wipe the data `make dev` and `make dev-split` keep between runs (.data/dev, .data/dev-split)
+	rm -rf .data/dev .data/dev-split
 
 typecheck: gen ## tsc --noEmit
 	$(BIN)/tsc --noEmit -p .
