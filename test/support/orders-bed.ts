@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { type Client, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import type { Hold } from "../../gen/boxoffice/ticket/v1/hold_pb.js";
-import type { Order } from "../../gen/boxoffice/ticket/v1/order_pb.js";
+import { type Order, OrderState } from "../../gen/boxoffice/ticket/v1/order_pb.js";
 import { TicketInternalService } from "../../gen/boxoffice/ticket/v1/ticket_internal_service_pb.js";
 import { TicketService } from "../../gen/boxoffice/ticket/v1/ticket_service_pb.js";
 import { sleep } from "../../platform/clock/index.js";
@@ -37,52 +37,29 @@ export async function eventually<T>(
   }
 }
 
-export class OrdersBed {
-  proc!: Proc;
-  fake!: FakePayments;
+/** The buyer's and organiser's side of a running ticket service: clients and helpers to open events and buy. */
+export abstract class Shop {
   users!: Users;
   ticket!: Client<typeof TicketService>;
   internal!: Client<typeof TicketInternalService>;
   organizer!: TestUser;
-  readonly prefix = testPrefix();
-  readonly cfg = newUsersConfig();
+  /** The ticket service's database. */
+  abstract get db(): Db;
 
-  async start(env: Record<string, string> = {}): Promise<this> {
-    this.fake = await new FakePayments(this.prefix).start();
-    this.proc = await startTestProcess({
-      modules: [authModule, ordersTestModule],
-      echo: false,
-      env: {
-        ...usersEnv(this.cfg),
-        BOXOFFICE_PREFIX: this.prefix,
-        BOXOFFICE_PAYMENT_URL: this.fake.url,
-        ...env,
-      },
-    });
-    this.users = new Users(this.proc.baseUrl, this.cfg);
-    const transport = createGrpcTransport({ baseUrl: this.proc.baseUrl });
+  protected async connect(baseUrl: string, users: Users): Promise<void> {
+    this.users = users;
+    const transport = createGrpcTransport({ baseUrl });
     this.ticket = createClient(TicketService, transport);
     this.internal = createClient(TicketInternalService, transport);
     this.organizer = await this.users.organizer("org");
-    return this;
   }
 
-  async stop(): Promise<void> {
-    await this.proc?.stop();
-    await this.fake?.stop();
-  }
-
-  get orders() {
-    return ordersInternals(this.proc.services);
-  }
-
-  get db(): Db {
-    return this.orders.db;
-  }
-
-  /** An event on sale owned by the bed's organiser (one reserved section 5×10 at 50.00, one GA of 100 at 20.00 by default). */
-  open(sections: SectionSpec[] = defaultSections, o: { startTime?: Date } = {}): Promise<OpenedEvent> {
-    return openEvent(this.db, { organizerId: this.organizer.id, sections, startTime: o.startTime });
+  /** An event on sale owned by the organiser (one reserved section 5×10 at 50.00, one GA of 100 at 20.00 by default). */
+  open(
+    sections: SectionSpec[] = defaultSections,
+    o: { startTime?: Date; maxPerBuyer?: number } = {},
+  ): Promise<OpenedEvent> {
+    return openEvent(this.db, { organizerId: this.organizer.id, sections, ...o });
   }
 
   async hold(
@@ -121,7 +98,7 @@ export class OrdersBed {
     return order!;
   }
 
-  /** A CONFIRMED order of `seats` for `user`. */
+  /** An order of `items` for `user`, paid with `sandbox_ok`. */
   async buy(user: TestUser, ev: OpenedEvent, items: { seats?: string[]; ga?: number }): Promise<Order> {
     return this.checkout(user, await this.hold(user, ev, items));
   }
@@ -130,11 +107,23 @@ export class OrdersBed {
     return (await this.ticket.getOrder({ orderId }, await user.auth())).order!;
   }
 
+  /** The order once it is no longer PENDING_PAYMENT. */
+  settled(user: TestUser, orderId: string, ms = 20_000): Promise<Order> {
+    return eventually(
+      `order ${orderId} settled`,
+      async () => {
+        const o = await this.order(user, orderId);
+        return o.state !== OrderState.PENDING_PAYMENT && o;
+      },
+      ms,
+    );
+  }
+
   async serviceAuth(service = "notification") {
     return bearer(await this.users.serviceToken(service));
   }
 
-  /** The integration events the ticket service wrote for an aggregate, in order: [type, envelope bytes]. */
+  /** The integration events the ticket service wrote for an aggregate, in order. */
   async outbox(aggregateId: string): Promise<string[]> {
     const [rows] = await this.db.pool.query(
       "SELECT event_type FROM outbox_events WHERE aggregate_id = ? ORDER BY seq",
@@ -143,9 +132,45 @@ export class OrdersBed {
     return (rows as Array<{ event_type: string }>).map((r) => r.event_type.replace("boxoffice.ticket.v1.", ""));
   }
 
-  async count(sqlText: string, params: unknown[]): Promise<number> {
-    const [rows] = await this.db.pool.query(sqlText, params);
+  async count(sqlText: string, params: unknown[], db: Db = this.db): Promise<number> {
+    const [rows] = await db.pool.query(sqlText, params);
     return Number(Object.values((rows as Array<Record<string, unknown>>)[0] ?? { n: 0 })[0]);
+  }
+}
+
+export class OrdersBed extends Shop {
+  proc!: Proc;
+  fake!: FakePayments;
+  readonly prefix = testPrefix();
+  readonly cfg = newUsersConfig();
+
+  async start(env: Record<string, string> = {}): Promise<this> {
+    this.fake = await new FakePayments(this.prefix).start();
+    this.proc = await startTestProcess({
+      modules: [authModule, ordersTestModule],
+      echo: false,
+      env: {
+        ...usersEnv(this.cfg),
+        BOXOFFICE_PREFIX: this.prefix,
+        BOXOFFICE_PAYMENT_URL: this.fake.url,
+        ...env,
+      },
+    });
+    await this.connect(this.proc.baseUrl, new Users(this.proc.baseUrl, this.cfg));
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    await this.proc?.stop();
+    await this.fake?.stop();
+  }
+
+  get orders() {
+    return ordersInternals(this.proc.services);
+  }
+
+  get db(): Db {
+    return this.orders.db;
   }
 }
 

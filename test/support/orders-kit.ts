@@ -174,7 +174,14 @@ export interface OpenedEvent {
  */
 export async function openEvent(
   db: Db,
-  o: { organizerId: string; sections: SectionSpec[]; startTime?: Date; maxPerOrder?: number; name?: string },
+  o: {
+    organizerId: string;
+    sections: SectionSpec[];
+    startTime?: Date;
+    maxPerOrder?: number;
+    maxPerBuyer?: number;
+    name?: string;
+  },
 ): Promise<OpenedEvent> {
   const now = Date.now();
   const layout = layoutOf(o.sections, { now, maxPerOrder: o.maxPerOrder ?? 20 });
@@ -182,7 +189,12 @@ export async function openEvent(
   const start = o.startTime ?? new Date(now + 30 * 24 * 3600_000);
   layout.salesEndTime = timestampFromMs(Math.max(now + 3600_000, start.getTime()));
   await withTransaction(db, async (tx) => {
-    await materialiseInventory(tx, layout, { now: new Date(now), revision: 1, gaStripes: 4 });
+    await materialiseInventory(tx, layout, {
+      now: new Date(now),
+      revision: 1,
+      gaStripes: 4,
+      maxPerBuyer: o.maxPerBuyer,
+    });
     await tx.execute(
       sql.raw(`CREATE TABLE IF NOT EXISTS ${SUMMARIES} (event_id varchar(36) PRIMARY KEY, name varchar(200) NOT NULL,
         start_time datetime(3), end_time datetime(3), time_zone varchar(64) NOT NULL, venue_name varchar(200) NOT NULL,
