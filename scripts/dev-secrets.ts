@@ -1,7 +1,8 @@
 /**
  * Development secrets for `make dev`, generated once into the dev data directory (never committed,
- * wiped by `make dev-reset`): the auth signing key, the refresh-token secret, one secret per
- * service, and the password of the bootstrap admin. In a cluster they come from Kubernetes Secrets.
+ * wiped by `make dev-reset`): the auth signing key, the ticket-code signing key (so tickets keep
+ * verifying across restarts), the refresh-token secret, one secret per service, and the password
+ * of the bootstrap admin. In a cluster they come from Kubernetes Secrets.
  */
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -12,6 +13,8 @@ import { serviceNames } from "../platform/config/runtime.js";
 
 export interface DevSecrets {
   signingKeys: JWK[];
+  /** Absent in files written before tickets were signed: the ticket service then makes its own per start. */
+  ticketSigningKeys?: JWK[];
   refreshSecret: string;
   serviceSecrets: Record<string, string>;
   adminEmail: string;
@@ -24,6 +27,7 @@ export async function devSecrets(dataDir: string): Promise<DevSecrets> {
   const secret = () => randomBytes(24).toString("base64url");
   const secrets: DevSecrets = {
     signingKeys: [(await generateSigningKey(`dev-${new Date().toISOString().slice(0, 10)}`)).privateJwk],
+    ticketSigningKeys: [(await generateSigningKey(`dev-ticket-${new Date().toISOString().slice(0, 10)}`)).privateJwk],
     refreshSecret: randomBytes(32).toString("base64url"),
     serviceSecrets: Object.fromEntries(serviceNames.map((s) => [s, secret()])),
     adminEmail: "admin@boxoffice.local",
@@ -38,6 +42,7 @@ export async function devSecrets(dataDir: string): Promise<DevSecrets> {
 export function secretsEnv(s: DevSecrets): Record<string, string> {
   return {
     BOXOFFICE_AUTH_SIGNING_KEYS: JSON.stringify(s.signingKeys),
+    ...(s.ticketSigningKeys ? { BOXOFFICE_TICKET_SIGNING_KEYS: JSON.stringify(s.ticketSigningKeys) } : {}),
     BOXOFFICE_AUTH_REFRESH_SECRET: s.refreshSecret,
     BOXOFFICE_SERVICE_SECRETS: Object.entries(s.serviceSecrets)
       .map(([k, v]) => `${k}=${v}`)

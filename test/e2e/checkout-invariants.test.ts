@@ -88,8 +88,8 @@ describe(`checkout invariants after a randomised run (${RUNS} checkouts, payment
     };
     // seeded moments (checkout numbers) at which payment is SIGKILLed, and how long it stays down
     const kills = new Map<number, number>();
-    for (let k = 0; k < Math.max(1, Math.round(RUNS / 100)); k++)
-      kills.set(Math.floor(random() * RUNS), 500 + Math.floor(random() * 3000));
+    for (let k = 0; k < Math.max(1, Math.round(RUNS / 200)); k++)
+      kills.set(Math.floor(random() * RUNS), 200 + Math.floor(random() * 1300));
     const plans = Array.from({ length: RUNS }, () => ({
       token: pick(),
       seats: random() < 0.5 ? 1 + Math.floor(random() * 3) : 0,
@@ -98,14 +98,40 @@ describe(`checkout invariants after a randomised run (${RUNS} checkouts, payment
     }));
     const orders: Array<{ buyer: TestUser; order: Order }> = [];
     let next = 0;
-    let restarting: Promise<void> = Promise.resolve();
+    let outage: Promise<void> | undefined;
+    let outages = 0;
+    let duringOutage = 0;
     const outcomes = { refused: 0, errors: 0 };
     const worker = async (buyer: TestUser) => {
       for (let i = next++; i < RUNS; i = next++) {
+        // checkouts go on during an outage (they stay pending, then settle), a dozen of them; the
+        // rest wait for payment to be back, so every run also has plenty of checkouts after one
+        if (outage !== undefined && duringOutage >= 12) await outage;
+        if (outage !== undefined) duringOutage++;
         const downFor = kills.get(i);
-        if (downFor !== undefined) {
+        if (downFor !== undefined && outage === undefined) {
+          // payment dies now and comes back after `downFor` (+ its start-up), while checkouts go on
           await bed.kill("payment");
-          restarting = restarting.then(() => sleep(downFor)).then(() => bed.startChild("payment"));
+          outages++;
+          duringOutage = 0;
+          outage = sleep(downFor)
+            .then(() => bed.startChild("payment"))
+            // back when a checkout gets an answer again (ticket's breaker on payment closed)
+            .then(() =>
+              eventually(
+                "ticket reaching payment again",
+                async () => {
+                  const probe = await bed.checkout(buyer, await bed.hold(buyer, ev, { ga: 1 }));
+                  orders.push({ buyer, order: probe });
+                  return probe.state !== OrderState.PENDING_PAYMENT || (await sleep(500), false);
+                },
+                60_000,
+              ),
+            )
+            .then(() => undefined)
+            .finally(() => {
+              outage = undefined;
+            });
         }
         const plan = plans[i]!;
         let hold;
@@ -132,7 +158,7 @@ describe(`checkout invariants after a randomised run (${RUNS} checkouts, payment
     };
     const t0 = Date.now();
     await Promise.all(buyers.map(worker));
-    await restarting;
+    await outage;
     const ran = Date.now() - t0;
 
     // every order settles within the bound; every refund owed is sent
@@ -156,7 +182,13 @@ describe(`checkout invariants after a randomised run (${RUNS} checkouts, payment
       ]),
     );
     process.stderr.write(
-      `    ${orders.length} checkouts in ${ran} ms (${outcomes.refused} seat holds refused, bought as GA), settled ${settledAt - t0 - ran} ms after the last; ${JSON.stringify(states)}\n`,
+      `    ${orders.length} checkouts in ${ran} ms (${outcomes.refused} seat holds refused, bought as GA; payment killed ${outages}×), settled ${settledAt - t0 - ran} ms after the last; ${JSON.stringify(states)}\n`,
+    );
+    const [why] = await bed.ticketDb.pool.query(
+      "SELECT failure_reason r, payment_failure_code c, COUNT(*) n FROM orders WHERE state = 'FAILED' GROUP BY r, c ORDER BY n DESC",
+    );
+    process.stderr.write(
+      `    failed: ${(why as Array<{ r: string; c: string; n: number }>).map((w) => `${w.r}${w.c ? `/${w.c}` : ""} ${w.n}`).join(", ")}\n`,
     );
     const confirmedValue = states.CONFIRMED?.v ?? 0;
 
