@@ -25,6 +25,8 @@ export interface PurchaseTarget {
 
 export interface PurchaseBench {
   readonly baseUrl: string;
+  /** Where auth answers when it is not `baseUrl` (split processes). */
+  readonly authUrl?: string;
   /** The admin's call options (creates the venue and the event). */
   readonly asAdmin: CallOptions;
   readonly seconds: number;
@@ -85,7 +87,7 @@ export async function publishedGaEvent(baseUrl: string, asAdmin: CallOptions): P
 
 export async function benchPurchase(o: PurchaseBench): Promise<{ lines: string[]; errors: number }> {
   const transport = createGrpcTransport({ baseUrl: o.baseUrl });
-  const auth = createClient(AuthService, transport);
+  const auth = createClient(AuthService, o.authUrl ? createGrpcTransport({ baseUrl: o.authUrl }) : transport);
   const ticket = createClient(TicketService, transport);
   const target = await (o.open ?? (() => publishedGaEvent(o.baseUrl, o.asAdmin)))();
   const buyers = await Promise.all(

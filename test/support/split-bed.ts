@@ -113,7 +113,7 @@ export class SplitBed extends Shop {
     proc.stderr!.on("data", keep);
     const exited = once(proc, "exit").then(([code]) => code as number | null);
     this.children[role] = { proc, exited, log };
-    const until = Date.now() + 30_000;
+    const until = Date.now() + 60_000;
     for (;;) {
       if (proc.exitCode !== null) assert.fail(`${role} exited at start:\n${log.join("")}`);
       try {

@@ -27,7 +27,10 @@ const self = servicePrincipal("ticket");
  * transactions ran (a bounded run; the next one goes on from the orders' state). Returns the
  * orders processed.
  */
-export async function runEventJobs(d: OrdersDeps, o: { signal?: AbortSignal; maxBatches?: number } = {}): Promise<number> {
+export async function runEventJobs(
+  d: OrdersDeps,
+  o: { signal?: AbortSignal; maxBatches?: number } = {},
+): Promise<number> {
   let total = 0;
   let batches = 0;
   for (const job of await runningJobs(d.db.orm)) {
