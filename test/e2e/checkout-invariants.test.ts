@@ -15,6 +15,7 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { Code, ConnectError } from "@connectrpc/connect";
+import type { Hold } from "../../gen/boxoffice/ticket/v1/hold_pb.js";
 import { type Order, OrderState } from "../../gen/boxoffice/ticket/v1/order_pb.js";
 import { sleep } from "../../platform/clock/index.js";
 import { reason } from "../support/assert.js";
@@ -123,7 +124,9 @@ describe(`checkout invariants after a randomised run (${RUNS} checkouts, payment
                 async () => {
                   const probe = await bed.checkout(buyer, await bed.hold(buyer, ev, { ga: 1 }));
                   orders.push({ buyer, order: probe });
-                  return probe.state !== OrderState.PENDING_PAYMENT || (await sleep(500), false);
+                  if (probe.state !== OrderState.PENDING_PAYMENT) return true;
+                  await sleep(500);
+                  return false;
                 },
                 60_000,
               ),
@@ -134,7 +137,7 @@ describe(`checkout invariants after a randomised run (${RUNS} checkouts, payment
             });
         }
         const plan = plans[i]!;
-        let hold;
+        let hold: Hold;
         try {
           const labels = Array.from(
             { length: plan.seats },

@@ -11,12 +11,9 @@ export const ordersSpec = {
   ticketSigningKeys: envVar(
     "BOXOFFICE_TICKET_SIGNING_KEYS",
     z.string().optional(),
-    "JSON array of private Ed25519 JWKs with kid signing ticket codes; all are published at /.well-known/boxoffice-ticket-keys.json, the last one signs (secret; required in production, unset = an ephemeral dev key)",
-  ),
-  environment: envVar(
-    "BOXOFFICE_ENV",
-    z.string().optional(),
-    "production refuses to start without BOXOFFICE_TICKET_SIGNING_KEYS (an ephemeral key would void every code at restart)",
+    "JSON array of private Ed25519 JWKs with kid signing ticket codes; all are published at /.well-known/boxoffice-ticket-keys.json, the last one signs (secret; unset = an ephemeral dev key)",
+    // An ephemeral key signs codes that no other replica, and no restart, verifies.
+    { required: true },
   ),
   chargeTimeoutMs: envVar(
     "BOXOFFICE_TICKET_CHARGE_TIMEOUT_MS",

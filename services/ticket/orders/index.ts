@@ -57,7 +57,7 @@ export async function createOrders<S extends OrdersSettings>(
 ): Promise<OrdersPart> {
   const s = ctx.settings;
   const keys = await loadTicketKeys(s.ticketSigningKeys, {
-    production: s.environment === "production",
+    production: ctx.config.env === "production",
     logger: ctx.logger,
   });
   const jobs: Partial<OrdersPart["internals"]["jobs"]> = {};
