@@ -29,6 +29,7 @@ commands:
   dlq replay --seq=N | --all | --consumer=name
                                           republish dead letters to their original subjects (the inbox still dedupes)
   mail preview KIND [--text|--html]       an email of KIND with sample data on stdout (.eml; \`mail preview\` lists kinds)
+  ticket verify CODE [--keys=URL|FILE]    check a ticket code offline against the published ticket keys (exit 0 valid, 1 not ours, 2 malformed)
   config                                  list the environment variables the runtime and every service read
   manifests [write|check|secrets|request-authentication]
                                           render the Kubernetes/Istio files that follow from the code (docs/deploy.md)
@@ -149,6 +150,8 @@ async function main(argv: string[]): Promise<number> {
       return dlqCommand(rest);
     case "mail":
       return mailCommand(rest);
+    case "ticket":
+      return (await import("./ticket-verify.js")).ticketCommand(rest);
     case "config":
       printConfig();
       return 0;
