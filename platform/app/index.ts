@@ -145,6 +145,13 @@ export async function startProcess(opts: ProcessOptions): Promise<RunningProcess
       maxDeadlineMs: config.maxDeadlineMs,
       shutdownGraceMs: config.shutdownGraceMs,
       readMaxBytes: config.readMaxBytes,
+      connections: {
+        firstByteTimeoutMs: config.firstByteTimeoutMs,
+        headersTimeoutMs: config.headersTimeoutMs,
+        requestTimeoutMs: config.requestTimeoutMs,
+        idleTimeoutMs: config.idleTimeoutMs,
+        maxConnections: config.maxConnections,
+      },
       readiness: [...resources.readiness(), ...instances.flatMap((i) => i.readiness ?? [])],
       webRoot: opts.webRoot,
     });

@@ -1,5 +1,6 @@
 import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
 import type { Logger } from "pino";
+import { Counter } from "prom-client";
 import { ServerReflection as ReflectionV1 } from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ReflectionV1Alpha } from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
 import { createHealthService, Health, HealthRegistry, ServingStatus } from "../health/index.js";
@@ -22,7 +23,7 @@ import { AdminServer, type ReadinessCheck } from "./admin.js";
 import { handleCors } from "./cors.js";
 import { unknownRoute } from "./fallback.js";
 import type { HttpRoute, Req, Res } from "./http.js";
-import { OnePortListener } from "./one-port.js";
+import { type ConnectionLimits, defaultConnectionLimits, OnePortListener } from "./one-port.js";
 import { staticSite } from "./static.js";
 
 export type { ReadinessCheck } from "./admin.js";
@@ -51,6 +52,8 @@ export interface RpcServerOptions {
   shutdownGraceMs: number;
   /** Largest accepted request message, in bytes. */
   readMaxBytes: number;
+  /** Slow-client timeouts and the connection cap of the RPC port (default: {@link defaultConnectionLimits}). */
+  connections?: ConnectionLimits;
   readiness?: readonly ReadinessCheck[];
   /** How many `x-forwarded-for` entries, from the right, our own proxies wrote (0: ignore the header). */
   trustedProxyHops: number;
@@ -153,7 +156,15 @@ export async function startRpcServer(opts: RpcServerOptions): Promise<RpcServer>
     rpcHandler(req, res);
   };
 
-  const listener = new OnePortListener(handler);
+  const connectionsClosed = new Counter({
+    name: "boxoffice_connections_closed_total",
+    help: "connections the RPC port closed itself, by reason (first_byte_timeout, request_timeout, idle_timeout, over_capacity)",
+    labelNames: ["reason"],
+    registers: [opts.metrics.registry],
+  });
+  const listener = new OnePortListener(handler, opts.connections ?? defaultConnectionLimits, {
+    closed: (reason) => connectionsClosed.inc({ reason }),
+  });
   const admin = new AdminServer({ registry: opts.metrics.registry, isDraining, readiness: opts.readiness ?? [] });
   const port = await listener.listen(opts.port, opts.host);
   const adminPort = await admin.listen(opts.adminPort, opts.host);
