@@ -141,6 +141,8 @@ export async function startProcess(opts: ProcessOptions): Promise<RunningProcess
       trustedProxyHops: config.trustedProxyHops,
       drainController,
       maxInflight: config.maxInflight,
+      maxControlStreams: config.maxControlStreams,
+      maxControlStreamsPerConnection: config.maxControlStreamsPerConnection,
       defaultDeadlineMs: config.defaultDeadlineMs,
       maxDeadlineMs: config.maxDeadlineMs,
       shutdownGraceMs: config.shutdownGraceMs,

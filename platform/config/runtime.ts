@@ -46,6 +46,16 @@ export const runtimeSpec = {
     envTypes.positiveInt(1000),
     "calls in progress above which new calls get RESOURCE_EXHAUSTED",
   ),
+  maxControlStreams: envVar(
+    "BOXOFFICE_MAX_CONTROL_STREAMS",
+    envTypes.positiveInt(1000),
+    "Health.Watch and reflection streams open at once (they are exempt from load shedding); more get RESOURCE_EXHAUSTED",
+  ),
+  maxControlStreamsPerConnection: envVar(
+    "BOXOFFICE_MAX_CONTROL_STREAMS_PER_CONNECTION",
+    envTypes.positiveInt(16),
+    "the same, per connection",
+  ),
   defaultDeadlineMs: envVar(
     "BOXOFFICE_DEFAULT_DEADLINE_MS",
     envTypes.positiveInt(15_000),

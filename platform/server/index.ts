@@ -10,7 +10,7 @@ import { type Metrics, metricsInterceptor } from "../metrics/index.js";
 import { createReflectionV1, createReflectionV1Alpha } from "../reflection/index.js";
 import { access } from "../rpc/access.js";
 import { clientAddressKey } from "../rpc/context.js";
-import { admissionInterceptor } from "../rpc/interceptors/admission.js";
+import { admissionInterceptor, connectionKey } from "../rpc/interceptors/admission.js";
 import { type Authenticator, accessInterceptor, authenticationInterceptor } from "../rpc/interceptors/auth.js";
 import { deadlineInterceptor } from "../rpc/interceptors/deadline.js";
 import { errorMappingInterceptor } from "../rpc/interceptors/error-mapping.js";
@@ -45,6 +45,9 @@ export interface RpcServerOptions {
   authenticate?: Authenticator;
   corsOrigins: readonly string[];
   maxInflight: number;
+  /** Health.Watch and reflection streams open at once, in total and per connection (default 1000 and 16). */
+  maxControlStreams?: number;
+  maxControlStreamsPerConnection?: number;
   defaultDeadlineMs: number;
   /** The longest deadline a client may ask for; longer ones get INVALID_ARGUMENT. */
   maxDeadlineMs: number;
@@ -109,7 +112,13 @@ export async function startRpcServer(opts: RpcServerOptions): Promise<RpcServer>
     ),
   ];
   const accessTable = buildAccessTable(allServices);
-  const admission = admissionInterceptor({ maxInflight: opts.maxInflight, isDraining, exempt: controlPlane });
+  const admission = admissionInterceptor({
+    maxInflight: opts.maxInflight,
+    isDraining,
+    exempt: controlPlane,
+    maxExemptStreams: opts.maxControlStreams ?? 1000,
+    maxExemptStreamsPerConnection: opts.maxControlStreamsPerConnection ?? 16,
+  });
 
   const rpcHandler = createRpcAdapter({
     routes: (router: ConnectRouter) => {
@@ -137,7 +146,11 @@ export async function startRpcServer(opts: RpcServerOptions): Promise<RpcServer>
     shutdownSignal: shutdownController.signal,
     fallback: opts.webRoot === undefined ? unknownRoute : staticSite(opts.webRoot, unknownRoute),
     requestGate: callGate,
-    lazyValues: [lazyValue(clientAddressKey, (req) => clientAddress(req, opts.trustedProxyHops))],
+    lazyValues: [
+      lazyValue(clientAddressKey, (req) => clientAddress(req, opts.trustedProxyHops)),
+      // an HTTP/2 request's socket is a proxy per stream: the session is the connection
+      lazyValue(connectionKey, (req): object => ("stream" in req ? req.stream.session : req.socket) ?? req.socket),
+    ],
   });
 
   let httpInflight = 0;
