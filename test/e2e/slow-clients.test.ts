@@ -12,6 +12,8 @@ function connect(port: number): Promise<{ socket: net.Socket; closed: Promise<nu
     const socket = net.connect(port, "127.0.0.1");
     const closed = new Promise<number>((r) => socket.once("close", () => r(Date.now())));
     socket.on("error", () => {});
+    // read whatever comes (a 408, an answer): a socket whose data nobody reads never sees the end
+    socket.resume();
     socket.once("connect", () => resolve({ socket, closed }));
     socket.once("error", reject);
   });
