@@ -24,7 +24,7 @@ PROTOS := $(shell find proto test/proto -name '*.proto' 2>/dev/null)
 DEPS_STAMP := node_modules/.installed
 GEN_STAMP := gen/.generated
 
-.PHONY: help dev dev-split dev-reset migrations bench bench-smoke test check lint format typecheck lint-proto breaking boundaries unit proto-baseline gen deps node clean build image manifests
+.PHONY: help dev dev-split dev-reset migrations bench bench-smoke bench-onsale chaos chaos-short test-long test check lint format typecheck lint-proto breaking boundaries unit proto-baseline gen deps node clean build image manifests
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -79,6 +79,17 @@ bench: gen ## on-sale benchmarks with same-run baselines (figures printed)
 
 bench-smoke: gen
 	BENCH_SMOKE=1 $(NODE) --import tsx bench/run.ts
+
+bench-onsale: gen ## on-sale bench: K buyers at the sales start, all-in-one and split; HTML report (docs/onsale.md)
+	$(NODE) --import tsx bench/onsale/run.ts
+
+chaos: gen ## fault suite: on-sale rounds in split mode with processes and servers SIGKILLed; invariants table (CHAOS_SEED replays)
+	$(NODE) --import tsx test/chaos/run.ts
+
+chaos-short: gen
+	$(NODE) --import tsx test/chaos/run.ts --short
+
+test-long: chaos bench-onsale ## the long suites `make test` leaves out: three chaos rounds, the full on-sale bench
 
 lint: deps ## Biome: formatter and linter over the whole tree (`make format` writes the fixes)
 	$(BIN)/biome check --error-on-warnings .

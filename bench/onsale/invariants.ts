@@ -26,14 +26,19 @@ export const TABLES = {
   notification: { notifications: "notifications" },
 } as const;
 
-/** FAILED_PRECONDITION reasons a client may see during an on-sale (services/ticket/domain/errors.ts). */
+/** FAILED_PRECONDITION reasons the ticket service's catalogue gives its clients. */
 export const catalogued = new Set([
+  // holds (services/ticket/domain/errors.ts)
   "SEATS_UNAVAILABLE",
   "SALES_CLOSED",
   "HOLD_NOT_ACTIVE",
   "BUYER_LIMIT_REACHED",
-  "HOLD_EXPIRED",
+  // orders and tickets (services/ticket/orders/domain/errors.ts)
   "ORDER_NOT_CANCELLABLE",
+  "EVENT_STARTED",
+  "TICKET_CHECKED_IN",
+  "ALREADY_CHECKED_IN",
+  "TICKET_VOID",
 ]);
 
 /** Codes a client may see while a fault is in force (the rest must never reach a buyer). */
@@ -146,13 +151,20 @@ function connect(url: string): Promise<Connection> {
 const examples = (rows: Row[], f: (r: Row) => string) => rows.slice(0, 5).map(f);
 
 async function placeInTwoTickets(q: Q, t: Names) {
-  const rows = await q(
+  // by the place key the service writes, and by the seat itself (in case two keys name one seat)
+  const byKey = await q(
+    `SELECT place_key, COUNT(*) AS n FROM ${t.tickets} WHERE state IN ('VALID', 'CHECKED_IN') GROUP BY place_key HAVING n > 1`,
+  );
+  const bySeat = await q(
     `SELECT event_id, section_id, row_label, seat_label, COUNT(*) AS n FROM ${t.tickets}
-     WHERE state = 'VALID' AND row_label <> '' GROUP BY event_id, section_id, row_label, seat_label HAVING n > 1`,
+     WHERE state IN ('VALID', 'CHECKED_IN') AND row_label <> '' GROUP BY event_id, section_id, row_label, seat_label HAVING n > 1`,
   );
   return {
-    violations: rows.length,
-    examples: examples(rows, (r) => `seat ${r.row_label}${r.seat_label} of ${r.section_id}: ${r.n} tickets`),
+    violations: byKey.length + bySeat.length,
+    examples: [
+      ...examples(byKey, (r) => `place ${r.place_key}: ${r.n} live tickets`),
+      ...examples(bySeat, (r) => `seat ${r.row_label}${r.seat_label} of ${r.section_id}: ${r.n} live tickets`),
+    ],
   };
 }
 
@@ -165,13 +177,13 @@ async function soldAndAvailable(q: Q, t: Names) {
     `SELECT k.id, k.row_label, k.seat_label FROM ${t.tickets} k
      JOIN ${t.sections} s ON s.section_id = k.section_id
      JOIN ${t.seats} x ON x.inv_id = s.inv_id AND x.section_no = s.section_no AND x.row_label = k.row_label AND x.seat_label = k.seat_label
-     WHERE k.state = 'VALID' AND k.row_label <> '' AND (NOT x.sold OR x.taken_until IS NULL OR x.taken_until <= NOW(3))`,
+     WHERE k.state IN ('VALID', 'CHECKED_IN') AND k.row_label <> '' AND (NOT x.sold OR x.taken_until IS NULL OR x.taken_until <= NOW(3))`,
   );
   // general admission: VALID tickets + places still on the stripes never exceed the capacity
   const ga = await q(
     `SELECT s.section_id, s.capacity,
             (SELECT COALESCE(SUM(available), 0) FROM ${t.stripes} st WHERE st.inv_id = s.inv_id AND st.section_no = s.section_no) AS on_sale,
-            (SELECT COUNT(*) FROM ${t.tickets} k WHERE k.section_id = s.section_id AND k.state = 'VALID') AS sold
+            (SELECT COUNT(*) FROM ${t.tickets} k WHERE k.section_id = s.section_id AND k.state IN ('VALID', 'CHECKED_IN')) AS sold
      FROM ${t.sections} s WHERE s.kind = 'GA'`,
   );
   const over = ga.filter((g) => Number(g.on_sale) + Number(g.sold) > Number(g.capacity));
@@ -342,4 +354,42 @@ export function clientErrors(errors: readonly CallRecord[]) {
       ),
     facts: { errors: errors.length },
   };
+}
+
+/** Orders by state that matter for settling: PENDING_PAYMENT and CONFIRMED. */
+export async function orderCounts(db: {
+  mariadbUrl: string;
+  prefix: string;
+}): Promise<{ pending: number; confirmed: number }> {
+  const conn = await connect(db.mariadbUrl);
+  try {
+    const [rows] = await conn.query(
+      `SELECT COALESCE(SUM(state = 'PENDING_PAYMENT'), 0) AS pending, COALESCE(SUM(state = 'CONFIRMED'), 0) AS confirmed FROM ${dbNames(db.prefix).orders}`,
+    );
+    const r = (rows as Row[])[0];
+    return { pending: Number(r?.pending ?? 0), confirmed: Number(r?.confirmed ?? 0) };
+  } finally {
+    await conn.end();
+  }
+}
+
+/** The state of the order made from each hold (holds with no order are absent). */
+export async function orderStatesByHold(
+  db: { mariadbUrl: string; prefix: string },
+  holdIds: readonly string[],
+): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  if (holdIds.length === 0) return out;
+  const conn = await connect(db.mariadbUrl);
+  try {
+    for (let i = 0; i < holdIds.length; i += 1000) {
+      const [rows] = await conn.query(`SELECT hold_id, state FROM ${dbNames(db.prefix).orders} WHERE hold_id IN (?)`, [
+        holdIds.slice(i, i + 1000),
+      ]);
+      for (const r of rows as Row[]) out.set(String(r.hold_id), String(r.state));
+    }
+    return out;
+  } finally {
+    await conn.end();
+  }
 }
