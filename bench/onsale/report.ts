@@ -60,6 +60,7 @@ export function textSummary(s: OnsaleSummary): string {
   const c = s.ceilings;
   const lines = [
     `On-sale, ${s.mode === "all" ? "all-in-one" : "split mode"}: ${s.buyers} buyers, ${s.places} places, seed ${s.seed}, ${s.durationSec.toFixed(1)} s from the sales start`,
+    `  load average       ${s.loadAverage.start.join(" ")} at the start, ${s.loadAverage.end.join(" ")} at the end (${s.loadAverage.cpus} CPUs, shared)`,
     `  holds/s            ${n0(s.holdsPerSec).padStart(7)} sustained, ${n0(s.holdsPeakPerSec)} peak${c ? `   (hold ceiling ${n0(c.holds.perSec)}/s, p99 ${n0(c.holds.p99Ms)} ms; empty RPC ${n0(c.emptyRpc.perSec)}/s)` : ""}`,
     `  purchases/s        ${n0(s.purchasesPerSec).padStart(7)} sustained, ${n0(s.purchasesPeakPerSec)} peak`,
     `  hold-to-confirmed  p50 ${n0(s.holdToConfirmedMs.p50)} ms, p90 ${n0(s.holdToConfirmedMs.p90)} ms, p99 ${n0(s.holdToConfirmedMs.p99)} ms (sandbox_ok, n=${s.holdToConfirmedMs.n})`,
@@ -103,7 +104,7 @@ table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ddd;padding:
 th{background:#f4f4f4}.met{color:#2a7a2a}.not{color:#b22;font-weight:bold}svg{display:block;margin:1em 0}
 </style></head><body>
 <h1>On-sale — ${s.mode === "all" ? "all-in-one" : "split mode"}</h1>
-<p>${s.buyers} buyers arriving at the sales start of one event (${s.places} places), seed ${s.seed}, started ${esc(s.startedAt)}; ${s.durationSec.toFixed(1)} s from the sales start to the last buyer's end.</p>
+<p>${s.buyers} buyers arriving at the sales start of one event (${s.places} places), seed ${s.seed}, started ${esc(s.startedAt)}; ${s.durationSec.toFixed(1)} s from the sales start to the last buyer's end. Load average ${s.loadAverage.start.join(" ")} at the start, ${s.loadAverage.end.join(" ")} at the end, ${s.loadAverage.cpus} CPUs shared with everything else on the machine; load generator and servers on the same CPUs.</p>
 <h2>Targets</h2>
 <table><tr><th>figure</th><th>target</th><th>this run</th><th></th></tr>
 ${targets.map((t) => `<tr><td>${esc(t.name)}</td><td>${esc(t.target)}</td><td>${esc(t.value)}</td><td class="${t.met ? "met" : "not"}">${t.met ? "met" : "NOT met"}</td></tr>`).join("\n")}

@@ -11,7 +11,7 @@
  * targets not met are printed, not fatal (the box is shared).
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { benchMix, type Live } from "./buyer.js";
 import { measureCeilings } from "./ceilings.js";
@@ -63,6 +63,7 @@ async function runMode(mode: StackMode): Promise<OnsaleSummary> {
     const rec = new Recorder();
     const live: Live = { arrived: 0, held: 0, checkingOut: 0, confirmed: 0, done: 0 };
     const startedAt = new Date();
+    const loadAtStart = loadavg();
     const stop = startProgress(mode === "all" ? "all-in-one" : "split", buyers, live);
     const results = await runCrowd(clients, event, users, rec, live, {
       startAtMs: event.salesStartMs,
@@ -105,10 +106,12 @@ async function runMode(mode: StackMode): Promise<OnsaleSummary> {
       cache,
       lag: sampler.lag,
       ceilings,
+      loadAtStart,
     });
     process.stdout.write(`\n${textSummary(summary)}\n`);
     const file = writeReport(join(out, mode), summary);
     process.stdout.write(`  report: ${relative(process.cwd(), file)}\n\n`);
+    problems.push(...integrityProblems(summary, invariants).map((p) => `${mode}: ${p}`));
     return summary;
   } finally {
     await stack.stop();
@@ -116,6 +119,7 @@ async function runMode(mode: StackMode): Promise<OnsaleSummary> {
   }
 }
 
+const problems: string[] = [];
 let code = 0;
 try {
   process.stdout.write(
@@ -128,7 +132,6 @@ try {
   const extra = all !== undefined && split !== undefined ? splitTargets(all, split) : [];
   if (extra.length > 0) process.stdout.write(`split mode against all-in-one:\n${extra.map(targetLine).join("\n")}\n`);
   writeFileSync(join(out, "summary.json"), `${JSON.stringify({ seed, buyers, runs: done, split: extra }, null, 2)}\n`);
-  const problems = done.flatMap((s) => integrityProblems(s).map((p) => `${s.mode}: ${p}`));
   const nothingSold = done
     .filter((s) => (s.outcomes.CONFIRMED ?? 0) === 0)
     .map((s) => `${s.mode}: no order was confirmed`);

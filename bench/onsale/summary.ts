@@ -7,6 +7,7 @@
  *   saw CONFIRMED (Checkout's answer or WatchOrder), buyers paying with sandbox_ok; buyers go
  *   straight from hold to checkout (no think time), so it is the platform's time alone.
  */
+import { cpus, loadavg } from "node:os";
 import type { BuyerResult, FinalState } from "./buyer.js";
 import type { Ceiling } from "./ceilings.js";
 import type { InvariantResult } from "./invariants.js";
@@ -28,6 +29,8 @@ export interface OnsaleSummary {
   buyers: number;
   seed: number;
   startedAt: string;
+  /** os.loadavg() (1, 5, 15 min) when the crowd started and when the run was summarised: the box is shared. */
+  loadAverage: { start: number[]; end: number[]; cpus: number };
   places: number;
   /** From the sales start to the last buyer's end, s. */
   durationSec: number;
@@ -78,6 +81,7 @@ export function summarise(o: {
   cache: { hits: number; reads: number; ratio: number };
   lag: readonly LagPoint[];
   ceilings?: { emptyRpc: Ceiling; holds: Ceiling };
+  loadAtStart: number[];
 }): OnsaleSummary {
   const r = o.results;
   const t0 = o.salesStartMs;
@@ -117,6 +121,11 @@ export function summarise(o: {
     buyers: r.length,
     seed: o.seed,
     startedAt: o.startedAt.toISOString(),
+    loadAverage: {
+      start: o.loadAtStart.map((l) => +l.toFixed(2)),
+      end: loadavg().map((l) => +l.toFixed(2)),
+      cpus: cpus().length,
+    },
     places: o.places,
     durationSec: (t1 - t0) / 1000,
     holdsPerSec: sustainedRate(holdTimes),
@@ -211,8 +220,10 @@ export function splitTargets(all: OnsaleSummary, split: OnsaleSummary): Target[]
 }
 
 /** Integrity problems that fail the run: sold twice, charged twice, or confirmed without its one email. */
-export function integrityProblems(s: OnsaleSummary): string[] {
-  const out: string[] = [];
+export function integrityProblems(s: OnsaleSummary, invariants: readonly InvariantResult[] = []): string[] {
+  const out: string[] = invariants.flatMap((i) =>
+    i.examples.filter((e) => e.startsWith("check failed")).map((e) => `${i.id}: ${e}`),
+  );
   if (s.oversoldPlaces > 0) out.push(`${s.oversoldPlaces} oversold place(s)`);
   if (s.doubleCharges > 0) out.push(`${s.doubleCharges} double charge(s)`);
   if (s.emails.emailed !== s.emails.confirmedOrders)
