@@ -110,6 +110,7 @@ export function toEvent(row: EventRow, tiers: readonly TierRow[], nowMs: number)
         }),
       ),
     maxTicketsPerOrder: row.maxTicketsPerOrder,
+    maxTicketsPerBuyer: row.maxTicketsPerBuyer,
     salesStartTime: row.salesStartTime ? timestampFromDate(row.salesStartTime) : undefined,
     salesEndTime: row.salesEndTime ? timestampFromDate(row.salesEndTime) : undefined,
     layoutVersion: BigInt(row.layoutVersion),
@@ -132,6 +133,7 @@ export function eventColumns(
   | "startTime"
   | "endTime"
   | "maxTicketsPerOrder"
+  | "maxTicketsPerBuyer"
   | "salesStartTime"
   | "salesEndTime"
   | "venueId"
@@ -142,6 +144,7 @@ export function eventColumns(
     startTime: timestampDate(e.startTime!),
     endTime: timestampDate(e.endTime!),
     maxTicketsPerOrder: e.maxTicketsPerOrder,
+    maxTicketsPerBuyer: e.maxTicketsPerBuyer,
     salesStartTime: e.salesStartTime ? timestampDate(e.salesStartTime) : null,
     salesEndTime: e.salesEndTime ? timestampDate(e.salesEndTime) : null,
     venueId: e.venueId,

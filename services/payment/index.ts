@@ -1,19 +1,57 @@
 import { fileURLToPath } from "node:url";
-import type { ServiceModule } from "../../platform/app/index.js";
-import { unimplementedService } from "../../platform/rpc/service.js";
-import { paymentAccess, paymentContracts, paymentInternalAccess } from "./access.js";
+import { serviceModule } from "../../platform/app/index.js";
+import { ConfigError } from "../../platform/config/index.js";
+import { PageTokens } from "../../platform/paging/index.js";
+import { servicePrincipal } from "../../platform/principal/index.js";
+import { paymentContracts } from "./access.js";
+import { paymentSpec, providerProblems } from "./config.js";
+import { type PaymentDeps, paymentTiming } from "./deps.js";
+import { paymentPublishes } from "./events/published.js";
+import { ResilientProvider } from "./provider/resilient.js";
+import { SandboxProvider } from "./provider/sandbox.js";
+import { paymentServices } from "./rpc.js";
+import { settleUnsettled } from "./use-cases/settle-unsettled.js";
 
-const pending = "the payment service (charges, refunds) is not built yet";
-
-/** payment: payments and refunds, charged at most once per order. */
-export const paymentModule: ServiceModule = {
+/** payment: payments and refunds, charged at most once per order, with a ledger that reconciles. */
+export const paymentModule = serviceModule({
   name: "payment",
-  migrations: fileURLToPath(new URL("./db/migrations", import.meta.url)),
   contracts: paymentContracts,
-  create: () => ({
-    services: [
-      unimplementedService(paymentAccess.desc, paymentAccess.access, pending),
-      unimplementedService(paymentInternalAccess.desc, paymentInternalAccess.access, pending),
-    ],
-  }),
-};
+  migrations: fileURLToPath(new URL("./db/migrations", import.meta.url)),
+  config: paymentSpec,
+  publishes: paymentPublishes,
+  async create(ctx) {
+    const s = ctx.settings;
+    // Refused before anything starts: production takes no test money.
+    const problems = providerProblems(s);
+    if (problems.length > 0) throw new ConfigError(problems);
+    const db = ctx.database();
+    const sandbox = new SandboxProvider({ db, clock: ctx.clock, newId: ctx.newId, slowMs: s.sandboxSlowMs });
+    const policy = { timeoutMs: s.providerTimeoutMs };
+    const deps: PaymentDeps = {
+      db,
+      clock: ctx.clock,
+      newId: ctx.newId,
+      commands: ctx.commands(),
+      provider: new ResilientProvider(sandbox, policy),
+      sandbox,
+      timing: paymentTiming(policy, { inFlightMs: s.inFlightMs, retryGraceMs: s.retryGraceMs }),
+      pageTokens: new PageTokens(ctx.config.pageTokenSecret),
+    };
+    // The service acting on its own: the sweep settles what nobody is waiting for, and announces it.
+    const self = servicePrincipal("payment");
+    const sweeper = ctx.every({
+      name: "payment-settle",
+      everyMs: s.settleEveryMs,
+      exclusive: true,
+      run: async (signal) => {
+        const r = await settleUnsettled(deps, self, { signal });
+        if (r.settled + r.abandoned + r.refunds + r.errors > 0) ctx.logger.info(r, "unsettled payments swept");
+      },
+    });
+    return {
+      services: paymentServices(deps),
+      /** For tests: the use-cases' deps (the sandbox's fault knobs among them) and the sweep. */
+      internals: { deps, sweeper },
+    };
+  },
+});

@@ -152,7 +152,7 @@ export function paymentAndNotificationRows(): Row[] {
       method: PaymentService.method.getPayment,
       as: "customer",
       valid: { paymentId: uuid() },
-      answers: "unimplemented",
+      answers: "not_found",
       violating: [
         v({}, "not a UUID", "paymentId", "p", "payment_id", "string.uuid"),
         v({}, "missing", "paymentId", "", "payment_id", "required"),
@@ -162,7 +162,7 @@ export function paymentAndNotificationRows(): Row[] {
       method: PaymentService.method.listPayments,
       as: "customer",
       valid: list,
-      answers: "unimplemented",
+      answers: "ok",
       violating: [
         v(list, "too long", "pageToken", x(513), "page_token", "string.max_len"),
         v(list, "not a UUID", "orderId", "o", "order_id", "string.uuid"),
@@ -173,7 +173,7 @@ export function paymentAndNotificationRows(): Row[] {
       method: PaymentService.method.setSandboxFaults,
       as: "admin",
       valid: { latencyMs: 0, failureRate: 0, lostAnswerRate: 0 },
-      answers: "unimplemented",
+      answers: "ok",
       violating: [
         v({}, "out of range", "latencyMs", 60_001, "latency_ms", "int32.gte_lte"),
         v({}, "out of range", "failureRate", 1.5, "failure_rate", "double.gte_lte"),

@@ -617,6 +617,13 @@ describe("event service through the one port (real MariaDB, Redis, NATS)", funct
       );
       for (const n of [1, 50])
         assert.equal((await createEvent(orgA, venue, { maxTicketsPerOrder: n })).maxTicketsPerOrder, n);
+      assert.equal(event.maxTicketsPerBuyer, 0, "no per-buyer cap set: 0 (one order's worth)");
+      const capped = await createEvent(orgA, venue, { maxTicketsPerBuyer: 200 });
+      assert.equal(capped.maxTicketsPerBuyer, 200);
+      assert.equal((await getEvent(capped.id, orgA)).maxTicketsPerBuyer, 200, "stored");
+      const recapped = await update(orgA, capped.id, { maxTicketsPerBuyer: 12 }, ["max_tickets_per_buyer"]);
+      assert.equal(recapped.maxTicketsPerBuyer, 12, "a draft's per-buyer cap is updatable");
+      assert.equal(recapped.layoutVersion, capped.layoutVersion + 1n, "it is part of the layout");
       const bare = await createEvent(orgA, venue, {
         priceTiers: [],
         salesStartTime: undefined,
@@ -708,6 +715,8 @@ describe("event service through the one port (real MariaDB, Redis, NATS)", funct
         ],
         ["51 tickets per order", { maxTicketsPerOrder: 51 }, "event.max_tickets_per_order"],
         ["negative tickets per order", { maxTicketsPerOrder: -1 }, "event.max_tickets_per_order"],
+        ["201 tickets per buyer", { maxTicketsPerBuyer: 201 }, "event.max_tickets_per_buyer"],
+        ["negative tickets per buyer", { maxTicketsPerBuyer: -1 }, "event.max_tickets_per_buyer"],
       ];
       for (const [what, o, field] of cases) {
         await invalid(
@@ -953,6 +962,7 @@ describe("event service through the one port (real MariaDB, Redis, NATS)", funct
       const pub = await published(orgA, venue);
       const attempts: Array<[string, Partial<EventInit>]> = [
         ["max_tickets_per_order", { maxTicketsPerOrder: 2 }],
+        ["max_tickets_per_buyer", { maxTicketsPerBuyer: 20 }],
         ["sales_start_time", { salesStartTime: ts(clock.now() + HOUR) }],
         ["sales_end_time", { salesEndTime: ts(ms(pub.salesEndTime) - HOUR) }],
       ];
@@ -1334,7 +1344,7 @@ describe("event service through the one port (real MariaDB, Redis, NATS)", funct
           ga("Floor", 40),
         ],
       });
-      const pub = await published(orgA, v, { maxTicketsPerOrder: 4 });
+      const pub = await published(orgA, v, { maxTicketsPerOrder: 4, maxTicketsPerBuyer: 9 });
       const ticket = await users.serviceToken("ticket");
       const { layout } = await internal.getEventLayout(
         { eventId: pub.id, layoutVersion: pub.layoutVersion },
@@ -1346,6 +1356,19 @@ describe("event service through the one port (real MariaDB, Redis, NATS)", funct
       assert.equal(layout.venueId, v.id);
       assert.equal(layout.organizerId, orgA.id);
       assert.equal(layout.maxTicketsPerOrder, 4);
+      assert.equal(layout.maxTicketsPerBuyer, 9);
+      // What tickets and emails show: the event's name, times and zone, the venue's name and city.
+      assert.equal(layout.name, pub.name);
+      assert.equal(ms(layout.startTime), ms(pub.startTime));
+      assert.equal(ms(layout.endTime), ms(pub.endTime));
+      assert.equal(layout.timeZone, "Europe/Lisbon");
+      assert.equal(layout.venueName, v.name);
+      assert.equal(layout.venueCity, "Lisbon");
+      const uncapped = await published(orgA, v, { maxTicketsPerOrder: 3 });
+      const uncappedLayout = (
+        await internal.getEventLayout({ eventId: uncapped.id }, { headers: { authorization: `Bearer ${ticket}` } })
+      ).layout!;
+      assert.equal(uncappedLayout.maxTicketsPerBuyer, 3, "no per-buyer cap: one order's worth");
       assert.equal(ms(layout.salesStartTime), ms(pub.salesStartTime));
       assert.equal(ms(layout.salesEndTime), ms(pub.salesEndTime));
       const full = (await events.getVenue({ venueId: v.id, view: VenueView.FULL })).venue!;

@@ -20,6 +20,7 @@ const boxofficeServices = [
   "boxoffice.event.v1.EventService",
   "boxoffice.event.v1.EventInternalService",
   "boxoffice.ticket.v1.TicketService",
+  "boxoffice.ticket.v1.TicketInternalService",
   "boxoffice.payment.v1.PaymentService",
   "boxoffice.payment.v1.PaymentInternalService",
   "boxoffice.notification.v1.NotificationService",

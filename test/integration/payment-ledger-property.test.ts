@@ -7,20 +7,24 @@
 import assert from "node:assert/strict";
 import { ManualClock } from "../../platform/clock/index.js";
 import type { Db } from "../../platform/db/index.js";
-import { DomainError } from "../../platform/rpc/errors.js";
-import { PaymentFailed, PaymentRefunded, PaymentSucceeded } from "../../services/payment/domain/events.js";
-import {
-  auditPayment,
-  type ChargeInput,
-  charge,
-  chargeOutcome,
-  providerKey,
-  refund,
-  settleUnsettled,
-} from "../../services/payment/operations/index.js";
+import { DomainError } from "../../platform/errors/index.js";
+import { servicePrincipal } from "../../platform/principal/index.js";
 import { sandboxTokens } from "../../services/payment/provider/sandbox.js";
+import { auditPayment } from "../../services/payment/use-cases/audit-payment.js";
+import { providerKey } from "../../services/payment/use-cases/charge-steps.js";
+import { chargeOutcome } from "../../services/payment/use-cases/get-charge-outcome.js";
+import { settleUnsettled } from "../../services/payment/use-cases/settle-unsettled.js";
 import { dropPrefix, testPrefix } from "../support/infra.js";
-import { paymentDatabase, paymentKit, seededRandom } from "../support/payment-kit.js";
+import {
+  type ChargeSpec,
+  outboxEvents,
+  paymentDatabase,
+  paymentKit,
+  seededRandom,
+  ticketCaller,
+} from "../support/payment-kit.js";
+
+const self = servicePrincipal("payment");
 
 /** Errors a caller may meet; anything else (an invariant error, a plain Error) fails the run. */
 const expected = new Set([
@@ -61,8 +65,12 @@ describe("payment: randomised ledger invariants on real MariaDB", () => {
     const random = seededRandom(seed);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
     const clock = new ManualClock(Date.now());
-    const kit = paymentKit(db, { clock, random: seededRandom(seed + 1), policy: { halfOpenAfterMs: 200 } });
-    const orders: ChargeInput[] = [];
+    const kit = paymentKit(db, {
+      clock,
+      random: seededRandom(seed + 1),
+      policy: { halfOpenAfterMs: 200, timeoutMs: 150 },
+    });
+    const orders: ChargeSpec[] = [];
     const refundKeys: Array<{ key: string; paymentId: string; amountMinor?: number }> = [];
     const errors = new Map<string, number>();
     let n = 0;
@@ -88,7 +96,7 @@ describe("payment: randomised ledger invariants on real MariaDB", () => {
       const r = random();
       if (r < 0.35 || orders.length === 0) {
         const orderId = `order-${seed}-${++n}`;
-        const i: ChargeInput = {
+        const i: ChargeSpec = {
           idempotencyKey: orderId,
           orderId,
           userId: `user-${n % 7}`,
@@ -96,14 +104,14 @@ describe("payment: randomised ledger invariants on real MariaDB", () => {
           paymentToken: pick(tokens),
         };
         orders.push(i);
-        await charge(kit.deps, i);
+        await kit.charge(i);
       } else if (r < 0.5) {
-        await charge(kit.deps, { ...pick(orders) });
+        await kit.charge({ ...pick(orders) });
       } else if (r < 0.55 && before > 0) {
         // An order of an earlier round: its first Charge surely inserted the payment already.
         const i = pick(orders.slice(0, before));
         await assert.rejects(
-          charge(kit.deps, { ...i, amount: { ...i.amount, amountMinor: i.amount.amountMinor + 1 } }),
+          kit.charge({ ...i, amount: { ...i.amount, amountMinor: i.amount.amountMinor + 1 } }),
           (e: unknown) => e instanceof DomainError && e.reason === "REQUEST_ID_REUSED",
         );
       } else if (r < 0.85) {
@@ -113,14 +121,15 @@ describe("payment: randomised ledger invariants on real MariaDB", () => {
         const amountMinor = random() < 0.3 ? undefined : 1 + Math.floor(random() * 8000);
         const spec = again ?? { key: `refund-${seed}-${++n}`, paymentId: id, amountMinor };
         if (again === undefined) refundKeys.push(spec);
-        await refund(kit.deps, {
+        await kit.refund({
           idempotencyKey: spec.key,
           paymentId: spec.paymentId,
           amount: spec.amountMinor === undefined ? undefined : { currencyCode: "EUR", amountMinor: spec.amountMinor },
           reason: "PROPERTY",
         });
       } else {
-        await chargeOutcome(kit.deps, { orderId: pick(orders).orderId });
+        const { orderId } = pick(orders);
+        await chargeOutcome(kit.deps, ticketCaller, orderId, orderId);
       }
     };
 
@@ -160,7 +169,8 @@ describe("payment: randomised ledger invariants on real MariaDB", () => {
       const provider: Books = { captured: 0, refunded: Number((prefunds as Array<{ s: string | null }>)[0]?.s ?? 0) };
       for (const c of charges as Array<Record<string, string | number>>)
         if (c.status === "SUCCEEDED") provider.captured += Number(c.amount_minor);
-      const refundsOurs = kit.events.filter((e) => e.type === PaymentRefunded).length;
+      const events = await outboxEvents(db);
+      const refundsOurs = events.filter((e) => e.type === "PaymentRefunded").length;
       const [succeededRefunds] = await db.pool.query(
         "SELECT COUNT(*) AS n FROM payment_refunds WHERE state = 'SUCCEEDED'",
       );
@@ -182,7 +192,7 @@ describe("payment: randomised ledger invariants on real MariaDB", () => {
       const results = await Promise.allSettled(Array.from({ length: perRound }, operation));
       for (const r of results) if (r.status === "rejected") tally(r.reason);
       clock.advance(kit.deps.timing.recheckMs + 1);
-      await settleUnsettled(kit.deps);
+      await settleUnsettled(kit.deps, self);
       const { ours, provider } = await check(false);
       // Unsettled lost answers are money the provider took that we have not booked yet — never the reverse.
       assert.ok(ours.captured <= provider.captured, `seed ${seed}: we never book more than the provider took`);
@@ -192,27 +202,27 @@ describe("payment: randomised ledger invariants on real MariaDB", () => {
     // A restarted process (its breaker closed) with a calm provider, everything old enough to settle
     // or abandon: then the books must be equal.
     const calm = paymentKit(db, { clock });
+    const { claimMs, inFlightMs, retryGraceMs } = calm.deps.timing;
     for (let i = 0; i < 5; i++) {
-      clock.advance(calm.deps.timing.abandonAfterMs);
-      const s = await settleUnsettled(calm.deps, { limit: 1000 });
+      clock.advance(claimMs + inFlightMs + retryGraceMs);
+      const s = await settleUnsettled(calm.deps, self, { limit: 1000 });
       if (s.pending + s.errors === 0) break;
     }
-    kit.events.push(...calm.events);
     const { ours, provider } = await check(true);
     assert.deepEqual(ours, provider, `seed ${seed}: captured − refunded agree with the provider's books`);
     assert.ok(ours.captured > 0 && ours.refunded > 0, "the run exercised captures and refunds");
 
     // Per payment, events are one outcome (+ refunds) with contiguous versions from 1.
+    const events = await outboxEvents(db);
     const byPayment = new Map<string, number[]>();
-    for (const e of kit.events)
-      byPayment.set(e.aggregate.id, [...(byPayment.get(e.aggregate.id) ?? []), Number(e.aggregate.version)]);
+    for (const e of events) byPayment.set(e.aggregateId, [...(byPayment.get(e.aggregateId) ?? []), e.version]);
     for (const [id, versions] of byPayment)
       assert.deepEqual(
         versions,
         versions.map((_, i) => i + 1),
         `payment ${id}: event versions ${versions}`,
       );
-    const outcomes = kit.events.filter((e) => e.type === PaymentSucceeded || e.type === PaymentFailed).length;
+    const outcomes = events.filter((e) => e.type === "PaymentSucceeded" || e.type === "PaymentFailed").length;
     const [settled] = await db.pool.query("SELECT COUNT(*) AS n FROM payments WHERE state <> 'PENDING'");
     assert.equal(outcomes, Number((settled as Array<{ n: number }>)[0]?.n), "one outcome event per settled payment");
     assert.ok(errors.size > 0, "faults and refusals were met");

@@ -73,9 +73,11 @@ describe("payment: sandbox provider on real MariaDB", () => {
       assert.deepEqual(await sandbox.lookupCharge(r.idempotencyKey), { status: "NOT_FOUND" });
     });
 
-    it("sandbox_lost_answer charges, then the answer is lost; the lookup knows", async () => {
+    it("sandbox_lost_answer charges, then no answer comes until the caller gives up; the lookup knows", async () => {
       const r = req(sandboxTokens.lostAnswer);
-      await assert.rejects(sandbox.charge(r), ProviderUnknownOutcomeError);
+      const started = performance.now();
+      await assert.rejects(sandbox.charge(r, { signal: AbortSignal.timeout(100) }), ProviderUnknownOutcomeError);
+      assert.ok(performance.now() - started >= 95, "the caller waited for its timeout");
       assert.equal((await sandbox.lookupCharge(r.idempotencyKey)).status, "SUCCEEDED");
       await assert.rejects(sandbox.charge(r), ProviderUnknownOutcomeError, "a repeat loses its answer too");
       assert.equal(await countRows(db, "sandbox_charges", ["idempotency_key", r.idempotencyKey]), 1);
@@ -231,7 +233,7 @@ describe("payment: sandbox provider on real MariaDB", () => {
       assert.equal(counting.calls.charge, 2);
       const lost = new CountingProvider(sandbox);
       await assert.rejects(
-        new ResilientProvider(lost, { retries: 2 }).charge(req(sandboxTokens.lostAnswer)),
+        new ResilientProvider(lost, { retries: 2, timeoutMs: 50 }).charge(req(sandboxTokens.lostAnswer)),
         ProviderUnknownOutcomeError,
       );
       assert.equal(lost.calls.charge, 1, "an unknown outcome is not retried");

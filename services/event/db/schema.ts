@@ -68,6 +68,8 @@ export const events = mysqlTable(
     /** DRAFT, PUBLISHED or CANCELLED (ENDED is derived from end_time when read). */
     state: varchar("state", { length: 16 }).notNull(),
     maxTicketsPerOrder: int("max_tickets_per_order").notNull(),
+    /** Most tickets one buyer may have for the event; 0 = the per-order limit. */
+    maxTicketsPerBuyer: int("max_tickets_per_buyer").notNull().default(0),
     /** The sales window: optional while DRAFT, required to publish. */
     salesStartTime: datetime("sales_start_time", { mode: "date", fsp: 3 }),
     salesEndTime: datetime("sales_end_time", { mode: "date", fsp: 3 }),

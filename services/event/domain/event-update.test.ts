@@ -34,7 +34,7 @@ describe("event updates (domain, no I/O)", () => {
       [["update_mask", "UNKNOWN_FIELD"]],
     );
     assert.match(unknown[0]!.description, /not updatable: state, organizer_id/);
-    assert.deepEqual(maskViolations(["name", "price_tiers", "venue_id"]), []);
+    assert.deepEqual(maskViolations(["name", "price_tiers", "venue_id", "max_tickets_per_buyer"]), []);
   });
 
   it("takes only the masked fields; a zero ticket limit is the default", () => {
@@ -62,6 +62,7 @@ describe("event updates (domain, no I/O)", () => {
   it("the layout version moves with layout fields, and with prices only while DRAFT", () => {
     assert.equal(bumpsLayout(EventState.DRAFT, ["venue_id"]), true);
     assert.equal(bumpsLayout(EventState.DRAFT, ["sales_end_time"]), true);
+    assert.equal(bumpsLayout(EventState.DRAFT, ["max_tickets_per_buyer"]), true);
     assert.equal(bumpsLayout(EventState.DRAFT, ["price_tiers"]), true);
     assert.equal(bumpsLayout(EventState.PUBLISHED, ["price_tiers"]), false);
     assert.equal(bumpsLayout(EventState.DRAFT, ["name", "description"]), false);

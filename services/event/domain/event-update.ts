@@ -12,6 +12,7 @@ export const updatableFields: ReadonlySet<string> = new Set([
   "end_time",
   "price_tiers",
   "max_tickets_per_order",
+  "max_tickets_per_buyer",
   "sales_start_time",
   "sales_end_time",
   "venue_id",
@@ -25,6 +26,7 @@ export const updatableFields: ReadonlySet<string> = new Set([
 export const layoutFields: ReadonlySet<string> = new Set([
   "venue_id",
   "max_tickets_per_order",
+  "max_tickets_per_buyer",
   "sales_start_time",
   "sales_end_time",
 ]);
@@ -66,6 +68,9 @@ export function applyMask(before: Event, src: Event, paths: readonly string[]): 
         break;
       case "max_tickets_per_order":
         next.maxTicketsPerOrder = src.maxTicketsPerOrder || defaultMaxTickets;
+        break;
+      case "max_tickets_per_buyer":
+        next.maxTicketsPerBuyer = src.maxTicketsPerBuyer;
         break;
       case "sales_start_time":
         next.salesStartTime = src.salesStartTime;
@@ -111,6 +116,8 @@ function fieldValue(path: string, e: Event): unknown {
       return ms(e.salesEndTime);
     case "max_tickets_per_order":
       return e.maxTicketsPerOrder;
+    case "max_tickets_per_buyer":
+      return e.maxTicketsPerBuyer;
     case "venue_id":
       return e.venueId;
     case "price_tiers":

@@ -8,6 +8,7 @@ const currencies = new Set(Intl.supportedValuesOf("currency"));
 const timeZones = new Set(Intl.supportedValuesOf("timeZone"));
 
 export const maxTicketsLimit = 50;
+export const maxTicketsPerBuyerLimit = 200;
 export const defaultMaxTickets = 10;
 export const maxSeatsPerVenue = 200_000;
 
@@ -129,6 +130,13 @@ export function eventViolations(
     out.add(
       "event.max_tickets_per_order",
       `between 1 and ${maxTicketsLimit} (0 = ${defaultMaxTickets})`,
+      "OUT_OF_RANGE",
+    );
+  }
+  if (e.maxTicketsPerBuyer < 0 || e.maxTicketsPerBuyer > maxTicketsPerBuyerLimit) {
+    out.add(
+      "event.max_tickets_per_buyer",
+      `between 0 and ${maxTicketsPerBuyerLimit} (0 = max_tickets_per_order)`,
       "OUT_OF_RANGE",
     );
   }

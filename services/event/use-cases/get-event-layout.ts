@@ -6,7 +6,11 @@ import type { Principal } from "../../../platform/principal/index.js";
 import type { EventDeps } from "../deps.js";
 import { readVenue } from "./get-venue.js";
 
-/** GetEventLayout (internal, for ticket): the frozen layout and prices of a published event. */
+/**
+ * GetEventLayout (internal, for ticket): the frozen layout and prices of a published event, with
+ * what tickets and emails show of it (name, times, venue) as they are now — those may change after
+ * publishing, the layout may not.
+ */
 export async function getEventLayout(
   d: EventDeps,
   _principal: Principal | undefined,
@@ -34,7 +38,15 @@ export async function getEventLayout(
     sections: venue.sections,
     priceTiers: event.priceTiers,
     maxTicketsPerOrder: event.maxTicketsPerOrder,
+    // The effective cap: 0 on the event means one order's worth per buyer.
+    maxTicketsPerBuyer: event.maxTicketsPerBuyer || event.maxTicketsPerOrder,
     salesStartTime: event.salesStartTime,
     salesEndTime: event.salesEndTime,
+    name: event.name,
+    startTime: event.startTime,
+    endTime: event.endTime,
+    timeZone: event.timeZone,
+    venueName: venue.name,
+    venueCity: venue.city,
   });
 }

@@ -1,8 +1,9 @@
 /**
  * The payment service's data access: rows in, domain records out (services/payment/domain). Every
- * function takes a Tx or the database handle; none opens a transaction of its own.
+ * function takes a Tx or the database handle and opens no transaction of its own: writes run in the
+ * command pipeline's transactions (`deps.commands.transaction`), reads on the pool.
  */
-import { and, asc, desc, eq, lt, lte, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, lt, lte, or, sql } from "drizzle-orm";
 import type { MySql2Database } from "drizzle-orm/mysql2";
 import type { Tx } from "../../../platform/db/index.js";
 import type { LedgerEntry } from "../domain/ledger.js";
@@ -18,9 +19,12 @@ type RefundRow = typeof paymentRefunds.$inferSelect;
 export interface StoredPayment extends Payment {
   /** NULL for a payment rebuilt from the provider's record (its request is not known). */
   requestFingerprint: Buffer | null;
+  /** Leases taken so far; also the token of the current lease (a holder releases only its own). */
   attempts: number;
   claimedUntil: Date;
   lastAttemptTime: Date;
+  /** Until when a request of ours may still reach the provider (domain/doubt.ts). */
+  doubtUntil: Date;
 }
 
 export interface StoredRefund extends Refund {
@@ -50,6 +54,7 @@ function toPayment(r: PaymentRow): StoredPayment {
     attempts: r.attempts,
     claimedUntil: r.claimedUntil,
     lastAttemptTime: r.lastAttemptTime,
+    doubtUntil: r.doubtUntil,
   };
 }
 
@@ -79,6 +84,7 @@ export async function insertPayment(q: Q, p: StoredPayment): Promise<void> {
     attempts: p.attempts,
     claimedUntil: p.claimedUntil,
     lastAttemptTime: p.lastAttemptTime,
+    doubtUntil: p.doubtUntil,
     createTime: p.createTime,
     updateTime: p.updateTime,
   });
@@ -98,22 +104,43 @@ export const loadPaymentByOrder = (q: Q, orderId: string, forUpdate = false) =>
 
 /**
  * Takes the lease of a PENDING payment whose lease has run out: the caller alone talks to the
- * provider about it until `until`. False when it is settled or someone else holds it.
+ * provider about it until `until`. `attemptsSeen` is the lease count the caller read; the claim
+ * makes it `attemptsSeen + 1`, the new lease's token. False when it is settled, held, or was
+ * claimed by someone else since it was read.
  */
-export async function claimPayment(q: Q, id: string, now: Date, until: Date): Promise<boolean> {
+export async function claimPayment(q: Q, id: string, attemptsSeen: number, now: Date, until: Date): Promise<boolean> {
   const [res] = await q
     .update(payments)
-    .set({ claimedUntil: until, lastAttemptTime: now, attempts: sql`${payments.attempts} + 1` })
-    .where(and(eq(payments.id, id), eq(payments.state, "PENDING"), lte(payments.claimedUntil, now)));
+    .set({ claimedUntil: until, lastAttemptTime: now, attempts: attemptsSeen + 1 })
+    .where(
+      and(
+        eq(payments.id, id),
+        eq(payments.state, "PENDING"),
+        lte(payments.claimedUntil, now),
+        eq(payments.attempts, attemptsSeen),
+      ),
+    );
   return res.affectedRows === 1;
 }
 
-/** Gives the lease back early (the provider's answer is unknown): the next caller or sweep takes over. */
-export async function releasePayment(q: Q, id: string, at: Date): Promise<void> {
+/** Records, before a charge is sent under lease `attempts`, until when it may still reach the provider. */
+export async function markSending(q: Q, id: string, attempts: number, doubtUntil: Date): Promise<boolean> {
+  const [res] = await q
+    .update(payments)
+    .set({ doubtUntil })
+    .where(and(eq(payments.id, id), eq(payments.state, "PENDING"), eq(payments.attempts, attempts)));
+  return res.affectedRows === 1;
+}
+
+/**
+ * Gives lease `attempts` back early (the next caller or sweep may take over at once), with what the
+ * attempt taught about the doubt window. Does nothing when the lease is no longer ours.
+ */
+export async function releasePayment(q: Q, id: string, attempts: number, at: Date, doubtUntil?: Date): Promise<void> {
   await q
     .update(payments)
-    .set({ claimedUntil: at })
-    .where(and(eq(payments.id, id), eq(payments.state, "PENDING")));
+    .set(doubtUntil === undefined ? { claimedUntil: at } : { claimedUntil: at, doubtUntil })
+    .where(and(eq(payments.id, id), eq(payments.state, "PENDING"), eq(payments.attempts, attempts)));
 }
 
 /** Writes a changed payment; `p.version` is the new version and the row must still be at the one before. */
@@ -146,7 +173,7 @@ export async function unsettledPayments(q: Q, now: Date, attemptBefore: Date, li
   return rows.map(toPayment);
 }
 
-/** A user's payments (or an order's), newest first, after the (createTime, id) cursor. */
+/** Payments newest first after the (createTime, id) cursor: a user's (unset: everyone's), optionally one order's. */
 export async function listPayments(
   q: Q,
   f: { userId?: string; orderId?: string; before?: { createTime: Date; id: string }; limit: number },
@@ -207,12 +234,20 @@ export async function loadRefundByKey(q: Q, key: string, forUpdate = false): Pro
 
 /** A payment's refunds, oldest first. */
 export async function refundsOf(q: Q, paymentId: string): Promise<StoredRefund[]> {
+  return (await refundsOfPayments(q, [paymentId])).get(paymentId) ?? [];
+}
+
+/** The refunds of several payments (a page of them), oldest first, by payment id. */
+export async function refundsOfPayments(q: Q, paymentIds: readonly string[]): Promise<Map<string, StoredRefund[]>> {
+  const out = new Map<string, StoredRefund[]>();
+  if (paymentIds.length === 0) return out;
   const rows = await q
     .select()
     .from(paymentRefunds)
-    .where(eq(paymentRefunds.paymentId, paymentId))
+    .where(inArray(paymentRefunds.paymentId, [...paymentIds]))
     .orderBy(asc(paymentRefunds.createTime), asc(paymentRefunds.id));
-  return rows.map(toRefund);
+  for (const r of rows) out.set(r.paymentId, [...(out.get(r.paymentId) ?? []), toRefund(r)]);
+  return out;
 }
 
 /** The sum of a payment's refunds still in flight (PENDING). */
@@ -225,11 +260,18 @@ export async function inFlightRefundMinor(tx: Tx, paymentId: string): Promise<nu
 }
 
 /** Takes the lease of a PENDING refund whose lease has run out (as {@link claimPayment}). */
-export async function claimRefund(q: Q, id: string, now: Date, until: Date): Promise<boolean> {
+export async function claimRefund(q: Q, id: string, attemptsSeen: number, now: Date, until: Date): Promise<boolean> {
   const [res] = await q
     .update(paymentRefunds)
-    .set({ claimedUntil: until, attempts: sql`${paymentRefunds.attempts} + 1` })
-    .where(and(eq(paymentRefunds.id, id), eq(paymentRefunds.state, "PENDING"), lte(paymentRefunds.claimedUntil, now)));
+    .set({ claimedUntil: until, attempts: attemptsSeen + 1 })
+    .where(
+      and(
+        eq(paymentRefunds.id, id),
+        eq(paymentRefunds.state, "PENDING"),
+        lte(paymentRefunds.claimedUntil, now),
+        eq(paymentRefunds.attempts, attemptsSeen),
+      ),
+    );
   return res.affectedRows === 1;
 }
 
@@ -244,11 +286,12 @@ export async function unsettledRefunds(q: Q, idleSince: Date, limit: number): Pr
   return rows.map(toRefund);
 }
 
-export async function releaseRefund(q: Q, id: string, at: Date): Promise<void> {
+/** Gives lease `attempts` of a refund back early; does nothing when it is no longer ours. */
+export async function releaseRefund(q: Q, id: string, attempts: number, at: Date): Promise<void> {
   await q
     .update(paymentRefunds)
     .set({ claimedUntil: at })
-    .where(and(eq(paymentRefunds.id, id), eq(paymentRefunds.state, "PENDING")));
+    .where(and(eq(paymentRefunds.id, id), eq(paymentRefunds.state, "PENDING"), eq(paymentRefunds.attempts, attempts)));
 }
 
 /** Settles a PENDING refund; false when it was settled already. */

@@ -49,6 +49,11 @@ export const payments = mysqlTable(
     attempts: int("attempts").notNull().default(0),
     claimedUntil: time("claimed_until").notNull(),
     lastAttemptTime: time("last_attempt_time").notNull(),
+    /**
+     * Until when a charge request of ours may still reach the provider: while it lies ahead, the
+     * provider saying it has no charge under the key proves nothing (docs/payment.md, "Settling").
+     */
+    doubtUntil: time("doubt_until").notNull(),
     createTime: time("create_time").notNull(),
     updateTime: time("update_time").notNull(),
   },

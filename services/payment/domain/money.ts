@@ -1,4 +1,4 @@
-import type { FieldViolation } from "../../../platform/rpc/errors.js";
+import type { FieldViolation } from "../../../platform/errors/index.js";
 
 /** An amount in a currency's minor unit; never negative in Boxoffice. */
 export interface Money {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { FailedPreconditionError, InvalidArgumentError } from "../../../platform/rpc/errors.js";
+import { FailedPreconditionError, InvalidArgumentError } from "../../../platform/errors/index.js";
 import { pendingPayment } from "../../../test/support/payment-fixtures.js";
 import { PaymentInvariantError } from "./errors.js";
 import type { PaymentState } from "./payment.js";

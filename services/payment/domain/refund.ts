@@ -3,7 +3,7 @@
  * flight (PENDING: sent to the provider, outcome not recorded yet) already count against what is
  * left, so two concurrent refunds can never together exceed the charge.
  */
-import { FailedPreconditionError, InvalidArgumentError } from "../../../platform/rpc/errors.js";
+import { FailedPreconditionError, InvalidArgumentError } from "../../../platform/errors/index.js";
 import { PaymentInvariantError } from "./errors.js";
 import type { Money } from "./money.js";
 import { capturedState, type Payment } from "./payment.js";

@@ -139,7 +139,8 @@ export class SandboxProvider implements PaymentProvider {
         throw new ProviderUnknownOutcomeError("sandbox: the caller stopped waiting for a slow charge", { cause: e });
       }
     }
-    if (b.lose || this.faults.loseAnswer())
+    if (b.lose) await noAnswer(opts.signal);
+    if (this.faults.loseAnswer())
       throw new ProviderUnknownOutcomeError("sandbox: the charge was processed but its answer was lost");
     return outcomeOf(row);
   }
@@ -205,6 +206,16 @@ export class SandboxProvider implements PaymentProvider {
     const [row] = await this.opts.db.orm.select().from(sandboxCharges).where(eq(sandboxCharges.idempotencyKey, key));
     return row;
   }
+}
+
+/**
+ * A lost answer as a caller meets it: the charge took effect, and no answer comes until the caller
+ * stops waiting (its timeout). Without a signal there is nothing to wait for: it fails at once.
+ */
+async function noAnswer(signal: AbortSignal | undefined): Promise<never> {
+  if (signal !== undefined && !signal.aborted)
+    await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+  throw new ProviderUnknownOutcomeError("sandbox_lost_answer: the charge was processed, its answer never came");
 }
 
 function outcomeOf(row: ChargeRow): ProviderChargeOutcome {

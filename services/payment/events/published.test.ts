@@ -3,9 +3,9 @@ import { create } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { PaymentState as PaymentStateEnum } from "../../../gen/boxoffice/payment/v1/payment_pb.js";
 import { pendingPayment } from "../../../test/support/payment-fixtures.js";
-import { outcomeEvent, PaymentFailed, PaymentRefunded, PaymentSucceeded, refundedEvent } from "./events.js";
-import { toPaymentMessage } from "./message.js";
-import type { Refund } from "./refund.js";
+import type { Refund } from "../domain/refund.js";
+import { toPaymentMessage } from "../mappers.js";
+import { outcomeEvent, PaymentFailed, PaymentRefunded, PaymentSucceeded, refundedEvent } from "./published.js";
 
 const at = new Date(Date.UTC(2030, 0, 1, 12));
 const refund = (over: Partial<Refund> = {}): Refund => ({
@@ -66,7 +66,7 @@ describe("payment events and messages", () => {
     );
   });
 
-  it("the Payment message lists succeeded refunds only; PENDING reads as UNSPECIFIED", () => {
+  it("the Payment message lists succeeded refunds only; PENDING reads as PAYMENT_STATE_PENDING", () => {
     const p = pendingPayment({ state: "PARTIALLY_REFUNDED", refundedMinor: 1000, providerReference: "ch_1" });
     const m = toPaymentMessage(p, [
       refund(),
@@ -77,6 +77,6 @@ describe("payment events and messages", () => {
       [m.state, m.refunds.map((r) => r.id), m.refundedAmount?.amountMinor, m.providerReference],
       [PaymentStateEnum.PARTIALLY_REFUNDED, ["r1"], 1000n, "ch_1"],
     );
-    assert.equal(toPaymentMessage(pendingPayment(), []).state, PaymentStateEnum.UNSPECIFIED);
+    assert.equal(toPaymentMessage(pendingPayment(), []).state, PaymentStateEnum.PENDING);
   });
 });

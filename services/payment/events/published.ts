@@ -1,7 +1,7 @@
 /**
- * The payment service's integration events, built from domain records. Use-cases and the
- * operations return them as data; the command pipeline writes them to the outbox in the same
- * transaction as the change. Aggregate: the payment, versioned by {@link Payment.version}.
+ * The integration events the payment service publishes (declared in its ServiceModule) and their
+ * builders. Use-cases emit them with the pipeline's `scope.emit` in the transaction that records
+ * the change. Aggregate: the payment, versioned by {@link Payment.version}.
  */
 import type { DescMessage } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
@@ -11,14 +11,15 @@ import {
   PaymentSucceededSchema,
 } from "../../../gen/boxoffice/payment/v1/events_pb.js";
 import { eventType } from "../../../platform/bus/events.js";
-import type { OutboxEvent } from "../../../platform/bus/outbox.js";
-import type { Money } from "./money.js";
-import type { Payment } from "./payment.js";
-import type { Refund } from "./refund.js";
+import type { OutboxEvent } from "../../../platform/commands/index.js";
+import type { Money } from "../domain/money.js";
+import type { Payment } from "../domain/payment.js";
+import type { Refund } from "../domain/refund.js";
 
 export const PaymentSucceeded = eventType(PaymentSucceededSchema, "payment");
 export const PaymentFailed = eventType(PaymentFailedSchema, "payment");
 export const PaymentRefunded = eventType(PaymentRefundedSchema, "payment");
+export const paymentPublishes = [PaymentSucceeded, PaymentFailed, PaymentRefunded];
 
 const aggregate = (p: Payment) => ({ type: "payment", id: p.id, version: p.version });
 /** Type-checks the payload against its event's schema, then widens it for the outbox. */

@@ -1,0 +1,1 @@
+ALTER TABLE `events` ADD `max_tickets_per_buyer` int DEFAULT 0 NOT NULL;
