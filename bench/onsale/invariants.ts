@@ -22,7 +22,13 @@ export const TABLES = {
     orders: "orders",
     tickets: "tickets",
   },
-  payment: { payments: "payments", ledger: "payment_ledger_entries" },
+  payment: {
+    payments: "payments",
+    ledger: "payment_ledger_entries",
+    /** The sandbox provider's own books (the processor's side): what was really taken from cards. */
+    providerCharges: "sandbox_charges",
+    providerRefunds: "sandbox_refunds",
+  },
   notification: { notifications: "notifications" },
 } as const;
 
@@ -129,6 +135,8 @@ function dbNames(prefix: string) {
     tickets: t("ticket", TABLES.ticket.tickets),
     payments: t("payment", TABLES.payment.payments),
     ledger: t("payment", TABLES.payment.ledger),
+    providerCharges: t("payment", TABLES.payment.providerCharges),
+    providerRefunds: t("payment", TABLES.payment.providerRefunds),
     notifications: t("notification", TABLES.notification.notifications),
   };
 }
@@ -198,17 +206,29 @@ async function soldAndAvailable(q: Q, t: Names) {
 }
 
 async function oneCharge(q: Q, t: Names) {
+  // our ledger, and the processor's books (an order charged twice at the provider is a double charge
+  // even if our records hold one)
   const rows = await q(
     `SELECT o.id, COUNT(l.id) AS charges FROM ${t.orders} o
      LEFT JOIN ${t.payments} p ON p.order_id = o.id
      LEFT JOIN ${t.ledger} l ON l.payment_id = p.id AND l.kind = 'CHARGE'
      WHERE o.state = 'CONFIRMED' GROUP BY o.id HAVING charges <> 1`,
   );
+  const provider = await q(
+    `SELECT JSON_VALUE(metadata, '$.order_id') AS order_id, COUNT(*) AS charges FROM ${t.providerCharges}
+     WHERE status = 'SUCCEEDED' GROUP BY order_id HAVING charges > 1`,
+  );
   const [confirmed] = await q(`SELECT COUNT(*) AS n FROM ${t.orders} WHERE state = 'CONFIRMED'`);
   return {
-    violations: rows.length,
-    examples: examples(rows, (r) => `order ${r.id}: ${r.charges} successful charges`),
-    facts: { confirmed: Number(confirmed?.n ?? 0), doubleCharged: rows.filter((r) => Number(r.charges) > 1).length },
+    violations: rows.length + provider.length,
+    examples: [
+      ...examples(rows, (r) => `order ${r.id}: ${r.charges} successful charges in the ledger`),
+      ...examples(provider, (r) => `order ${r.order_id}: charged ${r.charges} times at the provider`),
+    ],
+    facts: {
+      confirmed: Number(confirmed?.n ?? 0),
+      doubleCharged: rows.filter((r) => Number(r.charges) > 1).length + provider.length,
+    },
   };
 }
 
@@ -217,18 +237,24 @@ async function money(q: Q, t: Names) {
     `SELECT COALESCE(SUM(CASE WHEN kind = 'CHARGE' THEN amount_minor ELSE 0 END), 0) AS captured,
             COALESCE(SUM(CASE WHEN kind = 'REFUND' THEN amount_minor ELSE 0 END), 0) AS refunded FROM ${t.ledger}`,
   );
+  const [p] = await q(
+    `SELECT (SELECT COALESCE(SUM(amount_minor), 0) FROM ${t.providerCharges} WHERE status = 'SUCCEEDED') AS captured,
+            (SELECT COALESCE(SUM(amount_minor), 0) FROM ${t.providerRefunds}) AS refunded`,
+  );
   const [o] = await q(`SELECT COALESCE(SUM(total_minor), 0) AS value FROM ${t.orders} WHERE state = 'CONFIRMED'`);
   const captured = Number(l?.captured ?? 0);
   const refunded = Number(l?.refunded ?? 0);
+  const providerNet = Number(p?.captured ?? 0) - Number(p?.refunded ?? 0);
   const value = Number(o?.value ?? 0);
-  const ok = captured - refunded === value;
-  return {
-    violations: ok ? 0 : 1,
-    examples: ok
+  const bad = [
+    ...(captured - refunded === value
       ? []
-      : [`captured ${captured} − refunded ${refunded} = ${captured - refunded} ≠ confirmed value ${value}`],
-    facts: { captured, refunded, confirmedValue: value },
-  };
+      : [`ledger: captured ${captured} − refunded ${refunded} = ${captured - refunded} ≠ confirmed value ${value}`]),
+    ...(providerNet === value
+      ? []
+      : [`provider: taken ${p?.captured} − refunded ${p?.refunded} = ${providerNet} ≠ confirmed value ${value}`]),
+  ];
+  return { violations: bad.length, examples: bad, facts: { captured, refunded, providerNet, confirmedValue: value } };
 }
 
 async function chargeWithoutOrder(q: Q, t: Names) {
