@@ -43,9 +43,11 @@ export function seedBuyers(env: Record<string, string>, n: number, tokenTtlSecon
 }
 
 export interface CrowdOptions {
-  /** Buyers arrive from startAtMs over spreadMs (uniformly at random; 0 = all at once). */
+  /** Buyers arrive from startAtMs over spreadMs (uniformly at random; 0 = all at once)… */
   startAtMs: number;
   spreadMs: number;
+  /** …unless this gives buyer i's arrival, ms after startAtMs (the fault suite's waves). */
+  arrivalOffsetMs?: (buyer: number, random: () => number) => number;
   mix: BuyerMix;
   seed: number;
   /** How long one buyer keeps trying from its arrival (retries, following its order). */
@@ -65,7 +67,7 @@ export async function runCrowd(
     users.map(async (u, i) => {
       const random = prng((o.seed ^ Math.imul(i + 1, 0x9e3779b1)) >>> 0);
       const plan = planBuyer(random, o.mix);
-      const at = o.startAtMs + random() * o.spreadMs;
+      const at = o.startAtMs + (o.arrivalOffsetMs?.(i, random) ?? random() * o.spreadMs);
       await sleep(Math.max(0, at - Date.now()));
       return runBuyer(i, plan, {
         clients: c.pick(i),

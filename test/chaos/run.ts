@@ -18,7 +18,7 @@ import { renderRound } from "./table.js";
 const short = process.argv.includes("--short") || process.env.CHAOS_SHORT === "1";
 const firstSeed = seedFrom(process.env.CHAOS_SEED);
 const rounds = Number(process.env.CHAOS_ROUNDS ?? (short ? 1 : 3));
-const buyers = Number(process.env.CHAOS_BUYERS ?? (short ? 150 : 500));
+const buyers = Number(process.env.CHAOS_BUYERS ?? (short ? 200 : 600));
 const outDir = resolve(process.env.CHAOS_OUT ?? join(".data", "chaos"));
 const log = (l: string) => process.stderr.write(`chaos: ${l}\n`);
 
@@ -42,7 +42,7 @@ for (let i = 0; i < rounds; i++) {
       ...settings,
       env: {
         // slow charges keep checkouts in flight for the faults
-        BOXOFFICE_SANDBOX_SLOW_MS: "2500",
+        BOXOFFICE_SANDBOX_SLOW_MS: "3000",
         // abandoned holds expire within the round, so "no hold ACTIVE past its expiry" is put to the test
         BOXOFFICE_TICKET_HOLD_TTL_SECONDS: "45",
         BOXOFFICE_TICKET_SWEEP_INTERVAL_MS: "2000",
