@@ -62,7 +62,7 @@ export class Recorder {
       this.record({ method, code: "OK", reason: "", message: "", startMs, endMs: Date.now() });
       return out;
     } catch (e) {
-      const err = ConnectError.from(e);
+      const err = connectionLost(e) ?? ConnectError.from(e);
       this.record({
         method,
         code: codeName(err.code),
@@ -98,11 +98,50 @@ export class Recorder {
   }
 }
 
-/** The ErrorInfo reason of an error, "" when it has none. */
+/** The ErrorInfo reason of an error, "" when it has none (CONNECTION_LOST for a call cut off by a dying server). */
 export function reasonOf(err: ConnectError): string {
+  if (err.code === Code.Unavailable && err.rawMessage.startsWith("connection lost (")) return "CONNECTION_LOST";
   try {
     return err.findDetails(ErrorInfoSchema)[0]?.reason ?? "";
   } catch {
     return "";
   }
+}
+
+/** Node's codes for a connection that broke under a call (the peer died or reset it). */
+const brokenConnection = new Set([
+  "ECONNRESET",
+  "EPIPE",
+  "ERR_HTTP2_STREAM_ERROR",
+  "ERR_HTTP2_SESSION_ERROR",
+  "ERR_HTTP2_GOAWAY_SESSION",
+  "ERR_HTTP2_INVALID_SESSION",
+  "ERR_HTTP2_STREAM_CANCEL",
+  "ERR_STREAM_PREMATURE_CLOSE",
+]);
+
+/**
+ * A call cut off because the server's process died is no answer from the server: connect-node
+ * reports it as CANCELED ("http/2 stream closed with error code CANCEL", the session's streams
+ * closed under it) or ABORTED (ECONNRESET), where the gRPC spec and grpc-js say UNAVAILABLE
+ * ("connection failure"). Such client-side errors become UNAVAILABLE with reason CONNECTION_LOST
+ * (the original kept in the message), and are retried like it. Anything the server sent — and an
+ * RST_STREAM with INTERNAL_ERROR — stays what it is.
+ */
+export function connectionLost(e: unknown): ConnectError | undefined {
+  const err = ConnectError.from(e);
+  const nodeCodes: string[] = [];
+  for (let c: unknown = err.cause; c instanceof Error && nodeCodes.length < 10; c = c.cause) {
+    const code = (c as { code?: unknown }).code;
+    if (typeof code === "string") nodeCodes.push(code);
+  }
+  const cancelled = err.code === Code.Canceled && /^http\/2 stream closed with error code CANCEL/.test(err.rawMessage);
+  if (!cancelled && !nodeCodes.some((c) => brokenConnection.has(c))) return undefined;
+  return new ConnectError(
+    `connection lost (${codeName(err.code)}${nodeCodes.length > 0 ? ` ${nodeCodes.join(" ")}` : ""}: ${err.rawMessage})`,
+    Code.Unavailable,
+    undefined,
+    undefined,
+    err,
+  );
 }

@@ -5,7 +5,7 @@ import { venuePlanFor } from "../../bench/onsale/event-setup.js";
 import { clientErrors, notificationIdOf } from "../../bench/onsale/invariants.js";
 import { cacheHitRatio, parsePrometheus, sum } from "../../bench/onsale/prom.js";
 import { prng } from "../../bench/onsale/random.js";
-import { codeName, Recorder } from "../../bench/onsale/record.js";
+import { codeName, connectionLost, Recorder, reasonOf } from "../../bench/onsale/record.js";
 import { concurrencySeries, percentile, rateSeries, sustainedRate } from "../../bench/onsale/stats.js";
 import { lineChart, niceStep } from "../../bench/onsale/svg.js";
 import { SeatState } from "../../gen/boxoffice/ticket/v1/availability_pb.js";
@@ -122,6 +122,23 @@ describe("on-sale bench: the pure parts (figures, parsing, choices, classificati
       }),
     );
     assert.equal(refused, 1);
+  });
+
+  it("a call cut off by a dying server is UNAVAILABLE (CONNECTION_LOST); what a server sends stays as sent", () => {
+    const cancel = connectionLost(new ConnectError("http/2 stream closed with error code CANCEL (0x8)", Code.Canceled));
+    assert.equal(cancel?.code, Code.Unavailable);
+    assert.equal(reasonOf(cancel!), "CONNECTION_LOST");
+    const reset = Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" });
+    assert.equal(
+      connectionLost(new ConnectError("x", Code.Aborted, undefined, undefined, reset))?.code,
+      Code.Unavailable,
+    );
+    assert.equal(connectionLost(new ConnectError("boom", Code.Internal)), undefined);
+    assert.equal(
+      connectionLost(new ConnectError("http/2 stream closed with error code INTERNAL_ERROR (0x2)", Code.Internal)),
+      undefined,
+    );
+    assert.equal(connectionLost(new ConnectError("gone", Code.Canceled)), undefined);
   });
 
   it("charts are standalone SVG with nice ticks and escaped labels", () => {
