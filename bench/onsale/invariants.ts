@@ -322,7 +322,17 @@ async function oneEmail(q: Q, t: Names, mailDir: string) {
   return {
     violations: confirmed.length - emailed + stray.length,
     examples: bad.slice(0, 5),
-    facts: { confirmed: confirmed.length, emailed, files: mail.files, distinctMessageIds: mail.distinct },
+    facts: {
+      confirmed: confirmed.length,
+      emailed,
+      // distinct Message-IDs of ORDER_CONFIRMED notifications (the sink also holds e.g. the admin's welcome)
+      confirmationEmails: notes.reduce(
+        (n, x) => n + (mail.byNotification.get(String(x.id).toLowerCase())?.size ?? 0),
+        0,
+      ),
+      files: mail.files,
+      distinctMessageIds: mail.distinct,
+    },
   };
 }
 

@@ -70,7 +70,7 @@ export function textSummary(s: OnsaleSummary): string {
     `  places sold        ${s.placesSold} of ${s.places}`,
     `  oversold places    ${s.oversoldPlaces}`,
     `  double charges     ${s.doubleCharges}`,
-    `  emails             ${s.emails.emailed} of ${s.emails.confirmedOrders} confirmed orders have exactly one (${s.emails.files} .eml, ${s.emails.distinctMessageIds} distinct Message-IDs; queue ${s.emails.drained ? "drained" : "NOT drained"} in ${(s.emails.drainMs / 1000).toFixed(1)} s)`,
+    `  emails             ${s.emails.confirmationEmails} confirmation emails (distinct Message-IDs) for ${s.emails.confirmedOrders} confirmed orders; ${s.emails.emailed} orders have exactly one (sink: ${s.emails.files} .eml, ${s.emails.distinctMessageIds} distinct Message-IDs; queue ${s.emails.drained ? "drained" : "NOT drained"} ${(s.emails.drainMs / 1000).toFixed(1)} s after the last buyer)`,
     `  cache hit ratio    ${pct(s.cache.ratio)} (${s.cache.hits} of ${s.cache.reads} reads)`,
     `  peak consumer lag  ${s.peakConsumerLag.lag}${s.peakConsumerLag.consumer ? ` (${s.peakConsumerLag.consumer})` : ""}`,
     "  answers by code:",
@@ -119,7 +119,7 @@ ${s.ceilings ? row(["empty RPC ceiling (Health/Check)", `${n0(s.ceilings.emptyRp
 ${row(["places sold", `${s.placesSold} of ${s.places}`])}
 ${row(["oversold places", s.oversoldPlaces])}
 ${row(["double charges", s.doubleCharges])}
-${row(["confirmed orders with exactly one email", `${s.emails.emailed} of ${s.emails.confirmedOrders} (${s.emails.files} .eml files, ${s.emails.distinctMessageIds} distinct Message-IDs)`])}
+${row(["confirmation emails vs confirmed orders", `${s.emails.confirmationEmails} emails (distinct Message-IDs) for ${s.emails.confirmedOrders} orders; ${s.emails.emailed} orders with exactly one (sink: ${s.emails.files} .eml files)`])}
 ${row(["cache hit ratio", `${pct(s.cache.ratio)} (${s.cache.hits} of ${s.cache.reads})`])}
 ${row(["peak consumer lag", `${s.peakConsumerLag.lag} ${s.peakConsumerLag.consumer}`])}
 </table>

@@ -149,6 +149,7 @@ export function summarise(o: {
     emails: {
       confirmedOrders: email.confirmed ?? confirmed.length,
       emailed: email.emailed ?? 0,
+      confirmationEmails: email.confirmationEmails ?? 0,
       files: email.files ?? 0,
       distinctMessageIds: email.distinctMessageIds ?? 0,
       drained: o.drain.drained,
