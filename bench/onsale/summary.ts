@@ -50,6 +50,8 @@ export interface OnsaleSummary {
   emails: {
     confirmedOrders: number;
     emailed: number;
+    /** Distinct Message-IDs of confirmation emails in the sink. */
+    confirmationEmails: number;
     files: number;
     distinctMessageIds: number;
     drained: boolean;
