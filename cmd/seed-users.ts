@@ -24,7 +24,8 @@ import { createIdGenerator } from "../platform/ids/index.js";
 import { createLogger } from "../platform/log/index.js";
 import { authSpec } from "../services/auth/config.js";
 import { userRoles, users } from "../services/auth/db/schema.js";
-import { hashPassword, normaliseEmail } from "../services/auth/domain/credentials.js";
+import { hashPassword } from "../services/auth/domain/credentials.js";
+import { canonicalEmail } from "../services/auth/domain/email.js";
 import { loadKeyRing } from "../services/auth/keys.js";
 
 /** One seeded buyer: what a load generator needs to act as them. */
@@ -89,7 +90,7 @@ export async function seedUsers(o: SeedUsersOptions): Promise<SeedUsersResult> {
       const at = new Date();
       const batch = Array.from({ length: Math.min(batchSize, o.count - start) }, (_, j) => ({
         id: newId(),
-        email: normaliseEmail(`${prefix}-${start + j + 1}@${domain}`),
+        email: canonicalEmail(`${prefix}-${start + j + 1}@${domain}`),
         displayName: `Buyer ${start + j + 1}`,
         passwordHash,
         createTime: at,
