@@ -30,7 +30,7 @@ WEB_SOURCES := $(shell find web/src web/index.html web/vite.config.ts web/tsconf
 WEB_SPECS := web/test/storefront.test.ts web/test/unit/*.test.ts
 WEB_ONSALE_SPECS := web/test/onsale.test.ts
 
-.PHONY: help dev dev-split dev-reset migrations bench bench-smoke bench-onsale chaos chaos-short test-long test check lint format typecheck lint-proto breaking boundaries unit proto-baseline gen deps node clean build image manifests web web-deps test-web test-web-onsale web-screenshots chromium
+.PHONY: help dev dev-split dev-reset migrations bench bench-smoke bench-profile bench-onsale chaos chaos-short test-long test check lint format typecheck lint-proto breaking boundaries unit proto-baseline gen deps node clean build image manifests web web-deps test-web test-web-onsale web-screenshots chromium
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -102,11 +102,18 @@ test-web-onsale: web chromium ## browser tests of the buyer flow; need the ticke
 web-screenshots: web chromium ## docs/storefront/*.png from a harness-started platform (README: which pages simulate the ticket service)
 	$(BIN)/mocha --config web/test/mocharc.json web/test/docs-screenshots.ts
 
-bench: gen ## on-sale benchmarks with same-run baselines (figures printed)
+bench: gen ## request path vs bare node:http and minimal connect-node (wrk/h2load), then the on-sale paths; docs/performance.md
 	$(NODE) --import tsx bench/run.ts
 
-bench-smoke: gen
+bench-smoke: gen ## one short bench round (what `make test` runs; never judged on targets)
 	BENCH_SMOKE=1 $(NODE) --import tsx bench/run.ts
+
+PROFILE_DIR ?= .data/profile
+bench-profile: gen ## CPU profile of the platform under the empty-RPC and GetEvent load, summarised (BENCH_ONLY to choose)
+	rm -rf $(PROFILE_DIR)
+	BENCH_PROFILE=$(PROFILE_DIR) BENCH_ONLY="$${BENCH_ONLY:-^h1\.ours\.}" BENCH_ROUNDS=1 BENCH_SECONDS="$${BENCH_SECONDS:-15}" \
+		$(NODE) --import tsx bench/run.ts
+	$(NODE) --import tsx bench/profile-summary.ts $(PROFILE_DIR)/*.cpuprofile
 
 bench-onsale: gen ## on-sale bench: K buyers at the sales start, all-in-one and split; HTML report (docs/onsale.md)
 	$(NODE) --import tsx bench/onsale/run.ts

@@ -1,119 +1,144 @@
 /**
- * `make bench`: figures for the on-sale paths, each next to a baseline measured in the same run on
- * the same server (so a slow machine moves both). `BENCH_SMOKE=1` (what `make test` uses) runs
- * every scenario briefly so the benchmark never rots; the figures then mean little.
+ * `make bench`: the platform's request path against the ceilings measured in the same run — a bare
+ * node:http server answering the same bytes and a minimal connect-node server without interceptors
+ * — driven by wrk (HTTP/1.1) and h2load (h2c) at 64 connections, every figure a ratio to those
+ * references; then the slower on-sale paths (Login, GetMe, cold GetEvent, cache hit ratio).
  *
- * Scenarios: the empty-RPC rate (grpc.health.v1 Check, the baseline), token verification
- * (cached and uncached) against it, and Login/s (argon2id-bound by design).
+ * Knobs: BENCH_SMOKE=1 (what `make test` runs: one short round; never judged), BENCH_SECONDS (per
+ * measurement, default 3), BENCH_ROUNDS (default 5; scenarios are interleaved round by round and
+ * each ratio is taken against the references of its own round, so a neighbour's burst on a shared
+ * box moves both sides of it; medians are reported), BENCH_ONLY (a
+ * regex over scenario keys, e.g. `h1.ours`; skips the slower paths), BENCH_PROFILE=dir (the
+ * platform runs under `node --cpu-prof`; summarise with `make bench-profile-summary`).
  */
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createClient } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
-import { pino } from "pino";
+import { join, resolve } from "node:path";
 import { modules } from "../cmd/modules.js";
-import { AuthService } from "../gen/boxoffice/auth/v1/auth_service_pb.js";
 import { startInfra } from "../harness/index.js";
-import { migrateServices, startProcess } from "../platform/app/index.js";
+import { migrateServices } from "../platform/app/index.js";
 import { serviceNames } from "../platform/config/runtime.js";
-import { Health } from "../platform/health/index.js";
-import { benchGetEvent } from "./get-event.js";
-import { measure, row } from "./load.js";
-import { benchVerify } from "./support/verify-bench.js";
+import { type Figure, load } from "./generators.js";
+import { failedCalls, platformScenarios } from "./platform-scenarios.js";
+import { cpuSeconds, serverFlags, startPlatform, startReference } from "./processes.js";
+import { report } from "./report.js";
+import { type Scenario, scenarios } from "./scenarios.js";
+import { getEventPath, healthPath, prepare } from "./setup.js";
+import { ensureGenerators } from "./tools.js";
 
 const smoke = process.env.BENCH_SMOKE === "1";
-const seconds = smoke ? 0.3 : 5;
-const concurrency = 32;
+const seconds = Number(process.env.BENCH_SECONDS ?? (smoke ? 1 : 3));
+const rounds = Number(process.env.BENCH_ROUNDS ?? (smoke ? 1 : 5));
+const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : undefined;
+const profileDir = process.env.BENCH_PROFILE ? resolve(process.env.BENCH_PROFILE) : undefined;
+const connections = 64;
+const log = (line: string) => process.stderr.write(`${line}\n`);
 
+const gens = await ensureGenerators(log);
 const dir = mkdtempSync(join(tmpdir(), "boxoffice-bench-"));
 const infra = await startInfra({ dataDir: dir, log: () => undefined });
-const env = {
+const admin = { email: "bench-admin@example.com", password: `bench-admin-${randomUUID()}` };
+const env: Record<string, string | undefined> = {
   ...process.env,
   BOXOFFICE_PREFIX: `bench${process.pid}`,
   BOXOFFICE_HOST: "127.0.0.1",
-  BOXOFFICE_PORT: "0",
-  BOXOFFICE_ADMIN_PORT: "0",
   BOXOFFICE_MARIADB_URL: infra.mariadbUrl,
   BOXOFFICE_REDIS_URL: infra.redisUrl,
   BOXOFFICE_NATS_URL: infra.natsUrl,
+  // The log settings production runs with: info, the access log of errors only.
+  BOXOFFICE_LOG_LEVEL: "info",
+  BOXOFFICE_ACCESS_LOG: "errors",
   BOXOFFICE_AUTH_LOGIN_MAX_PER_EMAIL: "1000000",
   BOXOFFICE_AUTH_LOGIN_MAX_PER_ADDRESS: "1000000",
   BOXOFFICE_AUTH_REGISTER_MAX_PER_ADDRESS: "1000000",
   // every bench user registers at once, before the measured part
   BOXOFFICE_AUTH_HASH_QUEUE: "10000",
+  BOXOFFICE_AUTH_ACCESS_TTL_SECONDS: "7200",
   BOXOFFICE_MAX_INFLIGHT: "10000",
-  BOXOFFICE_AUTH_BOOTSTRAP_ADMIN_EMAIL: "bench-admin@example.com",
-  BOXOFFICE_AUTH_BOOTSTRAP_ADMIN_PASSWORD: `bench-admin-${randomUUID()}`,
+  BOXOFFICE_AUTH_BOOTSTRAP_ADMIN_EMAIL: admin.email,
+  BOXOFFICE_AUTH_BOOTSTRAP_ADMIN_PASSWORD: admin.password,
 };
-const all = serviceNames.map((n) => modules[n]);
-let failed = false;
+const stops: (() => Promise<void>)[] = [];
+let exitCode = 0;
 try {
-  await migrateServices(all, env);
-  const proc = await startProcess({ modules: all, env, logger: pino({ level: "warn" }) });
-  try {
-    const transport = createGrpcTransport({ baseUrl: `http://127.0.0.1:${proc.server.port}` });
-    const health = createClient(Health, transport);
-    const auth = createClient(AuthService, transport);
-    const out: string[] = [
-      `Boxoffice bench (${smoke ? "smoke" : `${seconds}s per scenario`}, ${concurrency} concurrent callers, client and server on this machine)`,
-      "",
-    ];
+  await migrateServices(
+    serviceNames.map((n) => modules[n]),
+    env,
+  );
+  const platform = await startPlatform(env, { profileDir });
+  stops.push(platform.stop);
+  const data = await prepare(platform.baseUrl, admin, { coldEvents: only ? 0 : smoke ? 20 : 400, users: 32 });
+  const bare = await startReference({
+    kind: "bare",
+    routes: {
+      [healthPath]: {
+        json: data.responses.healthJson.toString("base64"),
+        grpc: data.responses.healthBinary.toString("base64"),
+      },
+      [getEventPath]: {
+        json: data.responses.eventJson.toString("base64"),
+        grpc: data.responses.eventBinary.toString("base64"),
+      },
+    },
+  });
+  stops.push(bare.stop);
+  const minimal = await startReference({ kind: "minimal", eventJson: data.responses.eventJson.toString() });
+  stops.push(minimal.stop);
+  const get = await fetch(
+    `${platform.baseUrl}${getEventPath}?connect=v1&encoding=json&message=${encodeURIComponent(data.requests.getEventJson)}`,
+  );
+  const etag = get.headers.get("etag") ?? undefined;
+  const list = scenarios({ bare, minimal, ours: platform.baseUrl }, data, etag).filter(
+    (s) => only === undefined || only.test(s.key),
+  );
 
-    await measure(concurrency, 300, () => health.check({})); // warm-up
-    const empty = await measure(concurrency, seconds * 1000, () => health.check({}));
-    out.push(row("baseline: empty RPC (Health/Check, gRPC)", empty));
-
-    const verify = await benchVerify(smoke ? 500 : 20_000);
-    out.push(
-      `${"token verification, uncached (jose EdDSA)".padEnd(44)} ${verify.uncachedPerSec.toFixed(0).padStart(8)}/s   ${(verify.uncachedPerSec / empty.perSec).toFixed(1)}× the empty RPC`,
-    );
-    out.push(
-      `${"token verification, cached (per request)".padEnd(44)} ${verify.cachedPerSec.toFixed(0).padStart(8)}/s   ${(verify.cachedPerSec / empty.perSec).toFixed(1)}× the empty RPC`,
-    );
-
-    const users = await Promise.all(
-      Array.from({ length: concurrency }, async (_, i) => {
-        const email = `bench-${i}-${randomUUID().slice(0, 6)}@example.com`;
-        const password = `bench-password-${randomUUID()}`;
-        await auth.register({ requestId: randomUUID(), email, password, displayName: `Bench ${i}` });
-        return { email, password };
-      }),
-    );
-    const logins = await measure(concurrency, seconds * 1000, (w) => auth.login(users[w]!));
-    out.push(row("Login (argon2id m=19MiB t=2, refresh row)", logins));
-    const { tokens } = await auth.login(users[0]!);
-    const getMe = await measure(concurrency, seconds * 1000, () =>
-      auth.getMe({}, { headers: { authorization: `Bearer ${tokens!.accessToken}` } }),
-    );
-    out.push(row("GetMe (verified token + one user read)", getMe));
-
-    // The event page: one hot on-sale event read by everyone, and first reads of many events.
-    const eventsBench = await benchGetEvent(
-      `http://127.0.0.1:${proc.server.port}`,
-      `http://127.0.0.1:${proc.server.adminPort}`,
-      env,
-      seconds,
-      concurrency,
-      smoke,
-    );
-    out.push(...eventsBench.lines);
-
-    const ratio = verify.cachedPerSec / empty.perSec;
-    out.push("");
-    out.push(`verification vs empty RPC: ${ratio.toFixed(1)}× (target ≥ 3×: ${ratio >= 3 ? "met" : "NOT met"})`);
-    if (ratio < 3 && !smoke) failed = true;
-    if (empty.errors + logins.errors + getMe.errors > 0) {
-      out.push(`errors during the run: ${empty.errors + logins.errors + getMe.errors}`);
-      failed = true;
+  const out: string[] = [
+    `Boxoffice bench: ${smoke ? "SMOKE (figures mean little)" : `${rounds} round(s) × ${seconds} s per measurement`}, ${connections} connections, ` +
+      "generator, servers and infrastructure on this machine",
+    `platform: boxoffice serve --services=all, log level info, access log errors-only (production settings)${profileDir ? ", under --cpu-prof" : ""}`,
+    `node flags of every server: ${serverFlags.join(" ") || "(none)"}`,
+    ...gens.notes.map((n) => `note: ${n}`),
+    "",
+  ];
+  const figures = new Map<string, Figure[]>(list.map((s) => [s.key, []]));
+  const warmed = new Set<string>();
+  for (let r = 0; r < rounds; r++) {
+    for (const s of list) {
+      log(`bench: round ${r + 1}/${rounds} ${s.key}`);
+      const failedBefore = s.rpc ? await failedCalls(platform.adminUrl, s.rpc.service, s.rpc.method) : 0;
+      const warm = warmed.has(s.key) || smoke ? 1 : 2;
+      warmed.add(s.key);
+      const pid = s.server === "ours" ? platform.pid : s.server === "bare" ? bare.pid : minimal.pid;
+      const f = await load(gens, s.shot, { connections, seconds, warmupSeconds: warm }, () => cpuSeconds(pid));
+      if (s.rpc) f.errors += (await failedCalls(platform.adminUrl, s.rpc.service, s.rpc.method)) - failedBefore;
+      figures.get(s.key)!.push(f);
     }
-    process.stdout.write(`${out.join("\n")}\n`);
-  } finally {
-    await proc.stop();
   }
+  const verdict = report(list.map((s: Scenario) => ({ scenario: s, rounds: figures.get(s.key)! })));
+  out.push(...verdict.lines);
+  if (verdict.errors > 0) exitCode = 1;
+
+  if (only === undefined) {
+    const empty = verdict.rates.get("h1.ours.empty");
+    const slow = await platformScenarios(platform.baseUrl, platform.adminUrl, data, {
+      seconds: smoke ? 0.3 : seconds,
+      concurrency: 32,
+      smoke,
+      emptyRpcPerSec: empty ?? 1,
+    });
+    out.push("", "Slower paths (in-process Node client, 32 callers, gRPC)", ...slow.lines);
+    if (slow.errors > 0) exitCode = 1;
+  }
+  if (exitCode !== 0) out.push("", "errors during the run: see the ERRORS marks above");
+  process.stdout.write(`${out.join("\n")}\n`);
+} catch (e) {
+  log(`bench: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  exitCode = 1;
 } finally {
+  for (const stop of stops.reverse()) await stop();
   await infra.stop();
   rmSync(dir, { recursive: true, force: true });
 }
-process.exit(failed ? 1 : 0);
+if (profileDir) log(`bench: CPU profile(s) of the platform in ${profileDir}`);
+process.exit(exitCode);

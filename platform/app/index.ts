@@ -7,7 +7,7 @@ import { infraNames } from "../config/names.js";
 import { type RuntimeConfig, type ServiceName, serviceUrl } from "../config/runtime.js";
 import { migrate } from "../db/migrate.js";
 import { createIdGenerator } from "../ids/index.js";
-import { createLogger } from "../log/index.js";
+import { createLogger, defaultAccessLog, parseAccessLog } from "../log/index.js";
 import { createMetrics } from "../metrics/index.js";
 import type { Authenticator } from "../rpc/interceptors/auth.js";
 import { assertServesContracts, type ServiceRegistration } from "../rpc/service.js";
@@ -133,7 +133,7 @@ export async function startProcess(opts: ProcessOptions): Promise<RunningProcess
       adminPort: config.adminPort,
       logger,
       metrics,
-      newId,
+      accessLog: config.accessLog === undefined ? defaultAccessLog(env) : parseAccessLog(config.accessLog),
       services: [...instances.flatMap((i) => i.services), ...(opts.extraServices ?? [])],
       authenticate: opts.authenticate ?? lazyVerifier(config, () => boundPort, clock, logger),
       httpRoutes: Object.assign({}, ...instances.map((i) => i.httpRoutes ?? {})),

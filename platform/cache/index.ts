@@ -4,5 +4,6 @@
  * TTLs, refresh-ahead, and invalidation that cannot be undone by a racing load.
  */
 export { createCache } from "./cache.js";
+export { EncodedAnswers, type EncodedAnswersOptions } from "./encoded.js";
 export { type CacheMetrics, cacheMetrics } from "./metrics.js";
 export type { Cache, CacheCodec, CacheOptions, CacheResult, CacheStats } from "./options.js";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { logLevels } from "../log/index.js";
+import { isAccessLog, logLevels } from "../log/index.js";
 import { type ConfigOf, envTypes, envVar, loadConfig } from "./index.js";
 
 /** Every service a process can run, in start order. One name everywhere (folder, proto package, Deployment, database). */
@@ -17,6 +17,14 @@ export const runtimeSpec = {
   port: envVar("BOXOFFICE_PORT", envTypes.port(8080), "the one port for gRPC, Connect and gRPC-Web"),
   adminPort: envVar("BOXOFFICE_ADMIN_PORT", envTypes.port(9090), "admin port: /metrics, /healthz, /readyz"),
   logLevel: envVar("BOXOFFICE_LOG_LEVEL", envTypes.enumOf(logLevels, "info"), "pino log level"),
+  accessLog: envVar(
+    "BOXOFFICE_ACCESS_LOG",
+    z
+      .string()
+      .optional()
+      .refine((v) => v === undefined || isAccessLog(v), "use all, errors or sample:<ratio between 0 and 1>"),
+    "which finished calls get an access-log line: all (default), errors (default when BOXOFFICE_ENV=production) or sample:<ratio> (errors and that share of the rest); metrics count every call",
+  ),
   trustedProxyHops: envVar(
     "BOXOFFICE_TRUSTED_PROXY_HOPS",
     z.coerce.number().int().min(0).max(5).default(0),

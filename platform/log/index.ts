@@ -49,3 +49,38 @@ export function createLogger(opts: {
   };
   return opts.destination === undefined ? pino(options) : pino(options, opts.destination);
 }
+
+/**
+ * Which finished calls get an access-log line (`BOXOFFICE_ACCESS_LOG`): `all` (development's
+ * default), `errors` (calls that failed; production's default), or `sample:<ratio>` (every failed
+ * call and that share of the successful ones, e.g. `sample:0.01`). Metrics count every call
+ * whatever this says.
+ */
+export type AccessLog =
+  | { readonly kind: "all" }
+  | { readonly kind: "errors" }
+  | { readonly kind: "sample"; readonly ratio: number };
+
+/** Parses a `BOXOFFICE_ACCESS_LOG` value; throws a TypeError naming the accepted forms. */
+export function parseAccessLog(value: string): AccessLog {
+  const v = value.trim();
+  if (v === "all" || v === "errors") return { kind: v };
+  const m = /^sample:(0?\.\d+|0|1(?:\.0+)?)$/.exec(v);
+  if (m) return { kind: "sample", ratio: Number(m[1]) };
+  throw new TypeError(`access log "${value}": use all, errors or sample:<ratio between 0 and 1>`);
+}
+
+/** The access log when none is configured: every call in development, failed calls in production. */
+export function defaultAccessLog(env: Readonly<Record<string, string | undefined>>): AccessLog {
+  return env.BOXOFFICE_ENV === "production" ? { kind: "errors" } : { kind: "all" };
+}
+
+/** Whether `value` is a valid `BOXOFFICE_ACCESS_LOG`. */
+export function isAccessLog(value: string): boolean {
+  try {
+    parseAccessLog(value);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -2,11 +2,16 @@ import { createContextKey, type HandlerContext } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import type { Principal } from "./access.js";
 
-/** The request id of the call: the caller's `x-request-id`, or a new UUIDv7. Echoed in the response. */
+/** The request id of the call: the caller's `x-request-id`, or a new one. Echoed in the response. */
 export const requestIdKey = createContextKey<string>("", { description: "request id" });
 
-/** A child logger bound to the call (request id, procedure). */
-export const loggerKey = createContextKey<Logger | undefined>(undefined, { description: "call logger" });
+/** The call's logger, bound to its request id and procedure, created on first use of `logger`. */
+export interface CallLogger {
+  readonly logger: Logger;
+}
+
+/** The call's logger (see {@link CallLogger}): most calls log nothing, so none is made up front. */
+export const loggerKey = createContextKey<CallLogger | undefined>(undefined, { description: "call logger" });
 
 /** Who is calling, once the authentication interceptor has verified a token; undefined for anonymous calls. */
 export const principalKey = createContextKey<Principal | undefined>(undefined, { description: "principal" });

@@ -1,10 +1,10 @@
-import { Code, ConnectError, type ConnectRouter, createContextValues } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { ServerReflection as ReflectionV1 } from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ReflectionV1Alpha } from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
 import { createHealthService, Health, HealthRegistry, ServingStatus } from "../health/index.js";
-import type { IdGenerator } from "../ids/index.js";
+import { createRequestIdGenerator } from "../ids/index.js";
+import type { AccessLog } from "../log/index.js";
 import { type Metrics, metricsInterceptor } from "../metrics/index.js";
 import { createReflectionV1, createReflectionV1Alpha } from "../reflection/index.js";
 import { access } from "../rpc/access.js";
@@ -15,8 +15,9 @@ import { deadlineInterceptor } from "../rpc/interceptors/deadline.js";
 import { errorMappingInterceptor } from "../rpc/interceptors/error-mapping.js";
 import { requestLogInterceptor } from "../rpc/interceptors/request-log.js";
 import { validationInterceptor } from "../rpc/interceptors/validate.js";
-import { reclassifyParseErrors } from "../rpc/parse-errors.js";
+import { callGate } from "../rpc/parse-errors.js";
 import { buildAccessTable, defineService, type ServiceRegistration } from "../rpc/service.js";
+import { createRpcAdapter, lazyValue } from "./adapter.js";
 import { AdminServer, type ReadinessCheck } from "./admin.js";
 import { handleCors } from "./cors.js";
 import { unknownRoute } from "./fallback.js";
@@ -36,7 +37,8 @@ export interface RpcServerOptions {
   adminPort: number;
   logger: Logger;
   metrics: Metrics;
-  newId: IdGenerator;
+  /** Which finished calls get an access-log line (default: all). */
+  accessLog?: AccessLog;
   /** The application services; health and reflection are added by the server. */
   services: readonly ServiceRegistration[];
   authenticate?: Authenticator;
@@ -106,35 +108,48 @@ export async function startRpcServer(opts: RpcServerOptions): Promise<RpcServer>
   const accessTable = buildAccessTable(allServices);
   const admission = admissionInterceptor({ maxInflight: opts.maxInflight, isDraining, exempt: controlPlane });
 
-  const rpcHandler = connectNodeAdapter({
+  const rpcHandler = createRpcAdapter({
     routes: (router: ConnectRouter) => {
       for (const s of allServices) router.service(s.desc, s.impl);
     },
     interceptors: [
-      requestLogInterceptor(opts.logger, opts.newId, controlPlane),
+      requestLogInterceptor({
+        logger: opts.logger,
+        newRequestId: createRequestIdGenerator(),
+        quietServices: controlPlane,
+        accessLog: opts.accessLog,
+      }),
       metricsInterceptor(opts.metrics),
       errorMappingInterceptor(opts.logger),
-      deadlineInterceptor(opts.defaultDeadlineMs),
+      deadlineInterceptor(),
       authenticationInterceptor(opts.authenticate),
       accessInterceptor(accessTable),
       validationInterceptor(allServices.map((s) => s.desc)),
       admission,
     ],
+    defaultDeadlineMs: Math.min(opts.defaultDeadlineMs, opts.maxDeadlineMs),
+    logger: opts.logger,
     maxTimeoutMs: opts.maxDeadlineMs,
     readMaxBytes: opts.readMaxBytes,
     shutdownSignal: shutdownController.signal,
     fallback: opts.webRoot === undefined ? unknownRoute : staticSite(opts.webRoot, unknownRoute),
-    requestGate: reclassifyParseErrors,
-    contextValues: (req) => createContextValues().set(clientAddressKey, clientAddress(req, opts.trustedProxyHops)),
+    requestGate: callGate,
+    lazyValues: [lazyValue(clientAddressKey, (req) => clientAddress(req, opts.trustedProxyHops))],
   });
 
   let httpInflight = 0;
+  const routes = opts.httpRoutes ?? {};
+  const hasRoutes = Object.keys(routes).length > 0;
   const handler = (req: Req, res: Res) => {
     httpInflight++;
     res.once("close", () => httpInflight--);
-    if (handleCors(req, res, opts.corsOrigins)) return;
-    const route = opts.httpRoutes?.[(req.url ?? "/").split("?")[0] ?? "/"];
-    if (route !== undefined) return route(req, res);
+    if (req.headers.origin !== undefined && handleCors(req, res, opts.corsOrigins)) return;
+    if (hasRoutes) {
+      const url = req.url ?? "/";
+      const q = url.indexOf("?");
+      const route = routes[q < 0 ? url : url.slice(0, q)];
+      if (route !== undefined) return route(req, res);
+    }
     rpcHandler(req, res);
   };
 

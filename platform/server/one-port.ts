@@ -32,7 +32,9 @@ export class OnePortListener {
       this.#sessions.add(s);
       s.once("close", () => this.#sessions.delete(s));
     });
-    this.#tcp = net.createServer((socket) => this.#route(socket));
+    // Nagle off: net.createServer leaves it on, and the http/http2 servers we hand sockets to only
+    // turn it off for sockets they accept themselves (a small answer otherwise waits for an ACK).
+    this.#tcp = net.createServer({ noDelay: true }, (socket) => this.#route(socket));
   }
 
   #route(socket: net.Socket): void {

@@ -18,7 +18,7 @@ export interface AdmissionOptions {
  */
 export function admissionInterceptor(opts: AdmissionOptions): Interceptor & { inflight: () => number } {
   let inflight = 0;
-  const interceptor: Interceptor = (next) => async (req) => {
+  const interceptor: Interceptor = (next) => (req) => {
     if (opts.exempt.has(req.service.typeName)) return next(req);
     if (opts.isDraining()) throw new UnavailableError("DRAINING", "server is shutting down; retry on another instance");
     if (inflight >= opts.maxInflight) {
@@ -29,6 +29,17 @@ export function admissionInterceptor(opts: AdmissionOptions): Interceptor & { in
       );
     }
     inflight++;
+    if (!req.stream) {
+      // unary: released when the answer (or the error) is in, with no closure of its own per call
+      let answer: ReturnType<typeof next>;
+      try {
+        answer = next(req);
+      } catch (e) {
+        inflight--;
+        throw e;
+      }
+      return answer.then(releaseWith, releaseAndThrow);
+    }
     let released = false;
     const release = () => {
       if (!released) {
@@ -37,6 +48,14 @@ export function admissionInterceptor(opts: AdmissionOptions): Interceptor & { in
       }
     };
     return observeCall(next, req, release);
+  };
+  const releaseWith = <T>(res: T): T => {
+    inflight--;
+    return res;
+  };
+  const releaseAndThrow = (e: unknown): never => {
+    inflight--;
+    throw e;
   };
   return Object.assign(interceptor, { inflight: () => inflight });
 }

@@ -1,34 +1,34 @@
-import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import type { Interceptor } from "@connectrpc/connect";
 
 /**
- * Gives unary calls that arrive without a deadline (`grpc-timeout` / `connect-timeout-ms`) a default
- * one, so no call can hold a connection, a database slot or an in-flight permit forever. The
- * handler sees the shortened signal; when it fires the caller gets DEADLINE_EXCEEDED even if the
- * handler ignores the signal. Calls with their own deadline are bounded by Connect itself
- * (`maxTimeoutMs`); streams are long-lived by design and end on drain instead.
+ * Makes a unary call's deadline binding even when the handler ignores its signal: the caller gets
+ * DEADLINE_EXCEEDED (or the cancellation's code) when the call's signal fires, whether or not the
+ * handler has returned; the handler keeps running to its end, holding its admission permit.
+ *
+ * Every unary call has a deadline: its own (`grpc-timeout` / `connect-timeout-ms`, capped by
+ * Connect's `maxTimeoutMs`), or the server's default, which the HTTP adapter writes into the
+ * request before Connect reads it (platform/server/adapter.ts) — so Connect's own per-call timer
+ * is the deadline and this interceptor allocates one promise and one listener, not a controller,
+ * a composite signal and a timer of its own. Streams are long-lived by design and end on drain.
  */
-export function deadlineInterceptor(defaultDeadlineMs: number): Interceptor {
-  return (next) => async (req) => {
-    if (req.stream || req.header.has("grpc-timeout") || req.header.has("connect-timeout-ms")) {
-      return next(req);
-    }
-    const timer = new AbortController();
-    const handle = setTimeout(
-      () =>
-        timer.abort(
-          new ConnectError(`no answer within the default deadline of ${defaultDeadlineMs} ms`, Code.DeadlineExceeded),
-        ),
-      defaultDeadlineMs,
-    );
-    handle.unref();
-    const signal = AbortSignal.any([req.signal, timer.signal]);
-    const expired = new Promise<never>((_, reject) => {
-      timer.signal.addEventListener("abort", () => reject(timer.signal.reason as Error), { once: true });
+export function deadlineInterceptor(): Interceptor {
+  return (next) => (req) => {
+    if (req.stream) return next(req);
+    const signal = req.signal;
+    if (signal.aborted) return Promise.reject(signal.reason);
+    return new Promise((resolve, reject) => {
+      const onAbort = () => reject(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+      next(req).then(
+        (res) => {
+          signal.removeEventListener("abort", onAbort);
+          resolve(res);
+        },
+        (err: unknown) => {
+          signal.removeEventListener("abort", onAbort);
+          reject(err);
+        },
+      );
     });
-    try {
-      return await Promise.race([next({ ...req, signal }), expired]);
-    } finally {
-      clearTimeout(handle);
-    }
   };
 }

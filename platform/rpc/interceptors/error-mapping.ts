@@ -1,4 +1,4 @@
-import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, type ContextValues, type Interceptor } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { loggerKey } from "../context.js";
 import { errorDomain, toConnectError } from "../errors.js";
@@ -10,20 +10,34 @@ import { mapStreamError } from "../stream.js";
  * its stack is logged here and the caller only sees "internal error".
  */
 export function errorMappingInterceptor(fallbackLogger: Logger): Interceptor {
-  return (next) => async (req) => {
-    const domain = errorDomain(req.service.typeName);
-    const map = (e: unknown) => {
-      const ce = toConnectError(e, domain);
-      if (ce.code === Code.Internal && !(e instanceof ConnectError)) {
-        (req.contextValues.get(loggerKey) ?? fallbackLogger).error({ err: e }, "unhandled error in handler");
-      }
-      return ce;
-    };
-    try {
-      const res = await next(req);
-      return res.stream ? { ...res, message: mapStreamError(res.message, map) } : res;
-    } catch (e) {
-      throw map(e);
+  const domains = new Map<string, string>();
+  const map = (service: string, values: ContextValues, e: unknown): ConnectError => {
+    let domain = domains.get(service);
+    if (domain === undefined) domains.set(service, (domain = errorDomain(service)));
+    const ce = toConnectError(e, domain);
+    if (ce.code === Code.Internal && !(e instanceof ConnectError)) {
+      (values.get(loggerKey)?.logger ?? fallbackLogger).error({ err: e }, "unhandled error in handler");
     }
+    return ce;
+  };
+  // Not an async function: a successful unary call passes through with one `catch` and no await.
+  return (next) => (req) => {
+    const fail = (e: unknown) => {
+      throw map(req.service.typeName, req.contextValues, e);
+    };
+    let res: ReturnType<typeof next>;
+    try {
+      res = next(req); // an inner interceptor may throw before it returns a promise
+    } catch (e) {
+      return Promise.reject(map(req.service.typeName, req.contextValues, e));
+    }
+    if (!req.stream) return res.catch(fail);
+    return res.then(
+      (r) =>
+        r.stream
+          ? { ...r, message: mapStreamError(r.message, (e) => map(req.service.typeName, req.contextValues, e)) }
+          : r,
+      fail,
+    );
   };
 }

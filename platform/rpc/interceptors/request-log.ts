@@ -1,9 +1,13 @@
+import type { DescMethod } from "@bufbuild/protobuf";
 import { ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import type { IdGenerator } from "../../ids/index.js";
-import { loggerKey, requestIdKey } from "../context.js";
+import type { AccessLog } from "../../log/index.js";
+import { codeNames } from "../../metrics/rpc.js";
+import { type CallLogger, loggerKey, requestIdKey } from "../context.js";
+import { platformAdapterKey } from "../prepared.js";
 import { procedureOf } from "../service.js";
-import { observeCall } from "../stream.js";
+import { observeStream } from "../stream.js";
 
 const requestIdHeader = "x-request-id";
 const acceptableId = /^[\w.:@/+=-]{1,128}$/;
@@ -11,66 +15,85 @@ const acceptableId = /^[\w.:@/+=-]{1,128}$/;
 /** Codes that mean the server (not the caller) has a problem: logged as warnings. */
 const serverSide = new Set(["unknown", "internal", "data_loss", "unavailable", "deadline_exceeded"]);
 
+const procedures = new WeakMap<DescMethod, string>();
+function procedure(m: DescMethod): string {
+  let p = procedures.get(m);
+  if (p === undefined) procedures.set(m, (p = procedureOf(m)));
+  return p;
+}
+
+/** A call's logger, made on first use: pino's child() serialises its bindings, and most calls log nothing. */
+class LazyCallLogger implements CallLogger {
+  #child: Logger | undefined;
+  constructor(
+    readonly base: Logger,
+    readonly requestId: string,
+    readonly method: DescMethod,
+  ) {}
+  get logger(): Logger {
+    return (this.#child ??= this.base.child({ requestId: this.requestId, procedure: procedure(this.method) }));
+  }
+}
+
+export interface RequestLogOptions {
+  logger: Logger;
+  /** Makes the request id of a call that brings none (cheap: see `createRequestIdGenerator`). */
+  newRequestId: IdGenerator;
+  /** Services whose calls log at debug (health probes, reflection). */
+  quietServices: ReadonlySet<string>;
+  /** Which finished calls get a line; default: all. */
+  accessLog?: AccessLog;
+}
+
 /**
  * Outermost interceptor: takes the caller's `x-request-id` (or makes one), returns it in the
- * response headers, binds a child logger to the call, and writes one line per finished call with
- * the procedure, code and duration. Request and response bodies are never logged.
- * Calls to `quietServices` (health probes) log at debug.
+ * response headers (and on errors), gives the call a logger bound to it (created only if used),
+ * and writes one access-log line per finished call with the procedure, code and duration, as
+ * `accessLog` says. Request and response bodies are never logged.
  */
-export function requestLogInterceptor(
-  logger: Logger,
-  newId: IdGenerator,
-  quietServices: ReadonlySet<string>,
-): Interceptor {
+export function requestLogInterceptor(o: RequestLogOptions): Interceptor {
+  const policy = o.accessLog ?? { kind: "all" };
+  const okShare = policy.kind === "all" ? 1 : policy.kind === "sample" ? policy.ratio : 0;
   return (next) => async (req) => {
     const given = req.header.get(requestIdHeader);
-    const requestId = given !== null && acceptableId.test(given) ? given : newId();
-    const procedure = procedureOf(req.method);
-    const log = logger.child({ requestId, procedure });
+    const requestId = given !== null && acceptableId.test(given) ? given : o.newRequestId();
+    const call = new LazyCallLogger(o.logger, requestId, req.method);
     req.contextValues.set(requestIdKey, requestId);
-    req.contextValues.set(loggerKey, log);
+    req.contextValues.set(loggerKey, call);
     const started = performance.now();
-    const quiet = quietServices.has(req.service.typeName);
+    const quiet = o.quietServices.has(req.service.typeName);
     const finish = (err: unknown) => {
-      const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
       if (err === undefined) {
-        (quiet ? log.debug : log.info).call(log, { code: "ok", durationMs }, "rpc finished");
+        const level = quiet ? "debug" : "info";
+        if ((okShare === 1 || (okShare > 0 && Math.random() < okShare)) && o.logger.isLevelEnabled(level))
+          call.logger[level]({ code: "ok", durationMs: elapsed(started) }, "rpc finished");
         return;
       }
       const ce = ConnectError.from(err);
       // Errors carry the request id too, so a client can quote it (errors are when it matters).
       if (err instanceof ConnectError) err.metadata.set(requestIdHeader, requestId);
-      const code = codeName(ce);
+      const code = codeNames[ce.code] ?? "unknown";
       const level = serverSide.has(code) ? "warn" : quiet ? "debug" : "info";
-      log[level]({ code, durationMs, error: ce.rawMessage }, "rpc failed");
+      if (o.logger.isLevelEnabled(level))
+        call.logger[level]({ code, durationMs: elapsed(started), error: ce.rawMessage }, "rpc failed");
     };
-    const res = await observeCall(next, req, finish);
-    res.header.set(requestIdHeader, requestId);
-    return res;
+    let res: Awaited<ReturnType<typeof next>>;
+    try {
+      res = await next(req);
+    } catch (e) {
+      finish(e);
+      throw e;
+    }
+    // The platform adapter writes it on unary answers as a plain header (cheaper than Headers.set).
+    if (res.stream || !req.contextValues.get(platformAdapterKey)) res.header.set(requestIdHeader, requestId);
+    if (!res.stream) {
+      finish(undefined);
+      return res;
+    }
+    return { ...res, message: observeStream(res.message, finish) };
   };
 }
 
-/** The snake_case name of a code, as Connect and Prometheus labels show it. */
-export function codeName(err: ConnectError | undefined): string {
-  if (err === undefined) return "ok";
-  return codeNames[err.code] ?? "unknown";
+function elapsed(started: number): number {
+  return Math.round((performance.now() - started) * 1000) / 1000;
 }
-
-const codeNames: Record<number, string> = {
-  1: "canceled",
-  2: "unknown",
-  3: "invalid_argument",
-  4: "deadline_exceeded",
-  5: "not_found",
-  6: "already_exists",
-  7: "permission_denied",
-  8: "resource_exhausted",
-  9: "failed_precondition",
-  10: "aborted",
-  11: "out_of_range",
-  12: "unimplemented",
-  13: "internal",
-  14: "unavailable",
-  15: "data_loss",
-  16: "unauthenticated",
-};
