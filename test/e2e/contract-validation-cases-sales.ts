@@ -19,13 +19,20 @@ export function ticketRows(): Row[] {
   const cancel = { requestId: rid(), orderId: uuid(), reason: "" };
   const checkIn = { requestId: rid(), eventId: uuid(), code: "code-as-scanned" };
   /** An RPC whose request is one id (plus `base`). */
-  const byId = (method: DescMethod, key: string, field: string, as: Caller, base: Json = {}): Row => {
+  const byId = (
+    method: DescMethod,
+    key: string,
+    field: string,
+    as: Caller,
+    base: Json = {},
+    answers: Row["answers"] = "unimplemented",
+  ): Row => {
     const valid = { ...base, [key]: uuid() };
     return {
       method,
       as,
       valid,
-      answers: "unimplemented",
+      answers,
       violating: [
         v(valid, "not a UUID", key, "1234", field, "string.uuid"),
         v(valid, "missing", key, "", field, "required"),
@@ -37,18 +44,18 @@ export function ticketRows(): Row[] {
       method: m.getAvailability,
       as: "anonymous",
       valid: availability,
-      answers: "unimplemented",
+      answers: "not_found",
       violating: [
         v(availability, "not a UUID", "sectionId", "s", "section_id", "string.uuid"),
         v(availability, "missing", "eventId", undefined, "event_id", "required"),
       ],
     },
-    byId(m.watchAvailability, "eventId", "event_id", "anonymous"),
+    byId(m.watchAvailability, "eventId", "event_id", "anonymous", {}, "not_found"),
     {
       method: m.holdSeats,
       as: "customer",
       valid: hold,
-      answers: "unimplemented",
+      answers: "not_found",
       violating: [
         v(hold, "too long", "items[0].seat.seatLabel", x(9), "items[0].seat.seat_label", "string.max_len"),
         v(
@@ -79,7 +86,7 @@ export function ticketRows(): Row[] {
         v(hold, "missing", "items[0]", {}, "items[0].kind", "required"),
       ],
     },
-    byId(m.releaseHold, "holdId", "hold_id", "customer", { requestId: rid() }),
+    byId(m.releaseHold, "holdId", "hold_id", "customer", { requestId: rid() }, "not_found"),
     {
       method: m.checkout,
       as: "customer",

@@ -15,7 +15,7 @@ import type { Tx } from "../../../platform/db/index.js";
 import { planTake, type StripeTake, tryOrder } from "../domain/stripes.js";
 import type { ClaimTarget } from "./claims.js";
 import type { SectionInfo } from "./inventory.js";
-import { isBusy, rows, run } from "./sql.js";
+import { isBusy, type Q, rows, run } from "./sql.js";
 
 /** taken_until of released GA items: free by time for every clock. */
 export const FREED = new Date(1_000);
@@ -180,4 +180,17 @@ export async function returnFreedGa(tx: Tx, invId: number, sectionNo: number, no
           WHERE inv_id = ${invId} AND section_no = ${sectionNo} AND stripe = ${stripe}`,
     );
   return due.reduce((n, d) => n + d.left, 0);
+}
+
+/** GA sections with freed places waiting to go back on their stripes (the sweeper's list). */
+export async function freedGaSections(
+  q: Q,
+  now: Date,
+  limit = 200,
+): Promise<Array<{ invId: number; sectionNo: number }>> {
+  const found = await rows<{ inv_id: number; section_no: number }>(
+    q,
+    sql`SELECT DISTINCT inv_id, section_no FROM hold_ga_items WHERE taken_until <= ${now} LIMIT ${limit}`,
+  );
+  return found.map((f) => ({ invId: f.inv_id, sectionNo: f.section_no }));
 }

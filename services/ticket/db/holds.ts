@@ -8,7 +8,7 @@
  */
 import { sql } from "drizzle-orm";
 import type { Tx } from "../../../platform/db/index.js";
-import { InvalidArgumentError } from "../../../platform/rpc/errors.js";
+import { InvalidArgumentError } from "../../../platform/errors/index.js";
 import { HoldNotActiveError, SeatsUnavailableError } from "../domain/errors.js";
 import { effectiveState, type HoldState } from "../domain/hold.js";
 import type { NormalisedItems } from "../domain/items.js";
@@ -301,4 +301,10 @@ export async function loadHold(q: Q, holdId: string, now: Date): Promise<HoldVie
     expireTime: utc(h.expire_time),
     orderId: h.order_id ?? undefined,
   };
+}
+
+/** Who holds a hold (its buyer), or undefined when there is no such hold. */
+export async function holdOwner(q: Q, holdId: string): Promise<string | undefined> {
+  const [h] = await rows<{ buyer_id: string }>(q, sql`SELECT buyer_id FROM holds WHERE id = ${holdId}`);
+  return h?.buyer_id;
 }

@@ -26,12 +26,26 @@ export interface SectionInfo {
   readonly priceMinor: number;
 }
 
+/** The event as tickets and emails show it (empty strings / undefined while the event service sent none). */
+export interface EventSummary {
+  readonly name: string;
+  readonly startTime: Date | undefined;
+  readonly endTime: Date | undefined;
+  readonly timeZone: string;
+  readonly venueName: string;
+  readonly venueCity: string;
+}
+
 /** What a hold needs to know about an event; sections never change after publishing, prices may. */
 export interface Inventory {
   readonly invId: number;
   readonly layoutVersion: number;
+  /** The organizer who owns the event (check-in and sales figures are theirs). */
+  readonly organizerId: string;
+  readonly venueId: string;
   readonly sales: SalesState;
   readonly sections: readonly SectionInfo[];
+  readonly summary: EventSummary;
 }
 
 export interface MaterialiseOptions {
@@ -67,16 +81,22 @@ export async function materialiseInventory(
   const { sections, seats } = flattenLayout(layout);
   if (!layout.salesStartTime || !layout.salesEndTime) throw new LayoutError("the layout has no sales window");
   const ms = (t: { seconds: bigint; nanos: number }) => Number(t.seconds) * 1000 + Math.floor(t.nanos / 1e6);
+  const time = (t: { seconds: bigint; nanos: number } | undefined) => (t === undefined ? null : new Date(ms(t)));
+  // The layout's own cap wins; an event service that does not send one yet leaves it to the option.
+  const maxPerBuyer = defaultBuyerCap(layout.maxTicketsPerOrder, layout.maxTicketsPerBuyer || opts.maxPerBuyer);
   const inserted = await run(
     tx,
     sql`INSERT IGNORE INTO inventories
           (event_id, status, layout_version, price_revision, venue_id, organizer_id, sales_start, sales_end,
-           max_per_order, max_per_buyer, seat_count, create_time)
+           max_per_order, max_per_buyer, seat_count, create_time,
+           name, start_time, end_time, time_zone, venue_name, venue_city, summary_revision)
         VALUES (${layout.eventId}, 'ON_SALE', ${Number(layout.layoutVersion)}, ${opts.revision}, ${layout.venueId},
                 ${layout.organizerId}, ${new Date(ms(layout.salesStartTime))}, ${new Date(ms(layout.salesEndTime))},
-                ${layout.maxTicketsPerOrder}, ${defaultBuyerCap(layout.maxTicketsPerOrder, opts.maxPerBuyer)},
+                ${layout.maxTicketsPerOrder}, ${maxPerBuyer},
                 ${seats.length + sections.filter((s) => s.kind === "GA").reduce((n, s) => n + s.capacity, 0)},
-                ${opts.now})`,
+                ${opts.now}, ${layout.name.slice(0, 200)}, ${time(layout.startTime)}, ${time(layout.endTime)},
+                ${layout.timeZone.slice(0, 64)}, ${layout.venueName.slice(0, 200)}, ${layout.venueCity.slice(0, 100)},
+                ${opts.revision})`,
   );
   if (inserted.affectedRows === 0) {
     const [existing] = await rows<{ inv_id: number; status: string; layout_version: number }>(
@@ -218,22 +238,50 @@ export async function updatePrices(
   return true;
 }
 
+/**
+ * The event's summary as of `revision` (EventUpdated: name and times), applied only when newer than
+ * the one in place. Returns whether applied.
+ */
+export async function updateSummary(
+  tx: Tx,
+  eventId: string,
+  revision: number,
+  s: { name: string; startTime: Date | undefined; endTime: Date | undefined },
+): Promise<boolean> {
+  const r = await run(
+    tx,
+    sql`UPDATE inventories SET summary_revision = ${revision}, name = ${s.name.slice(0, 200)},
+                               start_time = ${s.startTime ?? null}, end_time = ${s.endTime ?? null}
+        WHERE event_id = ${eventId} AND summary_revision < ${revision} AND layout_version > 0`,
+  );
+  return r.affectedRows === 1;
+}
+
 interface InventoryRow {
   inv_id: number;
   event_id: string;
   status: "ON_SALE" | "CANCELLED";
   layout_version: number;
+  venue_id: string;
+  organizer_id: string;
   sales_start: Date | string;
   sales_end: Date | string;
   max_per_order: number;
   max_per_buyer: number;
+  name: string;
+  start_time: Date | string | null;
+  end_time: Date | string | null;
+  time_zone: string;
+  venue_name: string;
+  venue_city: string;
 }
 
 /** The inventory of an event with its sections, or undefined when none (or only a cancellation) exists. */
 export async function loadInventory(q: Q, eventId: string): Promise<Inventory | undefined> {
   const [inv] = await rows<InventoryRow>(
     q,
-    sql`SELECT inv_id, event_id, status, layout_version, sales_start, sales_end, max_per_order, max_per_buyer
+    sql`SELECT inv_id, event_id, status, layout_version, venue_id, organizer_id, sales_start, sales_end,
+               max_per_order, max_per_buyer, name, start_time, end_time, time_zone, venue_name, venue_city
         FROM inventories WHERE event_id = ${eventId}`,
   );
   if (inv === undefined || Number(inv.layout_version) === 0) return undefined;
@@ -251,6 +299,16 @@ export async function loadInventory(q: Q, eventId: string): Promise<Inventory | 
   return {
     invId: inv.inv_id,
     layoutVersion: Number(inv.layout_version),
+    organizerId: inv.organizer_id,
+    venueId: inv.venue_id,
+    summary: {
+      name: inv.name,
+      startTime: inv.start_time === null ? undefined : utc(inv.start_time),
+      endTime: inv.end_time === null ? undefined : utc(inv.end_time),
+      timeZone: inv.time_zone,
+      venueName: inv.venue_name,
+      venueCity: inv.venue_city,
+    },
     sales: {
       eventId: inv.event_id,
       status: inv.status,
@@ -302,4 +360,16 @@ export async function resolveSeats(
   const key = (s: number, r: string, l: string) => `${s}\u0000${r}\u0000${l}`;
   const by = new Map(found.map((f) => [key(f.section_no, f.row_label, f.seat_label), f.seat_no]));
   return refs.map((r) => by.get(key(r.sectionNo, r.rowLabel, r.seatLabel)));
+}
+
+/** Whether an event's inventory exists and how it stands (layout version 0: only a cancellation is known). */
+export async function inventoryState(
+  q: Q,
+  eventId: string,
+): Promise<{ status: "ON_SALE" | "CANCELLED"; layoutVersion: number } | undefined> {
+  const [r] = await rows<{ status: "ON_SALE" | "CANCELLED"; layout_version: number }>(
+    q,
+    sql`SELECT status, layout_version FROM inventories WHERE event_id = ${eventId}`,
+  );
+  return r === undefined ? undefined : { status: r.status, layoutVersion: Number(r.layout_version) };
 }

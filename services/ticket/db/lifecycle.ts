@@ -193,3 +193,31 @@ export async function dueHolds(q: Q, now: Date, limit: number): Promise<string[]
   );
   return due.map((d) => d.id);
 }
+
+/** ACTIVE holds past their expire_time with their events, oldest first (the sweeper's batch). */
+export async function dueHoldRefs(q: Q, now: Date, limit: number): Promise<Array<{ id: string; eventId: string }>> {
+  const due = await rows<{ id: string; event_id: string }>(
+    q,
+    sql`SELECT id, event_id FROM holds WHERE state = 'ACTIVE' AND expire_time <= ${now}
+        ORDER BY expire_time LIMIT ${limit}`,
+  );
+  return due.map((d) => ({ id: d.id, eventId: d.event_id }));
+}
+
+/**
+ * Expires holds in one compare-and-set (ACTIVE and due → EXPIRED): what transitionHold's "expire"
+ * does to each, for a batch. Nothing else is written: an expired hold's seats are free by time and
+ * its GA places are put back by returnFreedGa. Returns how many changed.
+ */
+export async function expireHolds(tx: Tx, holdIds: readonly string[], now: Date): Promise<number> {
+  if (holdIds.length === 0) return 0;
+  const r = await run(
+    tx,
+    sql`UPDATE holds SET state = 'EXPIRED', end_time = ${now}
+        WHERE id IN (${sql.join(
+          holdIds.map((h) => sql`${h}`),
+          sql`, `,
+        )}) AND state = 'ACTIVE' AND expire_time <= ${now}`,
+  );
+  return r.affectedRows;
+}

@@ -52,6 +52,15 @@ export const inventories = mysqlTable(
     seatCount: int("seat_count").notNull(),
     createTime: datetime("create_time", { mode: "date", fsp: 3 }).notNull(),
     cancelTime: datetime("cancel_time", { mode: "date", fsp: 3 }),
+    /** The event as tickets and emails show it: from the layout, then EventUpdated. */
+    name: varchar("name", { length: 200 }).notNull().default(""),
+    startTime: datetime("start_time", { mode: "date", fsp: 3 }),
+    endTime: datetime("end_time", { mode: "date", fsp: 3 }),
+    timeZone: varchar("time_zone", { length: 64 }).notNull().default(""),
+    venueName: varchar("venue_name", { length: 200 }).notNull().default(""),
+    venueCity: varchar("venue_city", { length: 100 }).notNull().default(""),
+    /** The event revision the summary is from (EventUpdated applies newer ones). */
+    summaryRevision: bigint("summary_revision", { mode: "number" }).notNull().default(0),
   },
   (t) => [uniqueIndex("inventories_event").on(t.eventId)],
 );
@@ -183,6 +192,8 @@ export const holdGaItems = mysqlTable(
     primaryKey({ columns: [t.holdId, t.sectionNo, t.stripe] }),
     // expired-but-unreturned places of a section (lazy expiry, availability counts)
     index("hold_ga_items_outstanding").on(t.invId, t.sectionNo, t.takenUntil),
+    // the sweeper: freed places of every event, to put back on their stripes
+    index("hold_ga_items_freed").on(t.takenUntil),
   ],
 );
 

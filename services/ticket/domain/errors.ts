@@ -1,8 +1,8 @@
 /**
  * The ticket service's refusals, as named domain errors. The RPC layer turns them into canonical
- * codes with `google.rpc.ErrorInfo` (reason + metadata) in one place (platform/rpc/errors.ts).
+ * codes with `google.rpc.ErrorInfo` (reason + metadata) in one place (platform/errors → the RPC layer).
  */
-import { FailedPreconditionError, InvalidArgumentError } from "../../../platform/rpc/errors.js";
+import { FailedPreconditionError, InvalidArgumentError } from "../../../platform/errors/index.js";
 
 /** The event is not on sale now: cancelled, not yet open or already closed. */
 export class SalesClosedError extends FailedPreconditionError {

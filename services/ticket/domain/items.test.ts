@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { Code } from "@connectrpc/connect";
-import { DomainError } from "../../../platform/rpc/errors.js";
+import { InvalidArgumentError } from "../../../platform/errors/index.js";
 import { type HoldItemInput, normaliseItems } from "./items.js";
 
 describe("hold items (domain)", () => {
@@ -13,7 +12,7 @@ describe("hold items (domain)", () => {
     try {
       normaliseItems(items, sections, max);
     } catch (e) {
-      assert.ok(e instanceof DomainError && e.code === Code.InvalidArgument, String(e));
+      assert.ok(e instanceof InvalidArgumentError, String(e));
       return e.violations.map((v) => `${v.field} ${v.reason}`);
     }
     return [];

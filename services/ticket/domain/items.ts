@@ -3,7 +3,7 @@
  * section known and of the right kind, no seat or section twice, quantities ≥ 1, and the whole
  * hold within the per-order limit. Pure; field paths follow the proto (`items[2].seat.row_label`).
  */
-import { type FieldViolation, InvalidArgumentError } from "../../../platform/rpc/errors.js";
+import { type FieldViolation, InvalidArgumentError } from "../../../platform/errors/index.js";
 import { OrderLimitError } from "./errors.js";
 
 export type HoldItemInput =

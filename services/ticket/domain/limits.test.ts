@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Code } from "@connectrpc/connect";
+import { FailedPreconditionError, InvalidArgumentError } from "../../../platform/errors/index.js";
 import { BuyerLimitError, OrderLimitError, SalesClosedError, SeatsUnavailableError } from "./errors.js";
 import {
   assertBuyerCap,
@@ -33,7 +33,7 @@ describe("hold limits (domain)", () => {
       () => assertOnSale(sales, end),
       (e: unknown) =>
         e instanceof SalesClosedError &&
-        e.code === Code.FailedPrecondition &&
+        e instanceof FailedPreconditionError &&
         e.reason === "SALES_CLOSED" &&
         e.metadata.event_id === "e1",
     );
@@ -45,7 +45,7 @@ describe("hold limits (domain)", () => {
     assert.throws(
       () => assertOrderLimit(sales, 7),
       (e: unknown) =>
-        e instanceof OrderLimitError && e.code === Code.InvalidArgument && e.violations[0]?.field === "items",
+        e instanceof OrderLimitError && e instanceof InvalidArgumentError && e.violations[0]?.field === "items",
     );
   });
 
@@ -56,7 +56,7 @@ describe("hold limits (domain)", () => {
       () => assertBuyerCap(sales, 3, 6),
       (e: unknown) =>
         e instanceof BuyerLimitError &&
-        e.code === Code.FailedPrecondition &&
+        e instanceof FailedPreconditionError &&
         e.reason === "BUYER_LIMIT_REACHED" &&
         e.metadata.remaining === "5",
     );
@@ -67,7 +67,7 @@ describe("hold limits (domain)", () => {
 
   it("SEATS_UNAVAILABLE carries the section and how many are left", () => {
     const e = new SeatsUnavailableError("sec-1", 3);
-    assert.equal(e.code, Code.FailedPrecondition);
+    assert.ok(e instanceof FailedPreconditionError);
     assert.deepEqual(e.metadata, { section_id: "sec-1", available: "3" });
   });
 });
