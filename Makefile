@@ -30,7 +30,7 @@ WEB_SOURCES := $(shell find web/src web/index.html web/vite.config.ts web/tsconf
 WEB_SPECS := web/test/storefront.test.ts web/test/unit/*.test.ts
 WEB_ONSALE_SPECS := web/test/onsale.test.ts
 
-.PHONY: help dev dev-split dev-reset migrations bench bench-smoke bench-profile bench-onsale chaos chaos-short test-long test check lint format typecheck lint-proto breaking boundaries unit proto-baseline gen deps node clean build image manifests web web-deps test-web test-web-onsale web-screenshots chromium
+.PHONY: help dev dev-split dev-reset migrations bench bench-smoke bench-profile bench-onsale chaos chaos-short test test-long check lint format typecheck lint-proto breaking boundaries unit proto-baseline gen deps node clean build image manifests web web-deps test-web test-web-onsale web-screenshots chromium
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -90,6 +90,10 @@ boundaries: deps ## services never import each other; platform never imports a s
 unit: gen ## mocha: unit, integration and end-to-end tests
 	$(BIN)/mocha
 
+test-long: gen ## long runs kept out of make test: notification's 2,000-order event cancellation with a SIGKILL
+	NOTIFICATION_CANCEL_ORDERS=2000 $(BIN)/mocha --no-config --node-option import=tsx --extension ts --timeout 20000 --exit \
+	  --require test/support/global-infra.ts test/e2e/notification-processes.test.ts
+
 chromium: deps ## Debian's chromium for the browser tests (installed when missing and root)
 	$(NODE) --import tsx web/test/support/ensure-chromium.ts
 
@@ -124,7 +128,8 @@ chaos: gen ## fault suite: on-sale rounds in split mode with processes and serve
 chaos-short: gen
 	$(NODE) --import tsx test/chaos/run.ts --short
 
-test-long: chaos bench-onsale ## the long suites `make test` leaves out: three chaos rounds, the full on-sale bench
+# the fault suite's three rounds and the full on-sale bench join the long runs (prerequisites only: the recipes are above)
+test-long: chaos bench-onsale
 
 lint: deps ## Biome: formatter and linter over the whole tree (`make format` writes the fixes)
 	$(BIN)/biome check --error-on-warnings .

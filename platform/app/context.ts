@@ -24,7 +24,15 @@ import type { HttpRoute, ReadinessCheck } from "../server/index.js";
  */
 export type ConsumerSpec<D extends DescMessage> = Pick<
   ConsumerOptions<D>,
-  "name" | "type" | "kind" | "maxDeliver" | "backoffMs" | "maxAckPending" | "ackWaitMs" | "concurrency"
+  | "name"
+  | "type"
+  | "kind"
+  | "sequenceGroup"
+  | "maxDeliver"
+  | "backoffMs"
+  | "maxAckPending"
+  | "ackWaitMs"
+  | "concurrency"
 > & {
   handle(event: ConsumedEvent<D>, scope: WriteScope): Promise<void>;
 };

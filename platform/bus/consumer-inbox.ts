@@ -21,7 +21,8 @@ export type InboxOutcome = "applied" | "duplicate" | "stale";
  * Applies one event at most once for `consumer`, in ONE transaction with the effect:
  *
  * 1. insert `inbox_events(consumer, event_id)`; a duplicate key means already processed → nothing;
- * 2. lock `inbox_aggregates(consumer, aggregate)` and decide by the consumer's kind:
+ * 2. lock `inbox_aggregates(group, aggregate)` (`group`: the consumer's sequence group, by default
+ *    its own name) and decide by the consumer's kind:
  *    - latest-state: a stored version ≥ the event's → stale (the inbox row stays, the effect is
  *      skipped); else store the version;
  *    - every-fact: the event's sequence is the next one → store it; a later one → throw
@@ -41,7 +42,7 @@ export function applyOnce(
   kind: ConsumerKind,
   env: EventEnvelope,
   effect: (tx: Tx) => Promise<void>,
-  opts: { replay?: boolean; hadFailures?: boolean } = {},
+  opts: { replay?: boolean; hadFailures?: boolean; group?: string } = {},
 ): Promise<InboxOutcome> {
   return withTransaction(db, async (tx): Promise<InboxOutcome> => {
     const now = clock.date();
@@ -53,7 +54,7 @@ export function applyOnce(
       throw e;
     }
     if (env.aggregateType !== "" && env.aggregateId !== "") {
-      const row = await lockAggregate(tx, consumer, env, now);
+      const row = await lockAggregate(tx, opts.group ?? consumer, env, now);
       if (kind === "latest-state") {
         const version = Number(env.aggregateVersion);
         if (row.version >= version) return "stale";
@@ -81,7 +82,7 @@ export function applyOnce(
   });
 }
 
-/** The consumer's row for the event's aggregate, locked for the transaction (created when new). */
+/** The group's row for the event's aggregate, locked for the transaction (created when new). */
 async function lockAggregate(tx: Tx, consumer: string, env: EventEnvelope, now: Date) {
   const key = and(
     eq(inboxAggregates.consumer, consumer),
@@ -147,11 +148,11 @@ export async function failedAttempts(db: Db, consumer: string, eventId: string):
  * sequence moves past it (only if it was the next one; anything else is already past it). The
  * inbox has no row for it, so a replay from the dead-letter stream still applies it.
  */
-export async function skipDeadLettered(db: Db, clock: Clock, consumer: string, env: EventEnvelope): Promise<void> {
+export async function skipDeadLettered(db: Db, clock: Clock, group: string, env: EventEnvelope): Promise<void> {
   const sequence = Number(env.aggregateSequence);
   if (env.aggregateType === "" || env.aggregateId === "" || sequence === 0) return;
   await withTransaction(db, async (tx) => {
-    const row = await lockAggregate(tx, consumer, env, clock.date());
+    const row = await lockAggregate(tx, group, env, clock.date());
     if (row.sequence + 1 === sequence)
       await tx.update(inboxAggregates).set({ sequence, updateTime: clock.date() }).where(row.key);
   });

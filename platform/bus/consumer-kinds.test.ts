@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ConsumerTestbed, metricValue as metric, until } from "../../test/support/consumer-testbed.js";
 import { dropPrefix, infraUrls, testPrefix } from "../../test/support/infra.js";
+import { sleep } from "../clock/index.js";
 import { pruneInbox } from "./consumer-inbox.js";
 import { listDeadLetters, replayDeadLetters } from "./dead-letter.js";
 
@@ -122,6 +123,25 @@ describe("consumer kinds: latest-state and every-fact (real NATS JetStream + Mar
     const [dead] = await listDeadLetters(t.nc, names, { consumer: "test.gap" });
     assert.match(dead?.reason ?? "", /waits for event 1/);
     assert.equal(await t.effects("test.gap"), 0);
+  });
+
+  it("every-fact consumers of two types sharing a sequence group: one aggregate's facts apply in order across them", async () => {
+    // one consumer per type (nats-server 2.9): alone, the second type's consumer would wait for an
+    // event 1 it never receives; in one group it waits for the first type's consumer instead
+    const [first, second] = [await t.producer("grpfirst"), await t.producer("grpsecond")];
+    const a = await t.consume("test.group.first", first, { kind: "every-fact", sequenceGroup: "test.group" });
+    const b = await t.consume("test.group.second", second, { kind: "every-fact", sequenceGroup: "test.group" });
+    await t.publish(second, { id: "q-2", aggregate: "order-q", version: 2, sequence: 2 });
+    await sleep(300);
+    assert.equal(await t.effects("test.group.second"), 0, "the second fact waits for the first");
+    await t.publish(first, { id: "q-1", aggregate: "order-q", version: 1, sequence: 1 });
+    await until("both facts", async () => (await t.effects("test.group.second")) === 1, 10_000);
+    await Promise.all([t.settled(first, a.consumer), t.settled(second, b.consumer)]);
+    const [rows] = await t.db.pool.query("SELECT event_id FROM effects WHERE consumer LIKE 'test.group.%' ORDER BY id");
+    assert.deepEqual(
+      (rows as Array<{ event_id: string }>).map((r) => r.event_id),
+      ["q-1", "q-2"],
+    );
   });
 
   it("a stream replayed from the start (a new durable) applies nothing twice, of either kind", async () => {

@@ -26,6 +26,15 @@ export interface ConsumerOptions<D extends DescMessage> {
    * (`every-fact`: applied once each, in aggregate sequence; a later one waits). See {@link ConsumerKind}.
    */
   kind: ConsumerKind;
+  /**
+   * every-fact: consumers that share a group track each aggregate's sequence together (default: the
+   * consumer's own name). One consumer per event type (nats-server 2.9) sees only its type's events,
+   * so an aggregate with several types (OrderConfirmed, then OrderCancelled) has gaps in any one
+   * consumer's view: give every consumer of that aggregate's types one group, and a fact of one type
+   * waits for the earlier facts of the others instead of for events it never receives. The group must
+   * cover every type the producer publishes for the aggregate.
+   */
+  sequenceGroup?: string;
   names: InfraNames;
   nc: NatsConnection;
   db: Db;
@@ -81,6 +90,7 @@ export function consumerSettings<D extends DescMessage>(opts: ConsumerOptions<D>
     lagRefreshMs: 5000,
     deadLetterStream: { replicas: 1, maxAgeMs: 14 * 24 * 3600_000, duplicateWindowMs: 120_000 },
     ...opts,
+    sequenceGroup: opts.sequenceGroup ?? opts.name,
   };
   if (!(s.maxDeliver >= 1)) throw new Error("maxDeliver must be at least 1");
   if (!(s.concurrency >= 1)) throw new Error("concurrency must be at least 1");

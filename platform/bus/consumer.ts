@@ -265,6 +265,7 @@ export class EventConsumer<D extends DescMessage> {
       outcome = await applyOnce(o.db, o.clock, o.name, o.kind, event.envelope, (tx) => o.handle(tx, event), {
         replay: m.headers?.has(replayHeader) ?? false,
         hadFailures: deliveries > 1,
+        group: o.sequenceGroup,
       });
       this.#infraFailures = 0;
     } catch (err) {
@@ -337,7 +338,7 @@ export class EventConsumer<D extends DescMessage> {
    */
   async #deadLetter(m: JsMsg, reason: string, event?: ConsumedEvent<D>): Promise<ConsumerOutcome> {
     if (event !== undefined && this.#o.kind === "every-fact")
-      await skipDeadLettered(this.#o.db, this.#o.clock, this.#o.name, event.envelope);
+      await skipDeadLettered(this.#o.db, this.#o.clock, this.#o.sequenceGroup, event.envelope);
     await publishDeadLetter(this.#js, this.#o.names, {
       consumer: this.#o.name,
       msg: m,

@@ -37,7 +37,7 @@ export const notificationSpec = {
   leaseMs: envVar(
     "BOXOFFICE_NOTIFICATION_LEASE_MS",
     envTypes.positiveInt(120_000),
-    "how long a claimed notification is exclusive to its sender; an attempt is cut off at half of it",
+    "how long a claimed notification stays exclusive without a sign of life from its sender (renewed every third of it while the attempt runs)",
   ),
   concurrency: envVar(
     "BOXOFFICE_NOTIFICATION_CONCURRENCY",
@@ -53,6 +53,26 @@ export const notificationSpec = {
     "BOXOFFICE_SMTP_TIMEOUT_MS",
     envTypes.positiveInt(30_000),
     "connect, greeting and idle-socket timeout towards the SMTP server",
+  ),
+  linkBaseUrl: envVar(
+    "BOXOFFICE_NOTIFICATION_LINK_BASE_URL",
+    envTypes.string("http://localhost:8080").pipe(z.url({ protocol: /^https?$/ })),
+    "where account links point: <base>/verify-email?token=… and <base>/reset-password?token=… (the web storefront's pages)",
+  ),
+  refundWaitMs: envVar(
+    "BOXOFFICE_NOTIFICATION_REFUND_WAIT_MS",
+    envTypes.positiveInt(600_000),
+    "how long a PaymentRefunded waits for the order's cancellation or failure to be heard (to tell an event cancellation, which sends no refund email) before its email goes out anyway",
+  ),
+  consumerAckWaitMs: envVar(
+    "BOXOFFICE_NOTIFICATION_ACK_WAIT_MS",
+    envTypes.positiveInt(30_000),
+    "how long an event delivered to a notification process that died stays with it before NATS redelivers it",
+  ),
+  recipientCacheMs: envVar(
+    "BOXOFFICE_NOTIFICATION_RECIPIENT_CACHE_MS",
+    envTypes.positiveInt(60_000),
+    "how long a recipient read from auth's GetUser is reused",
   ),
 };
 

@@ -83,7 +83,10 @@ describe("contract validation through the one port: every public request message
   let users: Record<Exclude<Caller, "anonymous">, TestUser>;
   let fixture: Fixture;
   const counter = statementCounter();
-  /** Databases the handlers of a service would touch; ticket, payment and notification have none yet. */
+  /**
+   * Databases the handlers of a service would touch; ticket and payment have none yet, and
+   * notification's own sender and consumers query its database in the background all the time.
+   */
   const databases = (row: Row) =>
     ["auth", "event"]
       .filter((s) => row.method.parent.typeName.startsWith(`boxoffice.${s}.`))

@@ -1,5 +1,5 @@
 /** SQL of the notification service: the queue of notifications and their delivery attempts. */
-import { and, asc, eq, inArray, lte, min, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, lt, lte, min, or, sql } from "drizzle-orm";
 import type { MySql2Database } from "drizzle-orm/mysql2";
 import { type Db, isDuplicateKey, type Tx, withTransaction } from "../../../platform/db/index.js";
 import { deliveries, notifications } from "./schema.js";
@@ -59,18 +59,13 @@ export async function claimDue(
       .for("update", { skipLocked: true });
     if (due.length === 0) return [];
     const leaseEnd = new Date(o.now.getTime() + o.leaseMs);
-    await tx
-      .update(deliveries)
-      .set({ outcome: "ABANDONED", endTime: o.now, detail: "the sender's lease ran out before it reported back" })
-      .where(
-        and(
-          inArray(
-            deliveries.notificationId,
-            due.map((r) => r.id),
-          ),
-          eq(deliveries.outcome, "IN_PROGRESS"),
-        ),
-      );
+    // only a row attempted before can have an attempt whose sender died (the common first attempt skips this)
+    const retried = due.filter((r) => r.attempts > 0).map((r) => r.id);
+    if (retried.length > 0)
+      await tx
+        .update(deliveries)
+        .set({ outcome: "ABANDONED", endTime: o.now, detail: "the sender's lease ran out before it reported back" })
+        .where(and(inArray(deliveries.notificationId, retried), eq(deliveries.outcome, "IN_PROGRESS")));
     const claims: Claim[] = [];
     for (const row of due) {
       const deliveryId = o.newId();
@@ -94,6 +89,18 @@ export async function claimDue(
     );
     return claims;
   });
+}
+
+/**
+ * Keeps a claim alive while its attempt runs: moves the lease's end to `until`, only while the claim
+ * is still ours. False when it is not (the lease already ran out and another sender claimed it).
+ */
+export async function renewLease(q: Q, claim: Claim, until: Date): Promise<boolean> {
+  const [res] = await q
+    .update(notifications)
+    .set({ nextAttemptTime: until })
+    .where(and(eq(notifications.id, claim.row.id), eq(notifications.claimToken, claim.deliveryId)));
+  return res.affectedRows === 1;
 }
 
 /** How an attempt ended, as the notification row and its delivery record take it. */
@@ -149,6 +156,42 @@ export async function oldestPendingCreateTime(q: Q): Promise<Date | undefined> {
 export async function findNotification(q: Q, id: string): Promise<NotificationRow | undefined> {
   const [row] = await q.select().from(notifications).where(eq(notifications.id, id));
   return row;
+}
+
+/** The notifications holding some dedupe keys (what was queued for one cause or one order). */
+export async function findByDedupeKeys(
+  q: Q,
+  keys: string[],
+): Promise<Array<Pick<NotificationRow, "id" | "kind" | "payload" | "dedupeKey">>> {
+  if (keys.length === 0) return [];
+  return q
+    .select({
+      id: notifications.id,
+      kind: notifications.kind,
+      payload: notifications.payload,
+      dedupeKey: notifications.dedupeKey,
+    })
+    .from(notifications)
+    .where(inArray(notifications.dedupeKey, keys));
+}
+
+/** A user's notifications, newest first (create_time, then id, descending), after `before` when given. */
+export async function listForUser(
+  q: Q,
+  o: { userId: string; before?: { createTime: Date; id: string }; limit: number },
+): Promise<NotificationRow[]> {
+  const after = o.before
+    ? or(
+        lt(notifications.createTime, o.before.createTime),
+        and(eq(notifications.createTime, o.before.createTime), lt(notifications.id, o.before.id)),
+      )
+    : undefined;
+  return q
+    .select()
+    .from(notifications)
+    .where(and(eq(notifications.userId, o.userId), after))
+    .orderBy(desc(notifications.createTime), desc(notifications.id))
+    .limit(o.limit);
 }
 
 /** The delivery attempts of a notification, first attempt first. */

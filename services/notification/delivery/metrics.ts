@@ -64,3 +64,33 @@ export function senderMetrics(registry: Registry): SenderMetrics {
   cache.set(registry, m);
   return m;
 }
+
+/** What the consumers decide, counted after their transaction committed. */
+export interface QueueMetrics {
+  queued: Counter<"kind">;
+  suppressed: Counter<"kind" | "reason">;
+}
+
+const queueCache = new WeakMap<Registry, QueueMetrics>();
+
+export function queueMetrics(registry: Registry): QueueMetrics {
+  let m = queueCache.get(registry);
+  if (m !== undefined) return m;
+  const registers = [registry];
+  m = {
+    queued: new Counter({
+      name: "notification_queued_total",
+      help: "Notifications created from integration events (a repeated cause creates none).",
+      labelNames: ["kind"],
+      registers,
+    }),
+    suppressed: new Counter({
+      name: "notification_suppressed_total",
+      help: "Facts that deserved no email, by reason: event_cancelled (a refund the EVENT_CANCELLED email announced), expired (an account link past its expiry).",
+      labelNames: ["kind", "reason"],
+      registers,
+    }),
+  };
+  queueCache.set(registry, m);
+  return m;
+}

@@ -169,6 +169,35 @@ describe("notification sender (MariaDB + SMTP sink)", function () {
     assert.equal(ids.length, 60);
   });
 
+  it("an attempt that outlasts the lease keeps its claim (renewed): a second sender never sends it meanwhile", async () => {
+    // the sink holds its answer until the client's 1.5 s socket timeout; the lease is 300 ms
+    const env = { BOXOFFICE_NOTIFICATION_LEASE_MS: "300", BOXOFFICE_SMTP_TIMEOUT_MS: "1500" };
+    const a = bed.delivery({ smtpUrl: sink.url, instance: "slow-a", env });
+    const b = bed.delivery({ smtpUrl: sink.url, instance: "slow-b", env });
+    const id = await bed.enqueue(a, welcome);
+    await sink.fail({ mode: "timeout", count: 1 });
+    a.sender.start();
+    await until("the first attempt under way", async () => (await deliveriesOf(bed.db.orm, id)).length === 1);
+    b.sender.start();
+    await until("SENT", async () => (await findNotification(bed.db.orm, id))?.state === "SENT", 20_000);
+    const attempts = await deliveriesOf(bed.db.orm, id);
+    assert.deepEqual(
+      attempts.map((x) => x.outcome),
+      ["TEMPORARY_FAILURE", "SENT"],
+    );
+    assert.ok(
+      attempts[1]!.startTime.getTime() >= attempts[0]!.endTime!.getTime(),
+      "the second attempt started after the first had ended, not when its first lease ran out",
+    );
+    assert.ok(attempts[0]!.endTime!.getTime() - attempts[0]!.startTime.getTime() >= 1000, "the first was held > 1 s");
+    assert.equal(mail().length, 1);
+    assert.equal(
+      (await metric(a.registry, "notification_lease_lost_total")) +
+        (await metric(b.registry, "notification_lease_lost_total")),
+      0,
+    );
+  });
+
   it("a sender that died mid-attempt: after its lease the notification is claimed again, the old attempt ABANDONED", async () => {
     const d = bed.delivery({ smtpUrl: sink.url, env: { BOXOFFICE_NOTIFICATION_LEASE_MS: "300" } });
     const id = await bed.enqueue(d, welcome);

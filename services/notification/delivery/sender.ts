@@ -10,7 +10,14 @@ import type { Registry } from "prom-client";
 import type { Clock } from "../../../platform/clock/index.js";
 import type { Db } from "../../../platform/db/index.js";
 import type { IdGenerator } from "../../../platform/ids/index.js";
-import { type AttemptEnd, type Claim, claimDue, finishAttempt, oldestPendingCreateTime } from "../db/repository.js";
+import {
+  type AttemptEnd,
+  type Claim,
+  claimDue,
+  finishAttempt,
+  oldestPendingCreateTime,
+  renewLease,
+} from "../db/repository.js";
 import { afterFailure, backoffMs, type RetryPolicy } from "../domain/backoff.js";
 import { InvalidPayloadError, parseContent } from "../domain/kinds.js";
 import type { ChannelName, DeliveryChannel, DeliveryResult } from "./channel.js";
@@ -31,7 +38,11 @@ export interface SenderOptions {
   retry: RetryPolicy;
   /** pause of a channel after failures to reach its server (default: the retry policy's delays) */
   pause?: { baseMs: number; maxMs: number };
-  /** how long a claim is exclusive; an attempt is cut off at half of it (default 120 s) */
+  /**
+   * how long a claim stays exclusive without a sign of life from its sender (default 120 s): renewed
+   * every third of it while the attempt runs, so only a sender that died (or lost the database)
+   * lets it run out
+   */
   leaseMs?: number;
   /** attempts in flight at once (default 4) */
   concurrency?: number;
@@ -162,7 +173,7 @@ export class NotificationSender {
     const { row } = claim;
     const channelName = row.channel as ChannelName;
     const t0 = performance.now();
-    const { result, recipient } = await this.#deliver(claim);
+    const { result, recipient } = await this.#keepingTheLease(claim, () => this.#deliver(claim));
     const at = this.#o.clock.date();
     const labels = { channel: row.channel, kind: row.kind };
     let end: AttemptEnd;
@@ -213,6 +224,34 @@ export class NotificationSender {
     }
   }
 
+  /**
+   * Runs `attempt` while renewing the claim's lease every third of it. An attempt is never cut off
+   * by the sender: giving up on a send the server may still accept is what would send twice. The
+   * channel's own timeouts bound it (BOXOFFICE_SMTP_TIMEOUT_MS per step of the SMTP dialogue).
+   */
+  async #keepingTheLease<T>(claim: Claim, attempt: () => Promise<T>): Promise<T> {
+    let running = true;
+    const renew = setInterval(
+      () => {
+        const until = new Date(this.#o.clock.now() + this.#o.leaseMs);
+        renewLease(this.#o.db.orm, claim, until).then(
+          (ours) => {
+            if (!ours && running)
+              this.#o.logger.warn({ notification: claim.row.id }, "notification claim lost during its attempt");
+          },
+          (e: unknown) => this.#o.logger.warn({ err: e, notification: claim.row.id }, "could not renew a claim"),
+        );
+      },
+      Math.max(20, Math.floor(this.#o.leaseMs / 3)),
+    );
+    try {
+      return await attempt();
+    } finally {
+      running = false;
+      clearInterval(renew);
+    }
+  }
+
   /** One attempt: payload, recipient, channel; never throws (every failure is an outcome). */
   async #deliver(
     claim: Claim,
@@ -246,27 +285,10 @@ export class NotificationSender {
         return { result: { ok: false, permanent: false, connection: false, detail: `recipient lookup: ${String(e)}` } };
       }
     }
-    const limit = Math.floor(this.#o.leaseMs / 2);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<DeliveryResult>((resolve) => {
-      timer = setTimeout(
-        () => resolve({ ok: false, permanent: false, connection: true, detail: `no answer within ${limit} ms` }),
-        limit,
-      );
-    });
-    try {
-      const result = await Promise.race([
-        channel
-          .deliver({ id: row.id, content, recipient, createTime: row.createTime, attempt: claim.attempt })
-          .catch(
-            (e: unknown): DeliveryResult => ({ ok: false, permanent: false, connection: true, detail: String(e) }),
-          ),
-        timeout,
-      ]);
-      return { result, recipient };
-    } finally {
-      clearTimeout(timer);
-    }
+    const result = await channel
+      .deliver({ id: row.id, content, recipient, createTime: row.createTime, attempt: claim.attempt })
+      .catch((e: unknown): DeliveryResult => ({ ok: false, permanent: false, connection: true, detail: String(e) }));
+    return { result, recipient };
   }
 
   /** After failures to reach a server, the channel rests (growing, jittered); a success ends that. */

@@ -1,8 +1,11 @@
-// Pure rules of delivery: backoff, the fate of a failed attempt, Message-IDs, masking, minor units.
+// Pure rules: backoff, the fate of a failed attempt, Message-IDs, masking, minor units, causes, refunds.
 import assert from "node:assert/strict";
 import { afterFailure, backoffMs } from "./backoff.js";
+import { accountLink, dedupeKeys } from "./causes.js";
+import type { EventInfo } from "./kinds.js";
 import { domainOf, maskAddress, messageIdFor } from "./message-id.js";
 import { minorToDecimal, validTimeZone } from "./money-time.js";
+import { refundNotice } from "./refund-notice.js";
 
 const policy = { baseMs: 1000, maxMs: 60_000, maxAttempts: 5 };
 
@@ -70,5 +73,47 @@ describe("notification domain", () => {
     assert.ok(validTimeZone("Europe/Berlin"));
     assert.ok(!validTimeZone("Europe/Atlantis"));
     assert.ok(!validTimeZone(""));
+  });
+
+  it("one dedupe key per cause: per order and kind of fact, per refund, per move, per account token (never the token itself)", () => {
+    const order = "0192a7f0-0000-7000-8000-0000000000a1";
+    assert.equal(dedupeKeys.orderConfirmed(order), `order-confirmed:${order}`);
+    assert.equal(dedupeKeys.orderCancelled(order), `order-cancelled:${order}`);
+    assert.notEqual(dedupeKeys.eventRescheduled(order, 3n), dedupeKeys.eventRescheduled(order, 4n));
+    const reset = dedupeKeys.passwordReset("secret-token-value");
+    assert.equal(reset, dedupeKeys.passwordReset("secret-token-value"));
+    assert.notEqual(reset, dedupeKeys.passwordReset("another-token"));
+    assert.ok(!reset.includes("secret-token-value"));
+    for (const key of [reset, dedupeKeys.eventRescheduled(order, 2n ** 62n)]) assert.ok(key.length <= 191);
+  });
+
+  it("account links point at the storefront's pages with the token as a parameter", () => {
+    assert.equal(
+      accountLink("https://shop.example", "reset-password", "a b&c"),
+      "https://shop.example/reset-password?token=a+b%26c",
+    );
+    assert.equal(
+      accountLink("https://shop.example/app/", "verify-email", "t"),
+      "https://shop.example/app/verify-email?token=t",
+    );
+  });
+
+  it("a refund: none for an event's cancellation, sent once its order's cancellation or failure is known, else waits (bounded)", () => {
+    const event = { eventId: "e", name: "Gala" } as EventInfo;
+    const wait = 60_000;
+    assert.deepEqual(refundNotice({ cancelled: { kind: "EVENT_CANCELLED", event } }, 0, wait), { action: "suppress" });
+    assert.deepEqual(refundNotice({ cancelled: { kind: "EVENT_CANCELLED", event } }, 10 * wait, wait), {
+      action: "suppress",
+    });
+    assert.deepEqual(refundNotice({ cancelled: { kind: "ORDER_CANCELLED", event }, confirmed: { event } }, 0, wait), {
+      action: "send",
+      event,
+      late: false,
+    });
+    assert.deepEqual(refundNotice({ failed: { event } }, 0, wait), { action: "send", event, late: false });
+    assert.deepEqual(refundNotice({ confirmed: { event } }, 1000, wait), { action: "wait", remainingMs: 59_000 });
+    assert.deepEqual(refundNotice({}, 0, wait), { action: "wait", remainingMs: wait });
+    assert.deepEqual(refundNotice({ confirmed: { event } }, wait, wait), { action: "send", event, late: true });
+    assert.deepEqual(refundNotice({}, wait + 1, wait), { action: "send", event: null, late: true });
   });
 });

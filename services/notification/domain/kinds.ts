@@ -71,8 +71,11 @@ export type TicketInfo = z.infer<typeof ticketInfoSchema>;
 const accountLink = z.strictObject({ url: link, expireTime: instant });
 
 export const payloadSchemas = {
-  /** UserRegistered: welcome, with the email-verification link. */
-  WELCOME: z.strictObject({ verification: accountLink }),
+  /**
+   * UserRegistered: welcome, with the email-verification link; null when the event carries no
+   * verification token (events from before auth issued them).
+   */
+  WELCOME: z.strictObject({ verification: accountLink.nullable() }),
   EMAIL_VERIFICATION: z.strictObject({ verification: accountLink }),
   PASSWORD_RESET: z.strictObject({ reset: accountLink }),
   /** OrderConfirmed: the tickets, each with its place and code (also as a QR image). */
@@ -110,7 +113,11 @@ export const payloadSchemas = {
   }),
   PAYMENT_REFUNDED: z.strictObject({
     orderId: id,
-    event: eventInfoSchema,
+    /**
+     * PaymentRefunded does not say which event: it comes from what this service was told about the
+     * order (its cancellation or failure); null when nothing was heard about the order in time.
+     */
+    event: eventInfoSchema.nullable(),
     amount: moneySchema,
     totalRefunded: moneySchema,
     fullyRefunded: z.boolean(),

@@ -9,14 +9,25 @@ const expiry = (at: string, ctx: RenderContext) => formatDateTime(at, "UTC", ctx
 
 export function welcome(p: PayloadOf<"WELCOME">, ctx: RenderContext): Draft {
   return {
-    subject: `Welcome to ${ctx.brand} – please confirm your email address`,
-    preheader: "One click to confirm your email address.",
+    subject:
+      p.verification === null
+        ? `Welcome to ${ctx.brand}`
+        : `Welcome to ${ctx.brand} – please confirm your email address`,
+    preheader:
+      p.verification === null ? `Your ${ctx.brand} account is ready.` : "One click to confirm your email address.",
     greeting: greeting(ctx),
     blocks: [
       { type: "p", text: `Thanks for creating your ${ctx.brand} account.` },
-      { type: "p", text: "Please confirm that this email address is yours:" },
-      { type: "button", label: "Confirm my email address", url: p.verification.url },
-      { type: "small", text: `The link works once and until ${expiry(p.verification.expireTime, ctx)}.` },
+      ...(p.verification === null
+        ? []
+        : [
+            { type: "p" as const, text: "Please confirm that this email address is yours:" },
+            { type: "button" as const, label: "Confirm my email address", url: p.verification.url },
+            {
+              type: "small" as const,
+              text: `The link works once and until ${expiry(p.verification.expireTime, ctx)}.`,
+            },
+          ]),
     ],
   };
 }

@@ -6,8 +6,13 @@ import type { Draft } from "./layout.js";
 
 export function paymentRefunded(p: PayloadOf<"PAYMENT_REFUNDED">, ctx: RenderContext): Draft {
   const amount = formatMoney(p.amount, ctx.locale);
+  const facts: Array<[string, string]> = [
+    ["Order", p.orderId],
+    ["Refunded now", amount],
+    ["Refunded in total", formatMoney(p.totalRefunded, ctx.locale)],
+  ];
   return {
-    subject: `Refund of ${amount} for ${p.event.name}`,
+    subject: p.event === null ? `Refund of ${amount} for your order` : `Refund of ${amount} for ${p.event.name}`,
     preheader: `${amount} is on its way back to you.`,
     greeting: greeting(ctx),
     blocks: [
@@ -15,11 +20,7 @@ export function paymentRefunded(p: PayloadOf<"PAYMENT_REFUNDED">, ctx: RenderCon
         type: "p",
         text: `We have refunded ${amount} to your original payment method. Depending on your bank it can take a few days to show.`,
       },
-      eventFacts(p.event, ctx, [
-        ["Order", p.orderId],
-        ["Refunded now", amount],
-        ["Refunded in total", formatMoney(p.totalRefunded, ctx.locale)],
-      ]),
+      p.event === null ? { type: "facts", rows: facts } : eventFacts(p.event, ctx, facts),
       {
         type: "p",
         text: p.fullyRefunded ? "Your payment for this order is now refunded in full." : "This is a partial refund.",

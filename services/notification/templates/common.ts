@@ -25,7 +25,8 @@ export function place(t: TicketInfo): string {
   const parts = [t.section];
   if (t.row !== "") parts.push(`row ${t.row}`);
   if (t.seat !== "") parts.push(`seat ${t.seat}`);
-  return parts.length === 1 ? `${t.section} (general admission)` : parts.join(", ");
+  if (parts.length > 1) return parts.join(", ");
+  return /general admission/i.test(t.section) ? t.section : `${t.section} (general admission)`;
 }
 
 /** The facts block about an event (and the order, when there is one). */

@@ -175,6 +175,16 @@ describe("notification templates", () => {
     );
   });
 
+  it("a welcome without a verification token, and a refund whose event is unknown, still read well", async () => {
+    const welcome = await render("WELCOME", { verification: null });
+    says(welcome, "Welcome to Boxoffice", "Thanks for creating your Boxoffice account.");
+    assert.equal(welcome.subject, "Welcome to Boxoffice");
+    assert.ok(!welcome.text.includes("Confirm my email address"));
+    const refund = await render("PAYMENT_REFUNDED", { ...samples.PAYMENT_REFUNDED, event: null });
+    assert.equal(refund.subject, "Refund of €49.50 for your order");
+    says(refund, "Refunded in total", samples.PAYMENT_REFUNDED.orderId);
+  });
+
   it("amounts use ISO 4217 minor units exactly, in the locale's format", () => {
     assert.equal(formatMoney({ currencyCode: "EUR", amountMinor: 4950 }, "en-GB"), "€49.50");
     assert.equal(formatMoney({ currencyCode: "EUR", amountMinor: 4950 }, "de-DE"), "49,50\u00a0€");
