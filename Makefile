@@ -30,7 +30,7 @@ WEB_SOURCES := $(shell find web/src web/index.html web/vite.config.ts web/tsconf
 WEB_SPECS := web/test/storefront.test.ts web/test/unit/*.test.ts
 WEB_ONSALE_SPECS := web/test/onsale.test.ts
 
-.PHONY: help dev dev-split dev-reset migrations bench bench-smoke bench-profile test test-long check lint format typecheck lint-proto breaking boundaries unit proto-baseline gen deps node clean build image manifests web web-deps test-web test-web-onsale web-screenshots chromium
+.PHONY: help dev dev-split dev-reset migrations bench bench-smoke bench-profile bench-onsale chaos chaos-short test test-long test-long-checkout test-long-notification check lint format typecheck lint-proto breaking boundaries unit proto-baseline gen deps node clean build image manifests web web-deps test-web test-web-onsale web-screenshots chromium
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -90,7 +90,7 @@ boundaries: deps ## services never import each other; platform never imports a s
 unit: gen ## mocha: unit, integration and end-to-end tests
 	$(BIN)/mocha
 
-test-long: gen ## long runs kept out of make test: notification's 2,000-order event cancellation with a SIGKILL
+test-long-notification: gen ## notification's 2,000-order event cancellation with a SIGKILL
 	NOTIFICATION_CANCEL_ORDERS=2000 $(BIN)/mocha --no-config --node-option import=tsx --extension ts --timeout 20000 --exit \
 	  --require test/support/global-infra.ts test/e2e/notification-processes.test.ts
 
@@ -119,6 +119,18 @@ bench-profile: gen ## CPU profile of the platform under the empty-RPC and GetEve
 		$(NODE) --import tsx bench/run.ts
 	$(NODE) --import tsx bench/profile-summary.ts $(PROFILE_DIR)/*.cpuprofile
 
+bench-onsale: gen ## on-sale bench: K buyers at the sales start, all-in-one and split; HTML report (docs/onsale.md)
+	$(NODE) --import tsx bench/onsale/run.ts
+
+chaos: gen ## fault suite: on-sale rounds in split mode with processes and servers SIGKILLed; invariants table (CHAOS_SEED replays)
+	$(NODE) --import tsx test/chaos/run.ts
+
+chaos-short: gen
+	$(NODE) --import tsx test/chaos/run.ts --short
+
+# the long runs kept out of make test (prerequisites only; each has its own target)
+test-long: test-long-checkout test-long-notification chaos bench-onsale
+
 lint: deps ## Biome: formatter and linter over the whole tree (`make format` writes the fixes)
 	$(BIN)/biome check --error-on-warnings .
 
@@ -129,7 +141,7 @@ check: lint typecheck lint-proto breaking boundaries
 
 test: check unit test-web bench-smoke ## everything CI runs
 
-test-long: gen ## the long randomised runs: 1,000 checkouts with payment SIGKILLed at seeded moments (CHAOS_SEED=n replays)
+test-long-checkout: gen ## 1,000 checkouts with payment SIGKILLed at seeded moments (CHAOS_SEED=n replays)
 	BOXOFFICE_CHECKOUT_RUNS=1000 $(BIN)/mocha --no-config --node-option import=tsx --extension ts --timeout 20000 --exit \
 	  --require test/support/global-infra.ts test/e2e/checkout-invariants.test.ts
 

@@ -28,6 +28,8 @@ commands:
   dlq list [--consumer=name]              list dead-lettered events
   dlq replay --seq=N | --all | --consumer=name
                                           republish dead letters to their original subjects (the inbox still dedupes)
+  seed users N [--out FILE]               N buyer accounts straight into auth's database (one shared password hash) with
+                                          access tokens minted by BOXOFFICE_AUTH_SIGNING_KEYS, as JSON lines (load tests)
   mail preview KIND [--text|--html]       an email of KIND with sample data on stdout (.eml; \`mail preview\` lists kinds)
   ticket verify CODE [--keys=URL|FILE]    check a ticket code offline against the published ticket keys (exit 0 valid, 1 not ours, 2 malformed)
   config                                  list the environment variables the runtime and every service read
@@ -152,6 +154,9 @@ async function main(argv: string[]): Promise<number> {
       return mailCommand(rest);
     case "ticket":
       return (await import("./ticket-verify.js")).ticketCommand(rest);
+    case "seed":
+      // Imported on demand: `serve` never loads the seeding code.
+      return (await import("./seed-users.js")).seedCommand(rest, process.env);
     case "config":
       printConfig();
       return 0;

@@ -13,25 +13,12 @@ import { startInfra } from "../harness/index.js";
 import { migrateServices } from "../platform/app/index.js";
 import { type ServiceName, serviceNames } from "../platform/config/runtime.js";
 import { devSecrets, secretsEnv } from "./dev-secrets.js";
+import { splitPorts, splitUrls } from "./split-ports.js";
 
 const dataDir = process.env.BOXOFFICE_DEV_DATA_DIR ?? ".data/dev-split";
 const basePort = Number(process.env.BOXOFFICE_SPLIT_BASE_PORT ?? 8081);
 const bin = fileURLToPath(new URL("../bin/boxoffice", import.meta.url));
 const log = (line: string) => process.stderr.write(`dev-split: ${line}\n`);
-
-/** Ports per service: the one port and the admin port, in start order from basePort. */
-export function splitPorts(base: number): Record<ServiceName, { port: number; adminPort: number }> {
-  return Object.fromEntries(
-    serviceNames.map((name, i) => [name, { port: base + i, adminPort: base + 1000 + i }]),
-  ) as Record<ServiceName, { port: number; adminPort: number }>;
-}
-
-/** BOXOFFICE_<SVC>_URL for every service, so each process reaches the others as in the cluster. */
-export function splitUrls(ports: Record<ServiceName, { port: number }>): Record<string, string> {
-  return Object.fromEntries(
-    serviceNames.map((name) => [`BOXOFFICE_${name.toUpperCase()}_URL`, `http://127.0.0.1:${ports[name].port}`]),
-  );
-}
 
 async function waitReady(adminPort: number, name: string, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + 60_000;
