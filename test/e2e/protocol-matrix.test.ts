@@ -3,6 +3,7 @@ import { Code, createClient, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { EchoService, NotServedService } from "../../gen/boxoffice/testing/v1/echo_service_pb.js";
 import { TicketService } from "../../gen/boxoffice/ticket/v1/ticket_service_pb.js";
+import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { Health, ServingStatus } from "../../platform/health/index.js";
 import { failure } from "../support/assert.js";
 import { startTestProcess } from "../support/process.js";
@@ -61,12 +62,12 @@ describe("protocol matrix on the one port", () => {
         assert.equal(err.code, Code.Unimplemented);
       });
 
-      it("answers a Boxoffice RPC that is not built yet with UNIMPLEMENTED and says so", async () => {
+      it("answers a Boxoffice RPC's domain error with its code and ErrorInfo (an unknown event: NOT_FOUND)", async () => {
         const err = await failure(
           createClient(TicketService, transport).getAvailability({ eventId: "0190a4b2-8e8c-7d1e-9f00-123456789abc" }),
         );
-        assert.equal(err.code, Code.Unimplemented);
-        assert.match(err.rawMessage, /not implemented yet/);
+        assert.equal(err.code, Code.NotFound);
+        assert.equal(err.findDetails(ErrorInfoSchema)[0]?.domain, "ticket.boxoffice");
       });
 
       it("ends a call whose deadline passes with DEADLINE_EXCEEDED", async () => {

@@ -153,7 +153,7 @@ describe("runtime behaviour on the one port", () => {
         headers: { "content-type": "application/json", "x-request-id": "err-42" },
         body: JSON.stringify({ eventId: "0190a4b2-8e8c-7d1e-9f00-123456789abc" }),
       });
-      assert.equal(res.status, 501);
+      assert.equal(res.status, 404, "an unknown event: NOT_FOUND");
       assert.equal(res.headers["x-request-id"], "err-42");
     });
 
