@@ -21,7 +21,7 @@ import { migrateServices } from "../platform/app/index.js";
 import { serviceNames } from "../platform/config/runtime.js";
 import { type Figure, load } from "./generators.js";
 import { failedCalls, platformScenarios } from "./platform-scenarios.js";
-import { cpuSeconds, serverFlags, startPlatform, startReference } from "./processes.js";
+import { cpuSeconds, platformProgram, serverFlags, startPlatform, startReference } from "./processes.js";
 import { report } from "./report.js";
 import { type Scenario, scenarios } from "./scenarios.js";
 import { getEventPath, healthPath, prepare } from "./setup.js";
@@ -93,7 +93,7 @@ try {
   const out: string[] = [
     `Boxoffice bench: ${smoke ? "SMOKE (figures mean little)" : `${rounds} round(s) × ${seconds} s per measurement`}, ${connections} connections, ` +
       "generator, servers and infrastructure on this machine",
-    `platform: boxoffice serve --services=all, log level info, access log errors-only (production settings)${profileDir ? ", under --cpu-prof" : ""}`,
+    `platform: boxoffice serve --services=all, ${platformProgram().label}, log level info, access log errors-only (production settings)${profileDir ? ", under --cpu-prof" : ""}`,
     `node flags of every server: ${serverFlags.join(" ") || "(none)"}`,
     ...gens.notes.map((n) => `note: ${n}`),
     "",
