@@ -23,8 +23,14 @@ export PATH := $(BIN):$(PATH)
 PROTOS := $(shell find proto test/proto -name '*.proto' 2>/dev/null)
 DEPS_STAMP := node_modules/.installed
 GEN_STAMP := gen/.generated
+# The storefront (web/) has its own package and lock; its build is web/dist.
+WEB_DEPS_STAMP := web/node_modules/.installed
+WEB_SOURCES := $(shell find web/src web/index.html web/vite.config.ts web/tsconfig.json -type f -not -path 'web/src/gen/*' 2>/dev/null)
+# Browser tests that need the ticket and payment services (not in `make test` until those land).
+WEB_SPECS := web/test/storefront.test.ts web/test/unit/*.test.ts
+WEB_ONSALE_SPECS := web/test/onsale.test.ts
 
-.PHONY: help dev dev-split dev-reset migrations bench bench-smoke bench-profile test check lint format typecheck lint-proto breaking boundaries unit proto-baseline gen deps node clean build image manifests
+.PHONY: help dev dev-split dev-reset migrations bench bench-smoke bench-profile test check lint format typecheck lint-proto breaking boundaries unit proto-baseline gen deps node clean build image manifests web web-deps test-web test-web-onsale web-screenshots chromium
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -44,7 +50,16 @@ $(GEN_STAMP): $(PROTOS) buf.yaml buf.gen.yaml scripts/sync-third-party-protos.sh
 	$(BIN)/buf generate
 	@touch $@
 
-dev: gen ## MariaDB, Redis, NATS, migrations, then every service on :8080 (admin :9090); Ctrl-C stops it
+web-deps: $(WEB_DEPS_STAMP)
+$(WEB_DEPS_STAMP): web/package.json web/package-lock.json | node
+	cd web && npm ci --no-audit --no-fund
+	@touch $@
+
+web: web/dist/index.html ## build the storefront (web/dist): Vite, Preact, Connect-Web
+web/dist/index.html: $(GEN_STAMP) $(WEB_DEPS_STAMP) $(WEB_SOURCES)
+	cd web && node_modules/.bin/vite build --logLevel warn
+
+dev: gen web ## MariaDB, Redis, NATS, migrations, then every service and the storefront on :8080 (admin :9090); Ctrl-C stops it
 	$(NODE) --enable-source-maps --import tsx scripts/dev.ts
 
 dev-split: gen ## every service in its own process on its own port (8081…), as in the cluster; Ctrl-C stops it
@@ -53,8 +68,9 @@ dev-split: gen ## every service in its own process on its own port (8081…), as
 dev-reset: ## wipe the data `make dev` and `make dev-split` keep between runs (.data/dev, .data/dev-split)
 	rm -rf .data/dev .data/dev-split
 
-typecheck: gen ## tsc --noEmit
+typecheck: gen web-deps ## tsc --noEmit (platform and storefront)
 	$(BIN)/tsc --noEmit -p .
+	$(BIN)/tsc --noEmit -p web
 
 lint-proto: gen ## buf lint (STANDARD) on our contracts
 	$(BIN)/buf lint
@@ -73,6 +89,18 @@ boundaries: deps ## services never import each other; platform never imports a s
 
 unit: gen ## mocha: unit, integration and end-to-end tests
 	$(BIN)/mocha
+
+chromium: deps ## Debian's chromium for the browser tests (installed when missing and root)
+	$(NODE) --import tsx web/test/support/ensure-chromium.ts
+
+test-web: web chromium ## the storefront in headless Chromium against a harness-started platform (installs Debian chromium if missing)
+	$(BIN)/mocha --config web/test/mocharc.json $(WEB_SPECS)
+
+test-web-onsale: web chromium ## browser tests of the buyer flow; need the ticket and payment services (see web/README.md)
+	$(BIN)/mocha --config web/test/mocharc.json $(WEB_ONSALE_SPECS)
+
+web-screenshots: web chromium ## docs/storefront/*.png from a harness-started platform (README: which pages simulate the ticket service)
+	$(BIN)/mocha --config web/test/mocharc.json web/test/docs-screenshots.ts
 
 bench: gen build ## request path vs bare node:http and minimal connect-node (wrk/h2load), then the on-sale paths; docs/performance.md
 	BENCH_PLATFORM=dist $(NODE) --import tsx bench/run.ts
@@ -95,7 +123,7 @@ format: deps ## apply Biome's formatting and safe fixes
 
 check: lint typecheck lint-proto breaking boundaries
 
-test: check unit bench-smoke ## everything CI runs
+test: check unit test-web bench-smoke ## everything CI runs
 
 build: gen ## compile the program to dist/ (what the container image runs: node dist/cmd/boxoffice.js)
 	rm -rf dist
@@ -120,4 +148,4 @@ manifests: gen ## render the Kubernetes/Istio files that follow from the code (c
 	bin/boxoffice manifests
 
 clean: ## remove generated code, installed tools and local data
-	rm -rf gen third_party/proto node_modules .tools .data dist
+	rm -rf gen third_party/proto node_modules .tools .data dist web/node_modules web/dist web/src/gen

@@ -44,7 +44,7 @@ async function serve(args: string[]): Promise<number> {
     },
   });
   const names = parseServiceList(values.services);
-  const proc = await startProcess({ modules: names.map((n) => modules[n]) });
+  const proc = await startProcess({ modules: names.map((n) => modules[n]), peers: Object.values(modules) });
   if (values.banner) printBanner(proc.server.port, proc.server.adminPort);
 
   return serveUntilSignal(proc);

@@ -10,11 +10,15 @@ import { createInterface } from "node:readline";
 /** The three servers the harness knows how to run. */
 export type ServerKind = "mariadb" | "redis" | "nats";
 
-/** Debian package and executables per server kind (Debian 12 package names). */
-export const PACKAGES: Readonly<Record<ServerKind, { pkg: string; executables: readonly string[] }>> = {
+/** What the harness can install: the servers, and Chromium for the storefront's browser tests. */
+export type BinaryKind = ServerKind | "chromium";
+
+/** Debian package and executables per kind (Debian 12 package names). */
+export const PACKAGES: Readonly<Record<BinaryKind, { pkg: string; executables: readonly string[] }>> = {
   mariadb: { pkg: "mariadb-server", executables: ["mariadbd", "mariadb-install-db"] },
   redis: { pkg: "redis-server", executables: ["redis-server"] },
   nats: { pkg: "nats-server", executables: ["nats-server"] },
+  chromium: { pkg: "chromium", executables: ["chromium"] },
 };
 
 /** Runs one command, reporting each output line; resolves with the exit code. */
@@ -78,13 +82,13 @@ let aptUpdated = false;
  * name. Missing ones are installed with apt-get in ONE call when running as root; otherwise an
  * Error names the Debian packages to install.
  */
-export function ensureBinaries(kinds: readonly ServerKind[], opts: EnsureOptions): Promise<Record<string, string>> {
+export function ensureBinaries(kinds: readonly BinaryKind[], opts: EnsureOptions): Promise<Record<string, string>> {
   const run = queue.then(() => ensureNow(kinds, opts));
   queue = run.catch(() => undefined);
   return run;
 }
 
-async function ensureNow(kinds: readonly ServerKind[], opts: EnsureOptions): Promise<Record<string, string>> {
+async function ensureNow(kinds: readonly BinaryKind[], opts: EnsureOptions): Promise<Record<string, string>> {
   const searchPath = opts.searchPath ?? defaultSearchPath();
   const lookup = (): { found: Record<string, string>; missing: string[] } => {
     const found: Record<string, string> = {};

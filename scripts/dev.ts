@@ -39,7 +39,8 @@ try {
   process.stderr.write(
     `dev: migrations ${fresh.length === 0 ? "up to date" : fresh.map(([s, t]) => `${s}: ${t.join(", ")}`).join("; ")}\n`,
   );
-  const proc = await startProcess({ modules: all });
+  // the storefront (`make dev` builds web/dist first) at / on the same port; API paths are untouched
+  const proc = await startProcess({ modules: all, webRoot: "web/dist" });
   const demo = await seedDemo({
     baseUrl: `http://127.0.0.1:${proc.server.port}`,
     adminEmail: secrets.adminEmail,
@@ -49,7 +50,9 @@ try {
   printBanner(
     proc.server.port,
     proc.server.adminPort,
-    `The demo on-sale event (organiser ${demo.organizerEmail} / ${demo.organizerPassword}):
+    `The storefront: http://localhost:${proc.server.port}/   (organiser pages: /organiser, the door: /door/${demo.eventId})
+
+The demo on-sale event (organiser ${demo.organizerEmail} / ${demo.organizerPassword}):
   curl -H 'content-type: application/json' -d '{"eventId":"${demo.eventId}"}' http://localhost:${proc.server.port}/boxoffice.event.v1.EventService/GetEvent
   curl -H 'content-type: application/json' -d '{"email":"${demo.organizerEmail}","password":"${demo.organizerPassword}"}' http://localhost:${proc.server.port}/boxoffice.auth.v1.AuthService/Login
 

@@ -5,6 +5,7 @@
  */
 import { type ServiceName, serviceNames } from "../../platform/config/runtime.js";
 import { ingressReachable, type MethodFacts, serviceCallers } from "./facts.js";
+import { storefront, storefrontPolicyPaths } from "./storefront.js";
 import { deployment, ingressPrincipal, natsUsers, principal, redisUsers, traits } from "./topology.js";
 
 type Obj = Record<string, unknown>;
@@ -43,6 +44,9 @@ export function expectedGrants(facts: readonly MethodFacts[]): Grant[] {
       }
     }
   }
+  // The storefront's pages and files, from the ingress only (rendered by storefront.ts).
+  for (const path of storefrontPolicyPaths())
+    grants.push({ workload: storefront.name, source: ingressPrincipal, path });
   return grants;
 }
 

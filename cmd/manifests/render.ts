@@ -9,6 +9,7 @@ import { allFacts, type MethodFacts } from "./facts.js";
 import { devDatabases } from "./mariadb.js";
 import { devInfraPolicies, prodInfraPolicies, servicePolicies } from "./policies.js";
 import { destinationRules, ingressVirtualService, meshVirtualServices } from "./routes.js";
+import { storefrontDestinationRule, storefrontObjects, storefrontPolicy } from "./storefront.js";
 import { serviceObjects } from "./workloads.js";
 
 export type ManifestObject = Record<string, unknown>;
@@ -22,8 +23,9 @@ export function renderManifests(facts: readonly MethodFacts[]): Map<string, Mani
   for (const s of serviceNames as readonly ServiceName[]) {
     files.set(`manifests/base/generated/${s}.yaml`, serviceObjects(s, facts));
   }
-  files.set("mesh/base/generated/authorization-policies.yaml", servicePolicies(facts));
-  files.set("mesh/base/generated/destination-rules.yaml", destinationRules());
+  files.set("manifests/base/generated/storefront.yaml", storefrontObjects());
+  files.set("mesh/base/generated/authorization-policies.yaml", [...servicePolicies(facts), storefrontPolicy()]);
+  files.set("mesh/base/generated/destination-rules.yaml", [...destinationRules(), storefrontDestinationRule()]);
   files.set("mesh/base/generated/virtual-services.yaml", meshVirtualServices(facts));
   files.set("mesh/base/generated/ingress-routes.yaml", [ingressVirtualService(facts)]);
   files.set("manifests/overlays/dev/generated/databases.yaml", devDatabases());

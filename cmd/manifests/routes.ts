@@ -9,6 +9,7 @@
 import { cors } from "@connectrpc/connect";
 import { type ServiceName, serviceNames } from "../../platform/config/runtime.js";
 import { ingressReachable, type MethodFacts, retrySafe } from "./facts.js";
+import { storefrontRoute } from "./storefront.js";
 import { deployment, traits } from "./topology.js";
 
 type Obj = Record<string, unknown>;
@@ -183,6 +184,8 @@ export function ingressVirtualService(facts: readonly MethodFacts[]): Obj {
       });
     }
   }
+  // Last: the storefront's pages and files (none of its paths can be an RPC path).
+  http.push(storefrontRoute());
   return {
     apiVersion: "networking.istio.io/v1",
     kind: "VirtualService",

@@ -14,6 +14,7 @@ import { assertServesContracts, type ServiceRegistration } from "../rpc/service.
 import { type RpcServer, startRpcServer } from "../server/index.js";
 import { loadProcessConfig } from "./config.js";
 import type { ServiceInstance, ServiceModule } from "./context.js";
+import { assertProductionReady } from "./production.js";
 import { ProcessResources } from "./resources.js";
 
 export { configListing, loadProcessConfig } from "./config.js";
@@ -24,15 +25,23 @@ export {
   type ServiceModule,
   serviceModule,
 } from "./context.js";
+export { assertProductionReady, serviceProfiles } from "./production.js";
 
 export interface ProcessOptions {
   modules: readonly ServiceModule[];
+  /**
+   * Every module of the program, running here or not (default: `modules`): production mode reads
+   * from their access declarations which of `modules` call internal RPCs.
+   */
+  peers?: readonly ServiceModule[];
   env?: Record<string, string | undefined>;
   /** Registered beside the modules' services (tests add their echo service here). */
   extraServices?: readonly ServiceRegistration[];
   authenticate?: Authenticator;
   clock?: Clock;
   logger?: Logger;
+  /** Development only: serve this built web app (the storefront's web/dist) at `/` on the port. */
+  webRoot?: string;
 }
 
 export interface RunningProcess {
@@ -49,6 +58,7 @@ export interface RunningProcess {
 export async function startProcess(opts: ProcessOptions): Promise<RunningProcess> {
   const env = opts.env ?? process.env;
   const { config, settings } = loadProcessConfig(opts.modules, env);
+  assertProductionReady(config, opts.modules, opts.peers ?? opts.modules, env, settings);
   const serviceList = opts.modules.map((m) => m.name).join(",");
   const logger = opts.logger ?? createLogger({ level: config.logLevel, base: { services: serviceList } });
   const clock = opts.clock ?? systemClock;
@@ -136,6 +146,7 @@ export async function startProcess(opts: ProcessOptions): Promise<RunningProcess
       shutdownGraceMs: config.shutdownGraceMs,
       readMaxBytes: config.readMaxBytes,
       readiness: [...resources.readiness(), ...instances.flatMap((i) => i.readiness ?? [])],
+      webRoot: opts.webRoot,
     });
   } catch (e) {
     await closeAll();

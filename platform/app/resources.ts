@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { DescMessage } from "@bufbuild/protobuf";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "pino";
@@ -36,6 +37,7 @@ export class ProcessResources {
   readonly #jobs: PeriodicJob[] = [];
   #nats: Promise<NatsConnection> | undefined;
   #redis: RedisConnections | undefined;
+  #warnedDevKey = false;
 
   constructor(
     private readonly deps: {
@@ -128,12 +130,31 @@ export class ProcessResources {
         db,
         clock,
         idempotency,
+        requestHashKey: this.#requestHashKey(logger),
         outbox: publishing?.outbox,
         publishes: publishing?.publishes,
       });
       this.#pipelines.set(service, pipeline);
     }
     return pipeline;
+  }
+
+  /**
+   * The key of idempotency records' request hashes. Without BOXOFFICE_IDEMPOTENCY_SECRET (never in
+   * production mode) a fixed development key: a key generated per process would make every repeat
+   * that reaches another process, or this one after a restart, look like a different request.
+   */
+  #requestHashKey(logger: Logger): Buffer {
+    const secret = this.deps.config.idempotencySecret;
+    if (secret === undefined && !this.#warnedDevKey) {
+      this.#warnedDevKey = true;
+      // Production mode requires it wherever an RPC takes a request id (a client's request may
+      // carry a password); a consumer's own commands carry none.
+      logger.warn("BOXOFFICE_IDEMPOTENCY_SECRET is not set: idempotency request hashes use a fixed development key");
+    }
+    return createHash("sha256")
+      .update(secret ?? "boxoffice development idempotency key")
+      .digest();
   }
 
   /**

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHmac } from "node:crypto";
 import { type DescMessage, type MessageShape, toBinary } from "@bufbuild/protobuf";
 import { and, eq, lt } from "drizzle-orm";
 import type { MySql2Database } from "drizzle-orm/mysql2";
@@ -16,7 +16,7 @@ export interface IdempotencyKey {
   requestId: string;
 }
 
-/** A stored record: the hash of the request that made it and the serialized result. */
+/** A stored record: the keyed hash of the request that made it and the serialized result. */
 export interface IdempotencyRecord {
   requestHash: Buffer;
   response: Buffer | null;
@@ -36,9 +36,14 @@ export function checkRequestId(requestId: string): void {
   ]);
 }
 
-/** SHA-256 of a request's binary form: tells a repeat from a different request reusing the id. */
-export function requestHash<D extends DescMessage>(schema: D, message: MessageShape<D>): Buffer {
-  return createHash("sha256").update(toBinary(schema, message)).digest();
+/**
+ * HMAC-SHA-256 of a request's binary form under the server's key: tells a repeat from a different
+ * request reusing the id. Keyed, because requests carry secrets (a Register's password, a reset
+ * token) and a record lives for a day: a plain hash would let whoever reads the table test
+ * password guesses offline at SHA-256 speed.
+ */
+export function requestHash<D extends DescMessage>(key: Uint8Array, schema: D, message: MessageShape<D>): Buffer {
+  return createHmac("sha256", key).update(toBinary(schema, message)).digest();
 }
 
 /** The answer to a request id reused for a different request (AIP-155). */

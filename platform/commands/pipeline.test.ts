@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { create } from "@bufbuild/protobuf";
+import { createHash, createHmac } from "node:crypto";
+import { create, toBinary } from "@bufbuild/protobuf";
 import { sql } from "drizzle-orm";
 import { EchoRequestSchema, EchoResponseSchema } from "../../gen/boxoffice/testing/v1/echo_service_pb.js";
 import { commandBed, rid, WidgetMade } from "../../test/support/command-bed.js";
@@ -107,6 +108,32 @@ describe("command pipeline (real MariaDB)", () => {
     );
     assert.equal(await widgets("scoped"), 5);
     assert.equal(await bed.count("SELECT COUNT(*) AS n FROM idempotency_records WHERE request_id = ?", id), 5);
+  });
+
+  it("request ids compare case-sensitively: abcDEF12 and ABCdef12 are two requests", async () => {
+    const tag = rid().slice(0, 8);
+    const lower = `abcDEF12-${tag}`;
+    const upper = `ABCdef12-${tag}`;
+    const first = await bed.commands.run(makeWidget, deps(), alice, widget("cased one", lower));
+    const second = await bed.commands.run(makeWidget, deps(), alice, widget("cased two", upper));
+    assert.deepEqual([first.replayed, second.replayed], [false, false], "neither is a repeat of the other");
+    assert.notEqual(first.result.message, second.result.message);
+    assert.equal(await widgets("cased one"), 1);
+    assert.equal(await widgets("cased two"), 1, "not REQUEST_ID_REUSED: a different id");
+    const again = await bed.commands.run(makeWidget, deps(), alice, widget("cased two", upper));
+    assert.ok(again.replayed, "the same spelling is a repeat");
+    assert.equal(again.result.message, second.result.message);
+  });
+
+  it("stores the request hash keyed by the server's secret, never a plain SHA-256 of the request", async () => {
+    const id = rid();
+    const req = widget("secret-bearing", id);
+    await makeWidget(deps(), alice, req);
+    const [rows] = await bed.db.pool.query("SELECT request_hash FROM idempotency_records WHERE request_id = ?", [id]);
+    const stored = (rows as Array<{ request_hash: Buffer }>)[0]!.request_hash;
+    const body = toBinary(EchoRequestSchema, req);
+    assert.notDeepEqual(stored, createHash("sha256").update(body).digest(), "not guessable offline");
+    assert.deepEqual(stored, createHmac("sha256", bed.requestHashKey).update(body).digest());
   });
 
   it("a failed attempt leaves no record, no event and runs no hook: the retry acts", async () => {

@@ -29,6 +29,11 @@ export interface CommandPipelineOptions {
   db: Db;
   clock: Clock;
   idempotency: IdempotencyStore;
+  /**
+   * The key of request hashes in idempotency records (from BOXOFFICE_IDEMPOTENCY_SECRET): the same
+   * on every replica and across restarts, or a repeat would look like a different request.
+   */
+  requestHashKey: Uint8Array;
   /** The service's outbox; absent when it publishes nothing. */
   outbox?: Outbox;
   /** The event types the service declared in `ServiceModule.publishes`. */
@@ -109,7 +114,7 @@ export class CommandPipeline {
       base = { caller: principalKey(principal), method: def.name, requestId };
     }
     const prepared = await def.prepare(deps, principal, input);
-    const hash = base === undefined ? undefined : requestHash(def.input, input);
+    const hash = base === undefined ? undefined : requestHash(this.#o.requestHashKey, def.input, input);
     const seen = new Set<string>();
     let ran = 0;
     let replayed = 0;

@@ -8,6 +8,11 @@ export type ServiceName = (typeof serviceNames)[number];
 
 /** The runtime's variables (services add their own specs). */
 export const runtimeSpec = {
+  env: envVar(
+    "BOXOFFICE_ENV",
+    envTypes.enumOf(["development", "production"], "development"),
+    "production refuses to start without persistent keys and secrets or with a wildcard CORS origin (the manifests set it); development generates what is missing",
+  ),
   host: envVar("BOXOFFICE_HOST", envTypes.string("0.0.0.0"), "address the RPC and admin ports bind to"),
   port: envVar("BOXOFFICE_PORT", envTypes.port(8080), "the one port for gRPC, Connect and gRPC-Web"),
   adminPort: envVar("BOXOFFICE_ADMIN_PORT", envTypes.port(9090), "admin port: /metrics, /healthz, /readyz"),
@@ -28,7 +33,13 @@ export const runtimeSpec = {
   corsOrigins: envVar(
     "BOXOFFICE_CORS_ORIGINS",
     envTypes.list("*"),
-    "comma-separated origins browsers may call from, or *",
+    "comma-separated origins browsers may call from, or * (development only)",
+    {
+      refuse: (origins) =>
+        origins.length === 0 || origins.includes("*")
+          ? "production needs the storefront's origins, not a wildcard (any web page could call with a signed-in user's token)"
+          : undefined,
+    },
   ),
   maxInflight: envVar(
     "BOXOFFICE_MAX_INFLIGHT",
@@ -128,11 +139,20 @@ export const runtimeSpec = {
         ),
     ),
     "service=secret pairs: auth checks them in IssueServiceToken; every service uses its own to call internal RPCs (secret)",
+    // auth checks every caller's; a caller of internal RPCs holds its own (as the manifests give them).
+    { required: (s) => s.name === "auth" || s.callsInternalRpcs },
   ),
   pageTokenSecret: envVar(
     "BOXOFFICE_PAGE_TOKEN_SECRET",
     z.string().min(16).optional(),
-    "HMAC key of list page tokens, shared by replicas (secret)",
+    "HMAC key of list page tokens, shared by replicas (secret; unset = a key for this process only)",
+    { required: (s) => s.pagesLists },
+  ),
+  idempotencySecret: envVar(
+    "BOXOFFICE_IDEMPOTENCY_SECRET",
+    z.string().min(16, "at least 16 characters").optional(),
+    "HMAC key of the request hashes in idempotency records, shared by replicas (secret; unset = a fixed development key)",
+    { required: (s) => s.takesRequestIds },
   ),
   authUrl: envVar("BOXOFFICE_AUTH_URL", envTypes.url(), "base URL of the auth service (default: this process)"),
   eventUrl: envVar("BOXOFFICE_EVENT_URL", envTypes.url(), "base URL of the event service (default: this process)"),

@@ -28,16 +28,26 @@ export const sha256Column = customType<{ data: Buffer; driverData: Buffer }>({
 });
 
 /**
+ * VARCHAR of ASCII compared byte by byte (`ascii_bin`): identifiers whose case matters. The tables'
+ * default collation (`utf8mb4_*_ci`) would make `abcDEF12` and `ABCdef12` one key.
+ */
+export const asciiBinary = customType<{ data: string; driverData: string; config: { length: number } }>({
+  dataType: (c) => `varchar(${c?.length ?? 255}) CHARACTER SET ascii COLLATE ascii_bin`,
+});
+
+/**
  * AIP-155 request idempotency: the first response to (caller, method, request_id), written in the
- * same transaction as the effect. `request_hash` (SHA-256 of the request) tells a repeat from a
- * different request reusing the id.
+ * same transaction as the effect. `request_hash` (HMAC-SHA-256 of the request under
+ * BOXOFFICE_IDEMPOTENCY_SECRET: a record must not be a fast offline oracle for the passwords a
+ * Register or ResetPassword carried) tells a repeat from a different request reusing the id.
+ * Request ids compare case-sensitively.
  */
 export const idempotencyRecords = mysqlTable(
   "idempotency_records",
   {
     caller: varchar("caller", { length: 128 }).notNull(),
     method: varchar("method", { length: 191 }).notNull(),
-    requestId: varchar("request_id", { length: 64 }).notNull(),
+    requestId: asciiBinary("request_id", { length: 64 }).notNull(),
     requestHash: sha256Column("request_hash").notNull(),
     response: mediumblob("response"),
     createTime: datetime("create_time", { mode: "date", fsp: 3 }).notNull(),

@@ -23,6 +23,7 @@ import { handleCors } from "./cors.js";
 import { unknownRoute } from "./fallback.js";
 import type { HttpRoute, Req, Res } from "./http.js";
 import { OnePortListener } from "./one-port.js";
+import { staticSite } from "./static.js";
 
 export type { ReadinessCheck } from "./admin.js";
 
@@ -54,6 +55,8 @@ export interface RpcServerOptions {
   /** How many `x-forwarded-for` entries, from the right, our own proxies wrote (0: ignore the header). */
   trustedProxyHops: number;
   httpRoutes?: Readonly<Record<string, HttpRoute>>;
+  /** Development only: a built single-page app served on GET/HEAD paths that match no RPC (see static.ts). */
+  webRoot?: string;
   /** Aborted when the drain starts (created here when not given; services get it before the server exists). */
   drainController?: AbortController;
 }
@@ -129,7 +132,7 @@ export async function startRpcServer(opts: RpcServerOptions): Promise<RpcServer>
     maxTimeoutMs: opts.maxDeadlineMs,
     readMaxBytes: opts.readMaxBytes,
     shutdownSignal: shutdownController.signal,
-    fallback: unknownRoute,
+    fallback: opts.webRoot === undefined ? unknownRoute : staticSite(opts.webRoot, unknownRoute),
     requestGate: callGate,
     lazyValues: [lazyValue(clientAddressKey, (req) => clientAddress(req, opts.trustedProxyHops))],
   });

@@ -8,10 +8,12 @@ import { authSpec } from "./config.js";
 import type { AuthDeps } from "./deps.js";
 import { DummyHash } from "./domain/credentials.js";
 import { authPublishes } from "./events/published.js";
+import { PasswordHasher } from "./hashing.js";
 import { loadKeyRing } from "./keys.js";
 import { authServices } from "./rpc.js";
-import { LoginThrottle } from "./throttle.js";
+import { Throttle } from "./throttle.js";
 import { ensureAdmin } from "./use-cases/ensure-admin.js";
+import { pruneAccountTokens } from "./use-cases/prune-account-tokens.js";
 import { pruneRefreshTokens } from "./use-cases/prune-refresh-tokens.js";
 
 /** The path of the JWKS document on the service port (and what `boxoffice jwks` prints). */
@@ -41,12 +43,34 @@ export const authModule = serviceModule({
         audience: ctx.config.jwtAudience,
         refreshSecret: cfg.refreshSecret ?? randomBytes(32).toString("base64url"),
       },
-      throttle: new LoginThrottle(
+      throttle: new Throttle(
         ctx.redis().commands,
         ctx.clock,
-        { perEmail: cfg.loginMaxPerEmail, perAddress: cfg.loginMaxPerAddress, windowMs: cfg.loginWindowSeconds * 1000 },
+        {
+          login: {
+            perEmail: cfg.loginMaxPerEmail,
+            perAddress: cfg.loginMaxPerAddress,
+            windowMs: cfg.loginWindowSeconds * 1000,
+          },
+          register: {
+            perEmail: cfg.registerMaxPerEmail,
+            perAddress: cfg.registerMaxPerAddress,
+            windowMs: cfg.registerWindowSeconds * 1000,
+          },
+          "account-email": {
+            perEmail: cfg.accountEmailMaxPerEmail,
+            perAddress: cfg.accountEmailMaxPerAddress,
+            windowMs: cfg.accountEmailWindowSeconds * 1000,
+          },
+          "token-use": {
+            perEmail: cfg.accountEmailMaxPerAddress,
+            perAddress: cfg.accountEmailMaxPerAddress,
+            windowMs: cfg.accountEmailWindowSeconds * 1000,
+          },
+        },
         ctx.logger,
       ),
+      hasher: new PasswordHasher({ concurrency: cfg.hashConcurrency, queue: cfg.hashQueue }),
       dummyHash: new DummyHash(),
       serviceSecrets: ctx.config.serviceSecrets,
     };
@@ -66,6 +90,8 @@ export const authModule = serviceModule({
       run: async (signal) => {
         const deleted = await pruneRefreshTokens(deps, self, { signal });
         if (deleted > 0) ctx.logger.info({ deleted }, "expired refresh tokens pruned");
+        const tokens = await pruneAccountTokens(deps, self, { signal });
+        if (tokens > 0) ctx.logger.info({ deleted: tokens }, "expired reset and verification tokens pruned");
       },
     });
     const jwks = JSON.stringify(keys.jwks);
@@ -75,8 +101,8 @@ export const authModule = serviceModule({
         [jwksPath]: (_req, res) =>
           respond(res, 200, { "content-type": "application/json", "cache-control": "public, max-age=300" }, jwks),
       },
-      /** For tests: the dummy hash (it must run for unknown users), the use-cases' deps, the sweeper. */
-      internals: { dummyHash: deps.dummyHash, deps, sweeper },
+      /** For tests: the dummy hash (it must run for unknown users), the hasher, the use-cases' deps, the sweeper. */
+      internals: { dummyHash: deps.dummyHash, hasher: deps.hasher, deps, sweeper },
     };
   },
 });

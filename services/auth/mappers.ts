@@ -12,5 +12,6 @@ export function toUser(row: UserRow): User {
     displayName: row.displayName,
     roles: row.roles.map(roleOf).filter((r) => r !== undefined),
     createTime: timestampFromDate(row.createTime),
+    emailVerified: row.emailVerifyTime !== null,
   });
 }

@@ -81,7 +81,7 @@ function authRows(f: Fixture): Row[] {
       method: m.requestPasswordReset,
       as: "anonymous",
       valid: { requestId: rid(), email: f.email },
-      answers: "unimplemented",
+      answers: "ok",
       violating: [
         v({ requestId: rid() }, "too long", "email", `${x(250)}@x.io`, "email", "string.max_len"),
         v({ requestId: rid() }, "missing", "email", "", "email", "required"),
@@ -92,7 +92,7 @@ function authRows(f: Fixture): Row[] {
       method: m.resetPassword,
       as: "anonymous",
       valid: { requestId: rid(), resetToken: "a-token", newPassword: "a long new passphrase" },
-      answers: "unimplemented",
+      answers: "failed_precondition",
       violating: [
         v(
           { requestId: rid(), newPassword: "a long new passphrase" },
@@ -124,7 +124,7 @@ function authRows(f: Fixture): Row[] {
       method: m.verifyEmail,
       as: "anonymous",
       valid: { requestId: rid(), verificationToken: "a-token" },
-      answers: "unimplemented",
+      answers: "failed_precondition",
       violating: [
         v({ requestId: rid() }, "too long", "verificationToken", x(257), "verification_token", "string.max_len"),
         v({ requestId: rid() }, "missing", "verificationToken", "", "verification_token", "required"),
@@ -134,7 +134,7 @@ function authRows(f: Fixture): Row[] {
       method: m.requestEmailVerification,
       as: "customer",
       valid: { requestId: rid() },
-      answers: "unimplemented",
+      answers: "ok",
       violating: [v({}, "missing", "requestId", "", "request_id", "required")],
     },
   ];

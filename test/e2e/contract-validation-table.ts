@@ -20,7 +20,7 @@ export interface Row {
   as: Caller;
   valid: Json;
   /** The answer of the valid request (Connect code name): never invalid_argument. */
-  answers: "ok" | "not_found" | "unimplemented";
+  answers: "ok" | "not_found" | "failed_precondition" | "unimplemented";
   violating: Violating[];
 }
 

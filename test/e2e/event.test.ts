@@ -564,6 +564,53 @@ describe("event service through the one port (real MariaDB, Redis, NATS)", funct
       assert.equal(seen.revision, pub.revision);
       assert.equal((await getEvent(draft.id, customer)).revision, pub.revision);
     });
+
+    it("a cancelled DRAFT stays visible only to its organiser and admins (GetEvent, ListEvents), and nothing is announced for it", async () => {
+      const org = await users.organizer("cancelled-draft");
+      const v = await createVenue(org, { city: `Draftville ${tag()}` });
+      const draft = await createEvent(org, v);
+      const { event: cancelled } = await events.cancelEvent(
+        { requestId: rid(), eventId: draft.id, reason: "Never mind" },
+        await org.auth(),
+      );
+      assert.equal(cancelled?.state, EventState.CANCELLED);
+      assert.equal((await getEvent(draft.id, org)).state, EventState.CANCELLED, "its organiser sees it");
+      assert.equal((await getEvent(draft.id, admin)).state, EventState.CANCELLED, "an admin sees it");
+      await rejects(events.getEvent({ eventId: draft.id }), Code.NotFound, "anonymous");
+      await rejects(events.getEvent({ eventId: draft.id }, await customer.auth()), Code.NotFound, "a customer");
+      await rejects(events.getEvent({ eventId: draft.id }, await orgB.auth()), Code.NotFound, "another organiser");
+
+      // A published-then-cancelled event in the same city stays public, as before.
+      const pub = await published(org, v);
+      await events.cancelEvent({ requestId: rid(), eventId: pub.id, reason: "Storm" }, await org.auth());
+      const ids = async (user?: TestUser, organizerId = "") =>
+        (
+          await listAll({ states: [EventState.CANCELLED], city: v.city, organizerId }, user ? await user.auth() : {})
+        ).map((e) => e.id);
+      assert.deepEqual(await ids(), [pub.id], "anonymous: only the one that was public");
+      assert.deepEqual(await ids(customer), [pub.id], "a customer: the same");
+      assert.deepEqual(await ids(orgB), [pub.id], "another organiser: the same");
+      assert.deepEqual(await ids(orgB, org.id), [pub.id], "another organiser filtering by its owner: the same");
+      assert.deepEqual((await ids(org)).sort(), [draft.id, pub.id].sort(), "its organiser: both");
+      assert.deepEqual((await ids(admin)).sort(), [draft.id, pub.id].sort(), "an admin: both");
+
+      // The relay publishes outbox rows in order: once the later cancellation is on the bus, an
+      // EventCancelled for the draft would be there too.
+      await bus.waitFor("EventCancelled", () => bus.of(EventCancelledSchema, pub.id)[0]);
+      await bus.poll();
+      assert.deepEqual(bus.of(EventCancelledSchema, draft.id), [], "no EventCancelled for a never-published draft");
+      assert.deepEqual(
+        bus.seen.filter((m) => (m.payload as { eventId?: string }).eventId === draft.id),
+        [],
+        "nothing at all on the bus for it",
+      );
+      const ticket = await users.serviceToken("ticket");
+      await rejects(
+        internal.getEventLayout({ eventId: draft.id }, { headers: { authorization: `Bearer ${ticket}` } }),
+        Code.FailedPrecondition,
+        "a never-published event has no layout",
+      );
+    });
   });
 
   describe("events", () => {

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { EchoRequestSchema } from "../../gen/boxoffice/testing/v1/echo_service_pb.js";
 import { eventType } from "../../platform/bus/events.js";
 import { Outbox } from "../../platform/bus/outbox.js";
@@ -28,6 +28,8 @@ export function commandBed(clock: Clock, tables: string[]) {
     commands: undefined as unknown as CommandPipeline,
     wakes: 0,
     retentionMs: 24 * 3600_000,
+    /** The key of request hashes (BOXOFFICE_IDEMPOTENCY_SECRET in a process). */
+    requestHashKey: randomBytes(32),
     async count(sql: string, ...params: unknown[]): Promise<number> {
       const [rows] = await bed.db.pool.query(sql, params);
       return Number((rows as Array<{ n: number }>)[0]?.n);
@@ -52,6 +54,7 @@ export function commandBed(clock: Clock, tables: string[]) {
       db: bed.db,
       clock,
       idempotency: bed.store,
+      requestHashKey: bed.requestHashKey,
       outbox,
       publishes: [WidgetMade],
     });

@@ -4,6 +4,7 @@
  * deps with a real command pipeline (events land in the database's outbox, as in production, and
  * are read back from it); and shorthand calls of the use-cases as the ticket service makes them.
  */
+import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { create, createRegistry, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import {
@@ -186,6 +187,7 @@ export function paymentKit(
     db,
     clock,
     idempotency: new IdempotencyStore(db, clock, 24 * 3600_000),
+    requestHashKey: randomBytes(32),
     outbox,
     publishes: paymentPublishes,
   });

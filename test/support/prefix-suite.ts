@@ -4,6 +4,7 @@
  * ids on its service stream) and prints what it counts. Run twice at once with different prefixes,
  * each must count only its own writes.
  */
+import { randomBytes } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
@@ -31,6 +32,7 @@ const commands = new CommandPipeline({
   db,
   clock: systemClock,
   idempotency: new IdempotencyStore(db, systemClock, 3600_000),
+  requestHashKey: randomBytes(32),
 });
 const echo = command({
   name: "prefix.Echo",

@@ -31,6 +31,8 @@ export async function startTestProcess(
     extraServices?: ServiceRegistration[];
     clock?: Clock;
     logger?: Logger;
+    /** Serve this built web app at `/` (the storefront's browser tests). */
+    webRoot?: string;
   } = {},
 ): Promise<RunningProcess & { baseUrl: string; adminUrl: string; prefix: string; env: Record<string, string> }> {
   const prefix = opts.env?.BOXOFFICE_PREFIX ?? testPrefix();
@@ -43,6 +45,7 @@ export async function startTestProcess(
     extraServices: [...(opts.echo === false ? [] : [echoService]), ...(opts.extraServices ?? [])],
     clock: opts.clock,
     logger: opts.logger,
+    webRoot: opts.webRoot,
   });
   const stop = proc.stop;
   return Object.assign(proc, {

@@ -40,9 +40,11 @@ export function usersEnv(cfg: UsersConfig): Record<string, string> {
     BOXOFFICE_SERVICE_SECRETS: Object.entries(cfg.serviceSecrets)
       .map(([k, v]) => `${k}=${v}`)
       .join(","),
-    // e2e suites log in a lot from one address
+    // e2e suites log in and register a lot from one address
     BOXOFFICE_AUTH_LOGIN_MAX_PER_ADDRESS: "10000",
     BOXOFFICE_AUTH_LOGIN_MAX_PER_EMAIL: "1000",
+    BOXOFFICE_AUTH_REGISTER_MAX_PER_ADDRESS: "10000",
+    BOXOFFICE_AUTH_REGISTER_MAX_PER_EMAIL: "1000",
   };
 }
 

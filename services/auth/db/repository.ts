@@ -1,4 +1,4 @@
-import { and, eq, isNull, lt } from "drizzle-orm";
+import { and, eq, isNull, lt, sql } from "drizzle-orm";
 import type { MySql2Database } from "drizzle-orm/mysql2";
 import type { Tx } from "../../../platform/db/index.js";
 import { roleOrder } from "../domain/roles.js";
@@ -47,6 +47,37 @@ export async function insertUser(
 
 export async function addRole(tx: Tx, userId: string, role: string, at: Date): Promise<void> {
   await tx.insert(userRoles).values({ userId, role, grantTime: at }).onDuplicateKeyUpdate({ set: { role } });
+}
+
+/** The user row, locked for the rest of the transaction. */
+export async function lockUser(tx: Tx, id: string): Promise<UserRow | undefined> {
+  const [row] = await tx.select().from(users).where(eq(users.id, id)).for("update");
+  return withRoles(tx, row);
+}
+
+/**
+ * One change of a user's account: `set` plus the next revision (the aggregate version of the
+ * events the change emits). Call with the row locked; returns the new revision.
+ */
+export async function changeUser(
+  tx: Tx,
+  row: Pick<UserRow, "id" | "revision">,
+  set: Partial<Pick<typeof users.$inferInsert, "passwordHash" | "emailVerifyTime">>,
+  at: Date,
+): Promise<number> {
+  await tx
+    .update(users)
+    .set({ ...set, revision: sql`${users.revision} + 1`, updateTime: at })
+    .where(eq(users.id, row.id));
+  return row.revision + 1;
+}
+
+/** Signs a user out everywhere: every live refresh token of every family is revoked. */
+export async function revokeUserSessions(tx: Tx, userId: string, at: Date): Promise<void> {
+  await tx
+    .update(refreshTokens)
+    .set({ revokeTime: at })
+    .where(and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokeTime)));
 }
 
 /** The refresh token row by hash, locked for the rest of the transaction. */

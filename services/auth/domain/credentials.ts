@@ -67,11 +67,7 @@ export function passwordViolations(password: string, email: string): FieldViolat
 
 const emailPattern = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
-/** Emails are compared case-insensitively: stored trimmed and lower-cased. */
-export function normaliseEmail(email: string): string {
-  return email.trim().toLowerCase();
-}
-
+/** A (canonical: domain/email.ts) address that looks like one and fits the column. */
 export function emailViolations(email: string): FieldViolation[] {
   if (email.length === 0) return [{ field: "email", description: "required", reason: "REQUIRED" }];
   if (email.length > 254 || !emailPattern.test(email))

@@ -3,7 +3,8 @@ import { InvalidArgumentError, UnauthenticatedError } from "../../../platform/er
 import type { Principal } from "../../../platform/principal/index.js";
 import { findUserByEmail, insertRefreshToken } from "../db/repository.js";
 import type { AuthDeps } from "../deps.js";
-import { normaliseEmail, verifyPassword } from "../domain/credentials.js";
+import { verifyPassword } from "../domain/credentials.js";
+import { checkedEmail } from "../domain/email.js";
 import { hashToken, newRefreshToken } from "../domain/refresh-token.js";
 import { toUser } from "../mappers.js";
 import { tokenPair } from "./token-pair.js";
@@ -26,14 +27,16 @@ export async function login(
   principal: Principal | undefined,
   input: LoginInput,
 ): Promise<{ tokens: TokenPair; user: User }> {
-  const normal = normaliseEmail(input.email);
+  // Canonical (NFKC + case fold; invisible characters refused): every spelling of an address is
+  // one account and one throttle bucket.
+  const normal = checkedEmail(input.email);
   if (normal === "" || input.password === "") {
     throw new InvalidArgumentError([
       ...(normal === "" ? [{ field: "email", description: "required", reason: "REQUIRED" }] : []),
       ...(input.password === "" ? [{ field: "password", description: "required", reason: "REQUIRED" }] : []),
     ]);
   }
-  await d.throttle.attempt(normal, input.clientAddress);
+  await d.throttle.attempt("login", normal, input.clientAddress);
   const user = await findUserByEmail(d.db.orm, normal);
   const ok =
     user === undefined

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, gte, inArray, like, lt, or, type SQL, sql } from "drizzle-orm";
+import { and, asc, eq, gt, gte, inArray, isNotNull, like, lt, ne, or, type SQL, sql } from "drizzle-orm";
 import type { MySql2Database } from "drizzle-orm/mysql2";
 import type { Tx } from "../../../platform/db/index.js";
 import { eventPriceTiers, eventRevisions, events, venueSections, venues } from "./schema.js";
@@ -130,6 +130,11 @@ export interface EventFilter {
   city?: string;
   query?: string;
   organizerId?: string;
+  /**
+   * Who may see cancelled events that were never published: everyone's (`"all"`, an admin), one
+   * organiser's own, or nobody's (undefined).
+   */
+  privateOf?: "all" | { organizerId: string };
   cursor?: { startMs: number; id: string };
   limit: number;
 }
@@ -143,6 +148,10 @@ export async function listEvents(q: Q, f: EventFilter): Promise<{ rows: EventRow
   if (f.city) where.push(eq(events.city, f.city));
   if (f.query) where.push(like(events.name, `%${f.query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`));
   if (f.organizerId) where.push(eq(events.organizerId, f.organizerId));
+  if (f.privateOf !== "all" && f.states.includes("CANCELLED")) {
+    const own = f.privateOf === undefined ? [] : [eq(events.organizerId, f.privateOf.organizerId)];
+    where.push(or(ne(events.state, "CANCELLED"), isNotNull(events.publishTime), ...own)!);
+  }
   if (f.cursor) {
     const at = new Date(f.cursor.startMs);
     where.push(or(gt(events.startTime, at), and(eq(events.startTime, at), gt(events.id, f.cursor.id)))!);

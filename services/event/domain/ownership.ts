@@ -1,3 +1,4 @@
+import { EventState } from "../../../gen/boxoffice/event/v1/event_pb.js";
 import { PermissionDeniedError } from "../../../platform/errors/index.js";
 import { hasRole, type Principal, requireUser } from "../../../platform/principal/index.js";
 
@@ -27,4 +28,12 @@ export function assertOwner(who: Actor, ownerId: string, what: string): void {
 /** A DRAFT is visible to its organiser and to admins only. */
 export function canSeeDrafts(who: Actor | undefined, organizerId: string): boolean {
   return who !== undefined && (who.admin || who.id === organizerId);
+}
+
+/**
+ * Whether an event is private (its organiser's and admins' only): a DRAFT, and a draft cancelled
+ * before it was ever published — cancelling must not expose what was never made public.
+ */
+export function isPrivate(state: EventState, everPublished: boolean): boolean {
+  return state === EventState.DRAFT || (state === EventState.CANCELLED && !everPublished);
 }

@@ -8,7 +8,10 @@ import { actor } from "../domain/ownership.js";
 import { eventCancelled } from "../events/published.js";
 import { commitChange, current, invalidate, lockOwned } from "./event-change.js";
 
-/** CancelEvent: DRAFT or PUBLISHED → CANCELLED with a reason ticket holders are told; EventCancelled. */
+/**
+ * CancelEvent: DRAFT or PUBLISHED → CANCELLED with a reason ticket holders are told. EventCancelled
+ * only for an event that was published: nobody outside heard of a draft (it stays private).
+ */
 export const cancelEvent = command({
   name: "event.CancelEvent",
   input: CancelEventRequestSchema,
@@ -28,7 +31,10 @@ export const cancelEvent = command({
     const row = await lockOwned(w.tx, req.eventId, who);
     nextState((await current(w, row)).state, "cancel");
     const set = { state: storedName(EventState.CANCELLED), cancelTime: new Date(w.now), cancelReason: req.reason };
-    return commitChange(w, row, set, ["state"], who, (e, at) => eventCancelled(e, req.reason, at));
+    const wasPublished = row.publishTime !== null;
+    return commitChange(w, row, set, ["state"], who, (e, at) =>
+      wasPublished ? eventCancelled(e, req.reason, at) : undefined,
+    );
   },
   after: invalidate,
 });

@@ -20,8 +20,8 @@ export async function getEventLayout(
     throw new InvalidArgumentError([{ field: "event_id", description: "required", reason: "REQUIRED" }]);
   const event = await d.cache.get(req.eventId);
   if (event === undefined) throw new NotFoundError("event", req.eventId);
-  if (event.state === EventState.DRAFT)
-    throw new FailedPreconditionError("EVENT_NOT_PUBLISHED", "a draft has no frozen layout yet");
+  if (event.state === EventState.DRAFT || event.publishTime === undefined)
+    throw new FailedPreconditionError("EVENT_NOT_PUBLISHED", "an event never published has no frozen layout");
   if (req.layoutVersion !== 0n && req.layoutVersion !== event.layoutVersion) {
     throw new FailedPreconditionError(
       "LAYOUT_VERSION_MISMATCH",

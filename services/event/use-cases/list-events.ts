@@ -10,7 +10,10 @@ import { storedStateOf } from "../domain/lifecycle.js";
 import { canSeeDrafts, reader } from "../domain/ownership.js";
 import { toEvent } from "../mappers.js";
 
-/** ListEvents (AIP-158): upcoming PUBLISHED events by default, in (start_time, id) order. */
+/**
+ * ListEvents (AIP-158): upcoming PUBLISHED events by default, in (start_time, id) order. DRAFTs only
+ * for their own organiser (or an admin); cancelled drafts only to them, whatever the filter.
+ */
 export async function listEvents(
   d: EventDeps,
   principal: Principal | undefined,
@@ -41,6 +44,9 @@ export async function listEvents(
     q: req.query.trim(),
     o: req.organizerId,
   };
+  // Cancelled drafts stay private: an admin sees all, an organiser their own, others none.
+  const who = reader(principal);
+  const privateOf = who?.admin ? "all" : who === undefined ? undefined : { organizerId: who.id };
   const cursor = d.pageTokens.decode<{ s: number; id: string }>(req.pageToken, filters);
   const { rows, tiers } = await queryEvents(d.db.orm, {
     states: filters.s,
@@ -50,6 +56,7 @@ export async function listEvents(
     city: filters.c || undefined,
     query: filters.q || undefined,
     organizerId: req.organizerId || undefined,
+    privateOf,
     cursor: cursor === undefined ? undefined : { startMs: cursor.s, id: cursor.id },
     limit: size + 1,
   });

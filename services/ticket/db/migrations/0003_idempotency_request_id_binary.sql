@@ -1,0 +1,1 @@
+ALTER TABLE `idempotency_records` MODIFY COLUMN `request_id` varchar(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL;
