@@ -106,16 +106,16 @@ test-web-onsale: web chromium ## browser tests of the buyer flow; need the ticke
 web-screenshots: web chromium ## docs/storefront/*.png from a harness-started platform (README: which pages simulate the ticket service)
 	$(BIN)/mocha --config web/test/mocharc.json web/test/docs-screenshots.ts
 
-bench: gen ## request path vs bare node:http and minimal connect-node (wrk/h2load), then the on-sale paths; docs/performance.md
-	$(NODE) --import tsx bench/run.ts
+bench: gen build ## request path vs bare node:http and minimal connect-node (wrk/h2load), then the on-sale paths; docs/performance.md
+	BENCH_PLATFORM=dist $(NODE) --import tsx bench/run.ts
 
 bench-smoke: gen ## one short bench round (what `make test` runs; never judged on targets)
 	BENCH_SMOKE=1 $(NODE) --import tsx bench/run.ts
 
 PROFILE_DIR ?= .data/profile
-bench-profile: gen ## CPU profile of the platform under the empty-RPC and GetEvent load, summarised (BENCH_ONLY to choose)
+bench-profile: gen build ## CPU profile of the platform under the empty-RPC and GetEvent load, summarised (BENCH_ONLY to choose)
 	rm -rf $(PROFILE_DIR)
-	BENCH_PROFILE=$(PROFILE_DIR) BENCH_ONLY="$${BENCH_ONLY:-^h1\.ours\.}" BENCH_ROUNDS=1 BENCH_SECONDS="$${BENCH_SECONDS:-15}" \
+	BENCH_PLATFORM=dist BENCH_PROFILE=$(PROFILE_DIR) BENCH_ONLY="$${BENCH_ONLY:-^h1\.ours\.}" BENCH_ROUNDS=1 BENCH_SECONDS="$${BENCH_SECONDS:-15}" \
 		$(NODE) --import tsx bench/run.ts
 	$(NODE) --import tsx bench/profile-summary.ts $(PROFILE_DIR)/*.cpuprofile
 

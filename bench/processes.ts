@@ -4,7 +4,7 @@
  * (bench/reference-server.ts).
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { openSync, readFileSync } from "node:fs";
+import { existsSync, openSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { freePort } from "../harness/system.js";
 import type { ReferenceConfig } from "./reference-server.js";
@@ -79,6 +79,19 @@ export async function startReference(cfg: ReferenceConfig): Promise<Running & { 
   };
 }
 
+/**
+ * How the platform is started: with BENCH_PLATFORM=dist (what `make bench` sets after `make
+ * build`) the compiled program, as the container image runs it (`node --enable-source-maps
+ * dist/cmd/boxoffice.js`); otherwise through tsx, as `make dev` does (the smoke run skips the build).
+ */
+export function platformProgram(): { args: string[]; label: string } {
+  if (process.env.BENCH_PLATFORM === "dist") {
+    if (!existsSync(`${root}dist/cmd/boxoffice.js`)) throw new Error("BENCH_PLATFORM=dist: run make build first");
+    return { args: ["--enable-source-maps", "dist/cmd/boxoffice.js"], label: "compiled (dist/, as the image runs it)" };
+  }
+  return { args: ["--import", "tsx", "cmd/boxoffice.ts"], label: "through tsx (as make dev runs it)" };
+}
+
 /** Starts `boxoffice serve --services=all` on free ports and waits until /readyz answers 200. */
 export async function startPlatform(
   env: Record<string, string | undefined>,
@@ -89,7 +102,8 @@ export async function startPlatform(
   const prof = opts.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${opts.profileDir}`] : [];
   // e.g. BENCH_NODE_ARGS="--heap-prof --heap-prof-dir=/tmp/heap" for an allocation profile
   prof.push(...(process.env.BENCH_NODE_ARGS ?? "").split(" ").filter((a) => a !== ""));
-  const child = spawn(process.execPath, [...serverFlags, ...prof, "--import", "tsx", "cmd/boxoffice.ts", "serve"], {
+  const program = platformProgram();
+  const child = spawn(process.execPath, [...serverFlags, ...prof, ...program.args, "serve"], {
     cwd: root,
     env: { ...env, BOXOFFICE_PORT: String(port), BOXOFFICE_ADMIN_PORT: String(adminPort) },
     // production logs are JSON lines on stdout: kept out of the report, or in BENCH_PLATFORM_LOG

@@ -104,7 +104,11 @@ export function report(all: Measured[]): Verdict {
     for (const { m, what, want } of cases) {
       if (m === undefined) continue;
       const r = perRound(m, minimal, (x, ref) => x.rps / ref.rps);
-      check(`${name}: ${what} ≥ ${pct(want)} of minimal`, r >= want, pct(r));
+      check(
+        `${name}: ${what} ≥ ${pct(want)} of minimal`,
+        r >= want,
+        Number.isFinite(r) ? `${(r * 100).toFixed(1)}%` : "-",
+      );
     }
     for (const { m, what } of cases) {
       if (m === undefined) continue;

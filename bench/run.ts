@@ -7,9 +7,11 @@
  * Knobs: BENCH_SMOKE=1 (what `make test` runs: one short round; never judged), BENCH_SECONDS (per
  * measurement, default 3), BENCH_ROUNDS (default 5; scenarios are interleaved round by round and
  * each ratio is taken against the references of its own round, so a neighbour's burst on a shared
- * box moves both sides of it; medians are reported), BENCH_ONLY (a
- * regex over scenario keys, e.g. `h1.ours`; skips the slower paths), BENCH_PROFILE=dir (the
- * platform runs under `node --cpu-prof`; summarise with `make bench-profile-summary`).
+ * box moves both sides of it; medians are reported), BENCH_WARMUP (unmeasured seconds before each
+ * measurement, default 2), BENCH_ONLY (a regex over scenario keys, e.g. `h1.ours`; skips the slower
+ * paths), BENCH_PLATFORM=dist (the compiled program; `make bench` builds it), BENCH_NODE_FLAGS
+ * (every server's Node flags), BENCH_PROFILE=dir (the platform runs under `node --cpu-prof`;
+ * `make bench-profile` summarises it), BENCH_NODE_ARGS (more Node flags for the platform only).
  */
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -21,7 +23,7 @@ import { migrateServices } from "../platform/app/index.js";
 import { serviceNames } from "../platform/config/runtime.js";
 import { type Figure, load } from "./generators.js";
 import { failedCalls, platformScenarios } from "./platform-scenarios.js";
-import { cpuSeconds, serverFlags, startPlatform, startReference } from "./processes.js";
+import { cpuSeconds, platformProgram, serverFlags, startPlatform, startReference } from "./processes.js";
 import { report } from "./report.js";
 import { type Scenario, scenarios } from "./scenarios.js";
 import { getEventPath, healthPath, prepare } from "./setup.js";
@@ -30,6 +32,8 @@ import { ensureGenerators } from "./tools.js";
 const smoke = process.env.BENCH_SMOKE === "1";
 const seconds = Number(process.env.BENCH_SECONDS ?? (smoke ? 1 : 3));
 const rounds = Number(process.env.BENCH_ROUNDS ?? (smoke ? 1 : 5));
+// unmeasured load before each measurement (twice as long in the first round: JIT)
+const warmupSeconds = Number(process.env.BENCH_WARMUP ?? (smoke ? 1 : 2));
 const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : undefined;
 const profileDir = process.env.BENCH_PROFILE ? resolve(process.env.BENCH_PROFILE) : undefined;
 const connections = 64;
@@ -96,7 +100,7 @@ try {
   const out: string[] = [
     `Boxoffice bench: ${smoke ? "SMOKE (figures mean little)" : `${rounds} round(s) × ${seconds} s per measurement`}, ${connections} connections, ` +
       "generator, servers and infrastructure on this machine",
-    `platform: boxoffice serve --services=all, log level info, access log errors-only (production settings)${profileDir ? ", under --cpu-prof" : ""}`,
+    `platform: boxoffice serve --services=all, ${platformProgram().label}, log level info, access log errors-only (production settings)${profileDir ? ", under --cpu-prof" : ""}`,
     `node flags of every server: ${serverFlags.join(" ") || "(none)"}`,
     ...gens.notes.map((n) => `note: ${n}`),
     "",
@@ -107,7 +111,7 @@ try {
     for (const s of list) {
       log(`bench: round ${r + 1}/${rounds} ${s.key}`);
       const failedBefore = s.rpc ? await failedCalls(platform.adminUrl, s.rpc.service, s.rpc.method) : 0;
-      const warm = warmed.has(s.key) || smoke ? 1 : 2;
+      const warm = warmed.has(s.key) || smoke ? warmupSeconds : 2 * warmupSeconds;
       warmed.add(s.key);
       const pid = s.server === "ours" ? platform.pid : s.server === "bare" ? bare.pid : minimal.pid;
       const f = await load(gens, s.shot, { connections, seconds, warmupSeconds: warm }, () => cpuSeconds(pid));

@@ -139,6 +139,15 @@ export function scenarios(u: Urls, d: BenchData, etag: string | undefined): Scen
       shot: h2(u.minimal.h2, getEventPath, {}, eventGrpc),
     },
   ];
+  // what the bearer token costs (informative: the target is the empty RPC with a token)
+  list.splice(list.findIndex((x) => x.key === "h1.ours.empty") + 1, 0, {
+    key: "h1.ours.anonymous",
+    protocol: "h1",
+    server: "ours",
+    label: "ours: Health/Check without a token",
+    shot: h1(u.ours, healthPath, {}, emptyJson),
+    rpc: health,
+  });
   if (etag !== undefined) {
     list.splice(list.findIndex((x) => x.key === "h1.minimal.event") + 1, 0, {
       key: "h1.ours.revalidate",

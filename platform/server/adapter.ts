@@ -48,7 +48,7 @@ const authorityChars = /^[\w.:[\]-]+$/;
  *
  * Streams and everything else are written by connect-node's own `universalResponseToNodeResponse`.
  */
-export function createRpcAdapter(opts: RpcAdapterOptions): (req: Req, res: Res) => void {
+export function createRpcAdapter(opts: RpcAdapterOptions): (req: Req, res: Res, closed?: () => void) => void {
   opts.acceptCompression ??= [compressionGzip, compressionBrotli];
   const router = createConnectRouter(opts);
   opts.routes(router);
@@ -62,16 +62,20 @@ export function createRpcAdapter(opts: RpcAdapterOptions): (req: Req, res: Res) 
     opts.logger.error({ err: reason }, `handler for rpc ${h.method.name} of ${h.service.typeName} failed`);
   };
 
-  return (req, res) => {
+  return (req, res, closed) => {
     const url = req.url ?? "";
     const q = url.indexOf("?");
     const h = paths.get(q < 0 ? url : url.slice(0, q));
-    if (h === undefined) return opts.fallback(req, res);
+    if (h === undefined) {
+      if (closed !== undefined) res.once("close", closed);
+      return opts.fallback(req, res);
+    }
     const unary = h.method.methodKind === "unary";
     const values = new CallValues(req, lazy).set(platformAdapterKey, true);
     const controller = new AbortController();
     res.once("close", () => {
       if (!res.writableEnded) controller.abort(clientGone);
+      closed?.();
     });
     const type = req.headers["content-type"];
     let deadline: [string, string] | undefined;

@@ -156,17 +156,21 @@ export async function startRpcServer(opts: RpcServerOptions): Promise<RpcServer>
   let httpInflight = 0;
   const routes = opts.httpRoutes ?? {};
   const hasRoutes = Object.keys(routes).length > 0;
+  const closed = () => void httpInflight--;
   const handler = (req: Req, res: Res) => {
     httpInflight++;
-    res.once("close", () => httpInflight--);
-    if (req.headers.origin !== undefined && handleCors(req, res, opts.corsOrigins)) return;
+    if (req.headers.origin !== undefined && handleCors(req, res, opts.corsOrigins))
+      return void res.once("close", closed);
     if (hasRoutes) {
       const url = req.url ?? "/";
       const q = url.indexOf("?");
       const route = routes[q < 0 ? url : url.slice(0, q)];
-      if (route !== undefined) return route(req, res);
+      if (route !== undefined) {
+        res.once("close", closed);
+        return route(req, res);
+      }
     }
-    rpcHandler(req, res);
+    rpcHandler(req, res, closed); // the adapter calls it from the one close listener it needs anyway
   };
 
   const connectionsClosed = new Counter({
