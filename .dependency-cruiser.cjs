@@ -52,16 +52,16 @@ module.exports = {
       comment:
         "Use-cases and domain rules never see the transport: rpc.ts maps HandlerContext to a principal, requests to inputs, errors in the platform.",
       severity: "error",
-      from: { path: "^services/[^/]+/(use-cases|domain)/" },
+      from: { path: "^services/[^/]+/(orders/)?(use-cases|domain)/" },
       to: { path: "^(platform/(rpc|server)/|node_modules/@connectrpc/)" },
     },
     {
       name: "domain-is-pure",
       comment: "domain/ holds rules with no I/O: no database, bus, cache, pipeline or process context.",
       severity: "error",
-      from: { path: "^services/[^/]+/domain/", pathNot: "\\.test\\.ts$" },
+      from: { path: "^services/[^/]+/(orders/)?domain/", pathNot: "\\.test\\.ts$" },
       to: {
-        path: "^(platform/(db|bus|cache|redis|commands|app|jobs|clients)/|services/[^/]+/(db|use-cases|events|clients)/|node_modules/(drizzle-orm|mysql2|ioredis|@nats-io)/)",
+        path: "^(platform/(db|bus|cache|redis|commands|app|jobs|clients)/|services/[^/]+/(orders/)?(db|use-cases|events|clients)/|node_modules/(drizzle-orm|mysql2|ioredis|@nats-io)/)",
       },
     },
     {

@@ -141,6 +141,10 @@ check: lint typecheck lint-proto breaking boundaries
 
 test: check unit test-web bench-smoke ## everything CI runs
 
+test-long: gen ## the long randomised runs: 1,000 checkouts with payment SIGKILLed at seeded moments (CHAOS_SEED=n replays)
+	BOXOFFICE_CHECKOUT_RUNS=1000 $(BIN)/mocha --no-config --node-option import=tsx --extension ts --timeout 20000 --exit \
+	  --require test/support/global-infra.ts test/e2e/checkout-invariants.test.ts
+
 build: gen ## compile the program to dist/ (what the container image runs: node dist/cmd/boxoffice.js)
 	rm -rf dist
 	$(BIN)/tsc -p tsconfig.build.json

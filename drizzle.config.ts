@@ -14,9 +14,11 @@ import { defineConfig } from "drizzle-kit";
 const service = process.env.SERVICE;
 if (!service || !/^[a-z]+$/.test(service)) throw new Error("set SERVICE=<service name> (or SERVICE=platform)");
 const own = `./services/${service}/db/schema.ts`;
+/** Schema files a service keeps beside schema.ts (ticket: its orders half). */
+const more: Record<string, string[]> = { ticket: ["./services/ticket/db/orders-schema.ts"] };
 
 export default defineConfig({
   dialect: "mysql",
-  schema: ["./platform/db/platform-schema.ts", ...(existsSync(own) ? [own] : [])],
+  schema: ["./platform/db/platform-schema.ts", ...(existsSync(own) ? [own] : []), ...(more[service] ?? [])],
   out: service === "platform" ? "./test/fixtures/migrations/platform" : `./services/${service}/db/migrations`,
 });

@@ -31,6 +31,7 @@ commands:
   seed users N [--out FILE]               N buyer accounts straight into auth's database (one shared password hash) with
                                           access tokens minted by BOXOFFICE_AUTH_SIGNING_KEYS, as JSON lines (load tests)
   mail preview KIND [--text|--html]       an email of KIND with sample data on stdout (.eml; \`mail preview\` lists kinds)
+  ticket verify CODE [--keys=URL|FILE]    check a ticket code offline against the published ticket keys (exit 0 valid, 1 not ours, 2 malformed)
   config                                  list the environment variables the runtime and every service read
   manifests [write|check|secrets|request-authentication]
                                           render the Kubernetes/Istio files that follow from the code (docs/deploy.md)
@@ -154,6 +155,8 @@ async function main(argv: string[]): Promise<number> {
     case "seed":
       // Imported on demand: `serve` never loads the seeding code.
       return (await import("./seed-users.js")).seedCommand(rest, process.env);
+    case "ticket":
+      return (await import("./ticket-verify.js")).ticketCommand(rest);
     case "config":
       printConfig();
       return 0;

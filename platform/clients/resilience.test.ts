@@ -75,4 +75,20 @@ describe("client resilience (cockatiel): timeout, retry only when safe, breaker"
     assert.match(open.rawMessage, /circuit open/);
     assert.equal(downstream.state.hits, before, "the downstream was not called");
   });
+
+  it("counts a call's retries once toward the breaker: retried failures of one request do not open it", async () => {
+    downstream.state.failures = 2; // each message fails twice, then succeeds on the third attempt
+    const c = client({ target: "echo", retries: 2, breakAfter: 3, halfOpenAfterMs: 60_000 });
+    for (let i = 0; i < 4; i++)
+      assert.match((await c.echo({ message: `r${i}`, requestId: `req-r${i}` })).message, /after 3/);
+    downstream.state.failures = 1_000;
+    for (let i = 0; i < 2; i++)
+      assert.equal((await failure(c.echo({ message: `f${i}`, requestId: `req-f${i}` }))).code, Code.Unavailable);
+    const before = downstream.state.hits;
+    const third = await failure(c.echo({ message: "f2", requestId: "req-f2" }));
+    assert.doesNotMatch(third.rawMessage, /circuit open/, "two failed calls (six attempts) have not opened it");
+    assert.equal(downstream.state.hits - before, 3, "the third call made its three attempts");
+    const open = await failure(c.echo({ message: "f3", requestId: "req-f3" }));
+    assert.match(open.rawMessage, /circuit open/, "the third failed call opened it");
+  });
 });

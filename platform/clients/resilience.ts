@@ -66,7 +66,9 @@ export function resilienceInterceptor(opts: ResilienceOptions): Interceptor {
     ),
     { maxAttempts: opts.retries ?? 2, backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 1_000 }) },
   );
-  const safe = wrap(retries, breaker, perAttempt);
+  // The breaker is outermost: it counts calls after their retries, so one request that fails three
+  // attempts (a card the provider chokes on) is one failure, not three toward opening it for everyone.
+  const safe = wrap(breaker, retries, perAttempt);
   const once = wrap(breaker, perAttempt);
   return (next) => async (req) => {
     if (req.stream) return next(req);

@@ -9,11 +9,12 @@ import { sectionCounts } from "./db/availability.js";
 import { loadHold } from "./db/holds.js";
 import { loadInventory } from "./db/inventory.js";
 import { convertHold, markHoldSold, returnOrderPlaces } from "./db/lifecycle.js";
-import type { InventoryPort, OrdersPart, TicketDeps } from "./deps.js";
+import type { InventoryPort, TicketDeps } from "./deps.js";
 import { consumeEventCancelled } from "./events/event-cancelled-consumer.js";
 import { consumeEventPublished } from "./events/event-published-consumer.js";
 import { consumeEventUpdated } from "./events/event-updated-consumer.js";
 import { LiveAvailability } from "./live-availability.js";
+import { createOrders, ordersPublishes, ordersSpec, repositoryInventoryPort } from "./orders/index.js";
 import { ticketServices } from "./rpc.js";
 import { sweepHolds } from "./use-cases/sweep-holds.js";
 
@@ -22,8 +23,8 @@ export const ticketModule = serviceModule({
   name: "ticket",
   migrations: fileURLToPath(new URL("./db/migrations", import.meta.url)),
   contracts: ticketContracts,
-  config: ticketSpec,
-  // publishes: the order half's integration events (OrderConfirmed, …) are declared here when it is wired
+  config: { ...ticketSpec, ...ordersSpec },
+  publishes: ordersPublishes,
   async create(ctx) {
     const db = ctx.database();
     const inventories = createInventoryCache(ctx, db);
@@ -78,14 +79,21 @@ export const ticketModule = serviceModule({
       sectionCounts,
       notifyAvailabilityChanged: (eventId, holdIds) => feed.changed(eventId, holdIds),
     };
-    // ── The order half is wired here, at merge (services/ticket/orders/index.ts): ──
-    //    const orders: OrdersPart | undefined = await createOrders(ctx, inventoryPort);
-    const orders = undefined as OrdersPart | undefined;
+    // The order half (services/ticket/orders): its own port over the same repository, with the
+    // event summary this half stores and this half's availability notices.
+    const orders = await createOrders(
+      ctx,
+      repositoryInventoryPort({
+        summaryOf: async (q, eventId) => (await loadInventory(q, eventId))?.summary,
+        notifyAvailabilityChanged: (eventId) => feed.changed(eventId, []),
+      }),
+    );
 
     return {
       services: ticketServices(deps, orders),
+      httpRoutes: orders.httpRoutes,
       /** For tests: the pool, the use-cases' deps, the port the order half gets. */
-      internals: { db, deps, inventoryPort, live },
+      internals: { db, deps, inventoryPort, live, orders: orders.internals },
       close: async () => {
         await orders?.close?.();
         live.stop();

@@ -2,6 +2,7 @@ import type { DescMethod } from "@bufbuild/protobuf";
 import { NotificationService } from "../../gen/boxoffice/notification/v1/notification_service_pb.js";
 import { PaymentService } from "../../gen/boxoffice/payment/v1/payment_service_pb.js";
 import { TicketService } from "../../gen/boxoffice/ticket/v1/ticket_service_pb.js";
+import { encodeCode, signedBytes } from "../../services/ticket/orders/domain/ticket-code.js";
 import { type Caller, type Json, type Row, rid, uuid, v, x } from "./contract-validation-table.js";
 
 /** The rows of the services not built yet: every valid request answers UNIMPLEMENTED from the handler. */
@@ -17,7 +18,12 @@ export function ticketRows(): Row[] {
   const checkout = { requestId: rid(), holdId: uuid(), paymentToken: "sandbox_ok" };
   const orders = { pageSize: 10, states: ["ORDER_STATE_CONFIRMED"], eventId: uuid() };
   const cancel = { requestId: rid(), orderId: uuid(), reason: "" };
-  const checkIn = { requestId: rid(), eventId: uuid(), code: "code-as-scanned" };
+  // well formed, signed by a key nobody publishes: past validation, then NOT_FOUND (a forged code)
+  const forged = encodeCode(
+    signedBytes({ kid: "nobody", ticketId: uuid(), eventId: uuid(), sectionId: uuid(), rowLabel: "A", seatLabel: "1" }),
+    new Uint8Array(64),
+  );
+  const checkIn = { requestId: rid(), eventId: uuid(), code: forged };
   /** An RPC whose request is one id (plus `base`). */
   const byId = (
     method: DescMethod,
@@ -91,20 +97,20 @@ export function ticketRows(): Row[] {
       method: m.checkout,
       as: "customer",
       valid: checkout,
-      answers: "unimplemented",
+      answers: "not_found",
       violating: [
         v(checkout, "too long", "paymentToken", x(513), "payment_token", "string.max_len"),
         v(checkout, "not a UUID", "holdId", "h", "hold_id", "string.uuid"),
         v(checkout, "missing", "paymentToken", "", "payment_token", "required"),
       ],
     },
-    byId(m.getOrder, "orderId", "order_id", "customer"),
-    byId(m.watchOrder, "orderId", "order_id", "customer"),
+    byId(m.getOrder, "orderId", "order_id", "customer", {}, "not_found"),
+    byId(m.watchOrder, "orderId", "order_id", "customer", {}, "not_found"),
     {
       method: m.listOrders,
       as: "customer",
       valid: orders,
-      answers: "unimplemented",
+      answers: "ok",
       violating: [
         v(orders, "too long", "pageToken", x(513), "page_token", "string.max_len"),
         v(orders, "not a UUID", "eventId", "e", "event_id", "string.uuid"),
@@ -116,19 +122,19 @@ export function ticketRows(): Row[] {
       method: m.cancelOrder,
       as: "customer",
       valid: cancel,
-      answers: "unimplemented",
+      answers: "not_found",
       violating: [
         v(cancel, "too long", "reason", x(501), "reason", "string.max_len"),
         v(cancel, "not a UUID", "orderId", "o", "order_id", "string.uuid"),
         v(cancel, "missing", "requestId", "", "request_id", "required"),
       ],
     },
-    byId(m.getTicket, "ticketId", "ticket_id", "customer"),
+    byId(m.getTicket, "ticketId", "ticket_id", "customer", {}, "not_found"),
     {
       method: m.checkIn,
       as: "organizer",
       valid: checkIn,
-      answers: "unimplemented",
+      answers: "not_found",
       violating: [
         v(checkIn, "too long", "code", x(1025), "code", "string.max_len"),
         v(checkIn, "not a UUID", "eventId", "e", "event_id", "string.uuid"),
@@ -139,7 +145,7 @@ export function ticketRows(): Row[] {
       method: m.listTickets,
       as: "customer",
       valid: { pageSize: 10, eventId: uuid() },
-      answers: "unimplemented",
+      answers: "ok",
       violating: [
         v({}, "too long", "pageToken", x(513), "page_token", "string.max_len"),
         v({}, "not a UUID", "eventId", "e", "event_id", "string.uuid"),
@@ -147,7 +153,7 @@ export function ticketRows(): Row[] {
         v({}, "out of range", "pageSize", -1, "page_size", "int32.gte"),
       ],
     },
-    byId(m.getSalesSummary, "eventId", "event_id", "organizer"),
+    byId(m.getSalesSummary, "eventId", "event_id", "organizer", {}, "not_found"),
   ];
 }
 

@@ -14,6 +14,9 @@ import { announce } from "./open-sales.js";
 export async function stopSales(d: TicketDeps, w: WriteScope, cancelled: EventCancelled): Promise<boolean> {
   const at = cancelled.cancelTime ? timestampDate(cancelled.cancelTime) : new Date(w.now);
   const changed = await cancelSales(w.tx, cancelled.eventId, at);
-  if (changed) w.afterCommit(() => announce(d, cancelled.eventId));
+  // Announced even when unchanged: the order half's own EventCancelled consumer may have stopped
+  // sales first (it must, before it cancels the orders), and it does not tell the availability
+  // caches. cancelSales waited for that commit on the row lock, so this comes after it.
+  w.afterCommit(() => announce(d, cancelled.eventId));
   return changed;
 }
