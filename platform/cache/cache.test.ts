@@ -42,6 +42,17 @@ describe("cache: read path, single flight, negative caching, races, refresh-ahea
     assert.equal(await redis.raw.exists(key("j0", "v2")), 1);
   });
 
+  it("ids it does not accept never reach Redis: no marker, no fill token, straight to the source", async () => {
+    const src = new FakeSource();
+    const a = await make(src.load, { negativeTtlMs: 30_000, acceptsId: (id) => id.startsWith("ok-") });
+    const junk = Array.from({ length: 200 }, (_, i) => `junk-${i}-${"x".repeat(100)}`);
+    for (const id of junk) assert.equal(await a.cache.get(id), undefined);
+    assert.equal(src.loads, 200, "each went to the source");
+    assert.deepEqual(await redis.raw.keys(`${prefix}:cache:event:v1:junk-*`), []);
+    assert.equal(await a.cache.get("ok-1"), undefined);
+    assert.equal(await redis.raw.exists(key("ok-1")), 1, "an accepted unknown id gets its marker");
+  });
+
   it("10,000 get() over 100 unknown ids cost at most 100 loads (negative caching + single flight)", async () => {
     const src = new FakeSource();
     const a = await make(src.load, { negativeTtlMs: 30_000 });

@@ -53,7 +53,7 @@ export class RedisCache<T> implements Cache<T> {
     const o = (this.#o = resolveOptions(opts));
     this.#log = o.logger.child({ cache: o.name });
     this.#scripts = cacheScripts(o.redis);
-    this.#local = new LocalTier(o.localMaxEntries);
+    this.#local = new LocalTier(o.localMaxEntries, o.localMaxBytes);
     this.#counters = new CacheCounters(o.registry, o.name);
     this.#prefix = `cache:${o.name}:${o.version}:`;
     // one channel for all versions: during a version rollout, old instances hear new writers too
@@ -73,6 +73,13 @@ export class RedisCache<T> implements Cache<T> {
   }
 
   async get(id: string): Promise<T | undefined> {
+    // an id the cache does not accept never reaches Redis (no key, no marker, no fill token) nor
+    // the local tier: it goes straight to the source, so random ids cannot fill either tier
+    if (!this.#o.acceptsId(id)) {
+      this.#counters.request("miss");
+      this.#counters.load(false);
+      return this.#o.load(id);
+    }
     if (this.#sub.healthy) {
       const now = this.#o.clock.now();
       const e = this.#local.get(id, now);
@@ -141,7 +148,7 @@ export class RedisCache<T> implements Cache<T> {
       const read = await this.#read(id);
       if (read.entry !== undefined) {
         const stale = read.entry.present && this.#o.clock.now() >= read.entry.refreshAt;
-        this.#remember(id, flight, read.entry, read.token);
+        this.#remember(id, flight, read.entry, read.token, read.bytes ?? 0);
         settle.resolve({
           value: read.entry.value,
           result: stale ? "stale" : read.entry.present ? "hit_redis" : "negative_hit",
@@ -183,7 +190,7 @@ export class RedisCache<T> implements Cache<T> {
   }
 
   /** Redis' entry and fill token; no token when Redis was skipped or failed (then nothing is filled). */
-  async #read(id: string): Promise<{ entry?: Entry<T>; token?: string }> {
+  async #read(id: string): Promise<{ entry?: Entry<T>; token?: string; bytes?: number }> {
     if (this.#o.redis.status !== "ready" || performance.now() < this.#redisSkipUntil || this.#retries.has(id))
       return {};
     let got: { value: Buffer | null; token: string };
@@ -196,7 +203,7 @@ export class RedisCache<T> implements Cache<T> {
     this.#redisBack();
     if (got.value === null) return { token: got.token };
     try {
-      return { entry: decodeEntry(this.#o.codec, got.value), token: got.token };
+      return { entry: decodeEntry(this.#o.codec, got.value), token: got.token, bytes: got.value.length };
     } catch (err) {
       // unreadable bytes (a codec change without a version bump?): load and overwrite them
       this.#log.warn({ err, id }, "cache entry could not be decoded; reloading");
@@ -216,23 +223,25 @@ export class RedisCache<T> implements Cache<T> {
     };
     // Filled even when tainted: the token alone keeps Redis right (a message can also arrive late
     // and taint a flight that started after its deletion, whose fill is perfectly good).
+    const encoded = encodeEntry(this.#o.codec, entry);
     if (token !== undefined) {
       try {
         // false: the key was invalidated (deleted) since our read, so what we loaded may be old
-        if (!(await this.#scripts.fill(this.#prefix + id, token, encodeEntry(this.#o.codec, entry), ttl)))
-          flight.tainted = true;
+        if (!(await this.#scripts.fill(this.#prefix + id, token, encoded, ttl))) flight.tainted = true;
       } catch (err) {
         this.#redisFailed(err);
       }
     }
-    this.#remember(id, flight, entry, token);
+    this.#remember(id, flight, entry, token, encoded.length);
     return value;
   }
 
   /** Keeps an entry in the local tier, unless an invalidation or a subscription change came between. */
-  #remember(id: string, flight: Flight<T>, e: Entry<T>, token: string | undefined): void {
+  #remember(id: string, flight: Flight<T>, e: Entry<T>, token: string | undefined, bytes: number): void {
     if (flight.tainted || !this.#sub.healthy || flight.epoch !== this.#sub.epoch || this.#o.localTtlMs === 0) return;
-    this.#local.set(id, { ...e, token, expiresAt: this.#o.clock.now() + this.#o.localTtlMs });
+    // the encoded size stands for the decoded value's (same order), plus the key
+    const size = bytes + id.length * 2 + 64;
+    this.#local.set(id, { ...e, token, expiresAt: this.#o.clock.now() + this.#o.localTtlMs, bytes: size });
   }
 
   /** Forgets `id` here: the local entry, and the flight (new reads start a fresh one). */

@@ -23,6 +23,7 @@ describe("cache entry format and local tier (no Redis)", () => {
       refreshAt: Infinity,
       expiresAt,
       token: undefined,
+      bytes: 10,
     });
     for (let i = 0; i < 5; i++) t.set(`k${i}`, e(i));
     assert.equal(t.size, 3);
@@ -30,5 +31,32 @@ describe("cache entry format and local tier (no Redis)", () => {
     assert.equal(t.get("k4", 0)?.value, 4);
     assert.equal(t.get("k4", 100), undefined, "expired at expiresAt");
     assert.equal(t.size, 2);
+  });
+
+  it("bounds its bytes: evicts the oldest to make room and keeps no entry larger than the bound", () => {
+    const t = new LocalTier<number>(1000, 100);
+    const e = (v: number, bytes: number): LocalEntry<number> => ({
+      present: true,
+      value: v,
+      refreshAt: Infinity,
+      expiresAt: 100,
+      token: undefined,
+      bytes,
+    });
+    for (let i = 0; i < 10; i++) t.set(`k${i}`, e(i, 30));
+    assert.equal(t.size, 3, "3 × 30 bytes fit in 100");
+    assert.equal(t.bytes, 90);
+    assert.equal(t.get("k9", 0)?.value, 9);
+    assert.equal(t.get("k6", 0), undefined, "oldest evicted");
+    t.set("huge", e(-1, 101));
+    assert.equal(t.get("huge", 0), undefined, "larger than the whole bound: not kept");
+    assert.equal(t.bytes, 90);
+    t.set("k9", e(9, 50)); // replacing counts only the new size: 30 + 30 + 50 > 100 evicts k7
+    assert.equal(t.bytes, 80);
+    assert.equal(t.get("k7", 0), undefined);
+    t.delete("k9");
+    assert.equal(t.bytes, 30);
+    t.clear();
+    assert.equal(t.bytes, 0);
   });
 });

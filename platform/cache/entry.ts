@@ -41,43 +41,61 @@ export function decodeEntry<T>(codec: CacheCodec<T>, b: Buffer): Entry<T> {
 export interface LocalEntry<T> extends Entry<T> {
   readonly expiresAt: number;
   readonly token: string | undefined;
+  /** What the entry is counted as against the tier's byte bound. */
+  readonly bytes: number;
 }
 
 /**
- * The in-process tier: a bounded Map evicting the oldest insertion first. Plain FIFO (no LRU
+ * The in-process tier: a Map bounded in entries and in bytes, evicting the oldest insertion first
+ * (an entry larger than the whole bound is not kept). Plain FIFO (no LRU
  * re-insert on every hit) is enough because entries live about a second anyway and hits stay
  * a single Map lookup.
  */
 export class LocalTier<T> {
   readonly #entries = new Map<string, LocalEntry<T>>();
+  #bytes = 0;
 
-  constructor(readonly maxEntries: number) {}
+  constructor(
+    readonly maxEntries: number,
+    readonly maxBytes = Number.POSITIVE_INFINITY,
+  ) {}
 
   /** The live entry of `id` at `now`; an expired one is removed. */
   get(id: string, now: number): LocalEntry<T> | undefined {
     const e = this.#entries.get(id);
     if (e === undefined) return undefined;
     if (now < e.expiresAt) return e;
-    this.#entries.delete(id);
+    this.delete(id);
     return undefined;
   }
 
   set(id: string, e: LocalEntry<T>): void {
-    this.#entries.delete(id);
-    while (this.#entries.size >= this.maxEntries) {
+    this.delete(id);
+    if (e.bytes > this.maxBytes) return;
+    while (this.#entries.size >= this.maxEntries || this.#bytes + e.bytes > this.maxBytes) {
       const oldest = this.#entries.keys().next();
       if (oldest.done === true) break;
-      this.#entries.delete(oldest.value);
+      this.delete(oldest.value);
     }
     this.#entries.set(id, e);
+    this.#bytes += e.bytes;
   }
 
   delete(id: string): void {
+    const e = this.#entries.get(id);
+    if (e === undefined) return;
     this.#entries.delete(id);
+    this.#bytes -= e.bytes;
   }
 
   clear(): void {
     this.#entries.clear();
+    this.#bytes = 0;
+  }
+
+  /** The bytes the entries are counted as. */
+  get bytes(): number {
+    return this.#bytes;
   }
 
   get size(): number {

@@ -37,6 +37,14 @@ export interface CacheOptions<T> {
   localTtlMs?: number;
   /** Default 10_000; the oldest entry is evicted first. */
   localMaxEntries?: number;
+  /** Default 64 MiB: the local tier's bound in (encoded) bytes; the oldest entries are evicted first. */
+  localMaxBytes?: number;
+  /**
+   * Which ids are cached at all, default: 1 to 128 characters. Others go straight to `load` and
+   * touch neither Redis nor the local tier, so malformed ids cannot fill Redis with "does not
+   * exist" markers. Give the id's real shape (a UUID) where there is one.
+   */
+  acceptsId?: (id: string) => boolean;
   /** Default 0.8: a hit after this share of a value's TTL triggers one background reload. */
   refreshAheadRatio?: number;
   /** Schema version in the key, default `"v1"`: bump it when the codec changes. */
@@ -108,6 +116,8 @@ export function resolveOptions<T>(o: CacheOptions<T>): ResolvedOptions<T> {
     jitterRatio: o.jitterRatio ?? 0.1,
     localTtlMs: o.localTtlMs ?? 1000,
     localMaxEntries: o.localMaxEntries ?? 10_000,
+    localMaxBytes: o.localMaxBytes ?? 64 * 1024 * 1024,
+    acceptsId: o.acceptsId ?? ((id) => id.length > 0 && id.length <= 128),
     refreshAheadRatio: o.refreshAheadRatio ?? 0.8,
     version: o.version ?? "v1",
     pendingTtlMs: o.pendingTtlMs ?? 30_000,
@@ -121,6 +131,7 @@ export function resolveOptions<T>(o: CacheOptions<T>): ResolvedOptions<T> {
     ttlMs: r.ttlMs,
     negativeTtlMs: r.negativeTtlMs,
     localMaxEntries: r.localMaxEntries,
+    localMaxBytes: r.localMaxBytes,
     pendingTtlMs: r.pendingTtlMs,
   };
   for (const [k, v] of Object.entries(positive))

@@ -46,6 +46,16 @@ export const runtimeSpec = {
     envTypes.positiveInt(1000),
     "calls in progress above which new calls get RESOURCE_EXHAUSTED",
   ),
+  maxControlStreams: envVar(
+    "BOXOFFICE_MAX_CONTROL_STREAMS",
+    envTypes.positiveInt(1000),
+    "Health.Watch and reflection streams open at once (they are exempt from load shedding); more get RESOURCE_EXHAUSTED",
+  ),
+  maxControlStreamsPerConnection: envVar(
+    "BOXOFFICE_MAX_CONTROL_STREAMS_PER_CONNECTION",
+    envTypes.positiveInt(16),
+    "the same, per connection",
+  ),
   defaultDeadlineMs: envVar(
     "BOXOFFICE_DEFAULT_DEADLINE_MS",
     envTypes.positiveInt(15_000),
@@ -65,6 +75,31 @@ export const runtimeSpec = {
     "BOXOFFICE_READ_MAX_BYTES",
     envTypes.positiveInt(8 * 1024 * 1024),
     "largest accepted request message, bytes",
+  ),
+  firstByteTimeoutMs: envVar(
+    "BOXOFFICE_FIRST_BYTE_TIMEOUT_MS",
+    envTypes.positiveInt(10_000),
+    "a new connection that sends nothing for this long is closed",
+  ),
+  headersTimeoutMs: envVar(
+    "BOXOFFICE_HEADERS_TIMEOUT_MS",
+    envTypes.positiveInt(20_000),
+    "HTTP/1.1: time allowed for a request's headers to arrive (408 after)",
+  ),
+  requestTimeoutMs: envVar(
+    "BOXOFFICE_REQUEST_TIMEOUT_MS",
+    envTypes.positiveInt(60_000),
+    "HTTP/1.1: time allowed for a whole request, headers and body, to arrive (408 after)",
+  ),
+  idleTimeoutMs: envVar(
+    "BOXOFFICE_IDLE_TIMEOUT_MS",
+    envTypes.positiveInt(65_000),
+    "a connection with no call in progress and no traffic for this long is closed (above the ingress's 60 s)",
+  ),
+  maxConnections: envVar(
+    "BOXOFFICE_MAX_CONNECTIONS",
+    envTypes.positiveInt(10_000),
+    "open connections on the RPC port above which new ones are closed at once",
   ),
   prefix: envVar(
     "BOXOFFICE_PREFIX",

@@ -12,7 +12,9 @@ const callEnded = new ConnectError("the call has ended", Code.Canceled);
  *   …") while invalid JSON is INVALID_ARGUMENT, and parses unary requests before any interceptor
  *   runs, so no interceptor can catch it. A malformed request is the caller's fault and must never
  *   look like a server bug: that one error is re-coded in place. (Remove once connect-es reports
- *   it as INVALID_ARGUMENT.)
+ *   it as INVALID_ARGUMENT.) connect-node likewise reports a gzip/brotli body that fails to
+ *   decompress for a reason it does not list (a truncated stream, a bad brotli block) as INTERNAL
+ *   "decompression failed"; it is the caller's bytes, so it is re-coded the same way.
  * - An abort without a reason makes Node build a DOMException with a stack trace — for every call,
  *   a few percent of an empty RPC's CPU time. The end of a call gets a shared reason instead.
  */
@@ -24,7 +26,7 @@ export function callGate(context: HandlerContext): void {
     if (
       reason instanceof ConnectError &&
       reason.code === Code.Internal &&
-      reason.rawMessage.startsWith("parse binary:")
+      (reason.rawMessage.startsWith("parse binary:") || reason.rawMessage === "decompression failed")
     )
       (reason as { code: Code }).code = Code.InvalidArgument;
     abort.call(ctx, reason ?? callEnded);

@@ -77,6 +77,8 @@ export function createRpcAdapter(opts: RpcAdapterOptions): (req: Req, res: Res) 
     let deadline: [string, string] | undefined;
     if (unary) {
       const grpc = type?.startsWith("application/grpc") === true;
+      // only the header the call's own protocol reads counts (gRPC ignores connect-timeout-ms and
+      // Connect ignores grpc-timeout): a foreign one must not lift the default (runtime.test.ts)
       const name = grpc ? "grpc-timeout" : "connect-timeout-ms";
       if (!(name in req.headers)) deadline = [name, grpc ? `${defaultMs}m` : defaultMs];
     }

@@ -1,5 +1,6 @@
 import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
 import type { Logger } from "pino";
+import { Counter } from "prom-client";
 import { ServerReflection as ReflectionV1 } from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ReflectionV1Alpha } from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
 import { createHealthService, Health, HealthRegistry, ServingStatus } from "../health/index.js";
@@ -9,7 +10,7 @@ import { type Metrics, metricsInterceptor } from "../metrics/index.js";
 import { createReflectionV1, createReflectionV1Alpha } from "../reflection/index.js";
 import { access } from "../rpc/access.js";
 import { clientAddressKey } from "../rpc/context.js";
-import { admissionInterceptor } from "../rpc/interceptors/admission.js";
+import { admissionInterceptor, connectionKey } from "../rpc/interceptors/admission.js";
 import { type Authenticator, accessInterceptor, authenticationInterceptor } from "../rpc/interceptors/auth.js";
 import { deadlineInterceptor } from "../rpc/interceptors/deadline.js";
 import { errorMappingInterceptor } from "../rpc/interceptors/error-mapping.js";
@@ -22,7 +23,7 @@ import { AdminServer, type ReadinessCheck } from "./admin.js";
 import { handleCors } from "./cors.js";
 import { unknownRoute } from "./fallback.js";
 import type { HttpRoute, Req, Res } from "./http.js";
-import { OnePortListener } from "./one-port.js";
+import { type ConnectionLimits, defaultConnectionLimits, OnePortListener } from "./one-port.js";
 import { staticSite } from "./static.js";
 
 export type { ReadinessCheck } from "./admin.js";
@@ -44,6 +45,9 @@ export interface RpcServerOptions {
   authenticate?: Authenticator;
   corsOrigins: readonly string[];
   maxInflight: number;
+  /** Health.Watch and reflection streams open at once, in total and per connection (default 1000 and 16). */
+  maxControlStreams?: number;
+  maxControlStreamsPerConnection?: number;
   defaultDeadlineMs: number;
   /** The longest deadline a client may ask for; longer ones get INVALID_ARGUMENT. */
   maxDeadlineMs: number;
@@ -51,6 +55,8 @@ export interface RpcServerOptions {
   shutdownGraceMs: number;
   /** Largest accepted request message, in bytes. */
   readMaxBytes: number;
+  /** Slow-client timeouts and the connection cap of the RPC port (default: {@link defaultConnectionLimits}). */
+  connections?: ConnectionLimits;
   readiness?: readonly ReadinessCheck[];
   /** How many `x-forwarded-for` entries, from the right, our own proxies wrote (0: ignore the header). */
   trustedProxyHops: number;
@@ -106,7 +112,13 @@ export async function startRpcServer(opts: RpcServerOptions): Promise<RpcServer>
     ),
   ];
   const accessTable = buildAccessTable(allServices);
-  const admission = admissionInterceptor({ maxInflight: opts.maxInflight, isDraining, exempt: controlPlane });
+  const admission = admissionInterceptor({
+    maxInflight: opts.maxInflight,
+    isDraining,
+    exempt: controlPlane,
+    maxExemptStreams: opts.maxControlStreams ?? 1000,
+    maxExemptStreamsPerConnection: opts.maxControlStreamsPerConnection ?? 16,
+  });
 
   const rpcHandler = createRpcAdapter({
     routes: (router: ConnectRouter) => {
@@ -134,7 +146,11 @@ export async function startRpcServer(opts: RpcServerOptions): Promise<RpcServer>
     shutdownSignal: shutdownController.signal,
     fallback: opts.webRoot === undefined ? unknownRoute : staticSite(opts.webRoot, unknownRoute),
     requestGate: callGate,
-    lazyValues: [lazyValue(clientAddressKey, (req) => clientAddress(req, opts.trustedProxyHops))],
+    lazyValues: [
+      lazyValue(clientAddressKey, (req) => clientAddress(req, opts.trustedProxyHops)),
+      // an HTTP/2 request's socket is a proxy per stream: the session is the connection
+      lazyValue(connectionKey, (req): object => ("stream" in req ? req.stream.session : req.socket) ?? req.socket),
+    ],
   });
 
   let httpInflight = 0;
@@ -153,7 +169,15 @@ export async function startRpcServer(opts: RpcServerOptions): Promise<RpcServer>
     rpcHandler(req, res);
   };
 
-  const listener = new OnePortListener(handler);
+  const connectionsClosed = new Counter({
+    name: "boxoffice_connections_closed_total",
+    help: "connections the RPC port closed itself, by reason (first_byte_timeout, request_timeout, idle_timeout, over_capacity)",
+    labelNames: ["reason"],
+    registers: [opts.metrics.registry],
+  });
+  const listener = new OnePortListener(handler, opts.connections ?? defaultConnectionLimits, {
+    closed: (reason) => connectionsClosed.inc({ reason }),
+  });
   const admin = new AdminServer({ registry: opts.metrics.registry, isDraining, readiness: opts.readiness ?? [] });
   const port = await listener.listen(opts.port, opts.host);
   const adminPort = await admin.listen(opts.adminPort, opts.host);

@@ -9,6 +9,8 @@ import { findEventWithTiers } from "./db/repository.js";
 import type { EventCache } from "./deps.js";
 import { toEvent } from "./mappers.js";
 
+const uuidShape = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** GetEvent's read-through cache on the process's Redis, loading from the event's rows. */
 export function createEventCache(
   ctx: ServiceContext<ConfigOf<typeof eventSpec>>,
@@ -32,5 +34,8 @@ export function createEventCache(
     negativeTtlMs: ctx.settings.cacheNegativeTtlSeconds * 1000,
     localTtlMs: ctx.settings.cacheLocalTtlMs,
     version: "v1",
+    // only well-formed ids get a "does not exist" marker (validation already refuses others; this
+    // keeps a caller that bypasses it from filling Redis), see docs/event.md
+    acceptsId: (id) => uuidShape.test(id),
   });
 }

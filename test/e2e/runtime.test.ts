@@ -2,10 +2,11 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { modules } from "../../cmd/modules.js";
-import { EchoService } from "../../gen/boxoffice/testing/v1/echo_service_pb.js";
+import { EchoRequestSchema, EchoService } from "../../gen/boxoffice/testing/v1/echo_service_pb.js";
 import { RetryInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { startNats } from "../../harness/index.js";
 import { sleep } from "../../platform/clock/index.js";
@@ -14,7 +15,26 @@ import { access } from "../../platform/rpc/access.js";
 import { defineService, MissingAccessError, type ServiceRegistration } from "../../platform/rpc/service.js";
 import { failure } from "../support/assert.js";
 import { startTestProcess } from "../support/process.js";
-import { rawRequest } from "../support/raw-http.js";
+import { grpcFrame, rawRequest } from "../support/raw-http.js";
+
+/** The trailers of a gRPC-Web answer: the frame flagged 0x80 at the end of the body. */
+function grpcWebTrailer(body: Buffer): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let at = 0; at + 5 <= body.length; ) {
+    const len = body.readUInt32BE(at + 1);
+    if ((body[at]! & 0x80) !== 0) {
+      for (const line of body
+        .subarray(at + 5, at + 5 + len)
+        .toString()
+        .split("\r\n")) {
+        const i = line.indexOf(":");
+        if (i > 0) out[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+      }
+    }
+    at += 5 + len;
+  }
+  return out;
+}
 
 describe("runtime behaviour on the one port", () => {
   it("refuses to start when an RPC has no access declaration", async () => {
@@ -64,6 +84,34 @@ describe("runtime behaviour on the one port", () => {
       assert.ok(Date.now() - started < 2_000);
       const tooLong = await failure(echo.echo({ message: "x" }, { timeoutMs: 120_000 }));
       assert.equal(tooLong.code, Code.InvalidArgument);
+    });
+
+    it("applies the deadline of the call's own protocol: a foreign timeout header does not lift the default", async () => {
+      const req = Buffer.from(toBinary(EchoRequestSchema, create(EchoRequestSchema, { message: "x", delayMs: 5_000 })));
+      const path = "/boxoffice.testing.v1.EchoService/Echo";
+      // gRPC ignores connect-timeout-ms: before, its presence skipped the default deadline
+      for (const type of ["application/grpc", "application/grpc-web+proto"]) {
+        const started = Date.now();
+        const res = await rawRequest(proc.baseUrl, {
+          httpVersion: "2",
+          path,
+          headers: { "content-type": type, te: "trailers", "connect-timeout-ms": "60000" },
+          body: grpcFrame(req),
+        });
+        const trailer = type === "application/grpc" ? { ...res.headers, ...res.trailers } : grpcWebTrailer(res.body);
+        assert.equal(trailer["grpc-status"], String(Code.DeadlineExceeded), `${type}: ${JSON.stringify(trailer)}`);
+        assert.ok(Date.now() - started < 2_000, `${type} answered after ${Date.now() - started} ms`);
+      }
+      // and Connect ignores grpc-timeout
+      const started = Date.now();
+      const res = await rawRequest(proc.baseUrl, {
+        httpVersion: "1.1",
+        path,
+        headers: { "content-type": "application/json", "grpc-timeout": "60S" },
+        body: JSON.stringify({ message: "x", delayMs: 5_000 }),
+      });
+      assert.equal(JSON.parse(res.body.toString()).code, "deadline_exceeded");
+      assert.ok(Date.now() - started < 2_000);
     });
 
     it("answers CORS preflights for allowed origins only, and exposes the gRPC-Web headers", async () => {

@@ -1,4 +1,4 @@
-import type { Interceptor } from "@connectrpc/connect";
+import { createContextKey, type Interceptor } from "@connectrpc/connect";
 import { ResourceExhaustedError, UnavailableError } from "../errors.js";
 import { observeCall } from "../stream.js";
 
@@ -9,17 +9,49 @@ export interface AdmissionOptions {
   isDraining: () => boolean;
   /** Services never shed or refused (health, reflection): probes must see the truth. */
   exempt: ReadonlySet<string>;
+  /** Streams of the exempt services (Health.Watch, reflection) open at once, in total. */
+  maxExemptStreams: number;
+  /** The same, per connection (see {@link connectionKey}). */
+  maxExemptStreamsPerConnection: number;
 }
+
+/** The connection a call came on (HTTP/1.1 socket or HTTP/2 session): what per-connection limits count by. */
+export const connectionKey = createContextKey<object | undefined>(undefined, { description: "connection" });
 
 /**
  * Load shedding, innermost: when more than `maxInflight` calls are in progress the next one gets
  * RESOURCE_EXHAUSTED at once (cheap) instead of queueing behind work that will miss its deadline;
  * while draining, new calls get UNAVAILABLE so the client (or the mesh) retries another instance.
+ * The exempt services' unary calls pass untouched (probes must see the truth), but their streams
+ * are public and long-lived, so they are capped in total and per connection (RESOURCE_EXHAUSTED).
  */
 export function admissionInterceptor(opts: AdmissionOptions): Interceptor & { inflight: () => number } {
   let inflight = 0;
+  let exemptStreams = 0;
+  const perConnection = new WeakMap<object, number>();
+  const exemptStream: Interceptor = (next) => (req) => {
+    const conn = req.contextValues.get(connectionKey);
+    const onConn = conn === undefined ? 0 : (perConnection.get(conn) ?? 0);
+    if (exemptStreams >= opts.maxExemptStreams || onConn >= opts.maxExemptStreamsPerConnection) {
+      const which = exemptStreams >= opts.maxExemptStreams ? "on this server" : "on this connection";
+      throw new ResourceExhaustedError(
+        "TOO_MANY_STREAMS",
+        `too many health and reflection streams open ${which}`,
+        1000,
+      );
+    }
+    exemptStreams++;
+    if (conn !== undefined) perConnection.set(conn, onConn + 1);
+    let released = false;
+    return observeCall(next, req, () => {
+      if (released) return;
+      released = true;
+      exemptStreams--;
+      if (conn !== undefined) perConnection.set(conn, (perConnection.get(conn) ?? 1) - 1);
+    });
+  };
   const interceptor: Interceptor = (next) => (req) => {
-    if (opts.exempt.has(req.service.typeName)) return next(req);
+    if (opts.exempt.has(req.service.typeName)) return req.stream ? exemptStream(next)(req) : next(req);
     if (opts.isDraining()) throw new UnavailableError("DRAINING", "server is shutting down; retry on another instance");
     if (inflight >= opts.maxInflight) {
       throw new ResourceExhaustedError(
