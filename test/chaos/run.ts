@@ -23,8 +23,24 @@ const outDir = resolve(process.env.CHAOS_OUT ?? join(".data", "chaos"));
 const log = (l: string) => process.stderr.write(`chaos: ${l}\n`);
 
 const settings = short
-  ? { warmupMs: 4_000, slotMs: 9_000, minDownMs: 800, maxDownMs: 2_000, aimTimeoutMs: 6_000, recoveryMs: 40_000 }
-  : { warmupMs: 8_000, slotMs: 15_000, minDownMs: 2_000, maxDownMs: 5_000, aimTimeoutMs: 10_000, recoveryMs: 90_000 };
+  ? {
+      warmupMs: 4_000,
+      slotMs: 8_000,
+      minDownMs: 800,
+      maxDownMs: 2_000,
+      aimTimeoutMs: 4_000,
+      healTimeoutMs: 90_000,
+      recoveryMs: 40_000,
+    }
+  : {
+      warmupMs: 8_000,
+      slotMs: 15_000,
+      minDownMs: 2_000,
+      maxDownMs: 5_000,
+      aimTimeoutMs: 10_000,
+      healTimeoutMs: 120_000,
+      recoveryMs: 90_000,
+    };
 
 let failed = false;
 const t0 = Date.now();
@@ -40,6 +56,7 @@ for (let i = 0; i < rounds; i++) {
       buyers,
       minInFlight: 5,
       ...settings,
+      logDir: join(outDir, `logs-${seed}`),
       env: {
         // slow charges keep checkouts in flight for the faults
         BOXOFFICE_SANDBOX_SLOW_MS: "3000",
