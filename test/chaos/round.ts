@@ -96,13 +96,13 @@ export async function chaosRound(o: RoundOptions): Promise<RoundResult> {
     });
     const rec = new Recorder();
     const live: Live = { arrived: 0, held: 0, checkingOut: 0, confirmed: 0, done: 0 };
-    // a third of the buyers arrive all through the round; the others in a wave in the 2 s before a
-    // fault's moment, so each fault meets checkouts in flight
+    // a third of the buyers arrive all through the round; the others in a wave 1–4 s before a
+    // fault's moment (reading, holding, then checking out), so each fault meets checkouts in flight
     const crowd = runCrowd(clients, event, crowdUsers, rec, live, {
       startAtMs: event.salesStartMs,
       spreadMs: crowdMs,
       arrivalOffsetMs: (i, random) =>
-        i % 3 === 0 ? random() * crowdMs : Math.max(0, plan[i % plan.length]!.atMs - random() * 2_000),
+        i % 3 === 0 ? random() * crowdMs : Math.max(0, plan[i % plan.length]!.atMs - 1_000 - random() * 3_000),
       mix: chaosMix,
       seed: o.seed,
       budgetMs: 120_000,

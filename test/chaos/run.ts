@@ -63,6 +63,9 @@ for (let i = 0; i < rounds; i++) {
         // abandoned holds expire within the round, so "no hold ACTIVE past its expiry" is put to the test
         BOXOFFICE_TICKET_HOLD_TTL_SECONDS: "45",
         BOXOFFICE_TICKET_SWEEP_INTERVAL_MS: "2000",
+        // an order whose charge outcome was lost is asked about after this long (default 60 s):
+        // the short round's recovery window must outlast it
+        ...(short ? { BOXOFFICE_TICKET_RECONCILE_AFTER_SECONDS: "15" } : {}),
       },
       log,
     });
