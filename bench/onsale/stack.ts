@@ -15,6 +15,7 @@ import { modules } from "../../cmd/modules.js";
 import { type EmbeddedServer, type Infra, type InfraKind, startInfra } from "../../harness/index.js";
 import { freePort } from "../../harness/system.js";
 import { migrateServices } from "../../platform/app/index.js";
+import { generateSigningKey } from "../../platform/auth/index.js";
 import { sleep } from "../../platform/clock/index.js";
 import { type ServiceName, serviceNames } from "../../platform/config/runtime.js";
 import { type DevSecrets, devSecrets, secretsEnv } from "../../scripts/dev-secrets.js";
@@ -93,6 +94,9 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   const procs: ManagedProc[] = [];
   try {
     const secrets = await devSecrets(dataDir);
+    // dev secrets have no ticket signing key: each ticket process would sign with an ephemeral one,
+    // and a restarted process could no longer verify the codes it issued before
+    const ticketKey = (await generateSigningKey("onsale-tickets")).privateJwk;
     const groups: Array<{ name: string; services: ServiceName[] }> =
       o.mode === "all"
         ? [{ name: "all", services: [...serviceNames] }]
@@ -118,6 +122,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       BOXOFFICE_NATS_URL: infra.natsUrl,
       BOXOFFICE_SMTP_URL: infra.smtpUrl,
       BOXOFFICE_JWKS_URL: `http://127.0.0.1:${portOf("auth").port}/.well-known/jwks.json`,
+      BOXOFFICE_TICKET_SIGNING_KEYS: JSON.stringify([ticketKey]),
       ...(o.mode === "split" ? splitUrls(byService) : {}),
       ...o.env,
     };

@@ -86,46 +86,57 @@ async function setFaults(
 }
 
 /**
- * A canary purchase started at the injection (one standing place with sandbox_ok), repeated until
- * one is CONFIRMED and its ORDER_CONFIRMED notification is SENT; the time that took.
+ * Canary purchases (one standing place, sandbox_ok), a new one started every `everyMs` from the
+ * injection, until one is CONFIRMED and its ORDER_CONFIRMED notification is SENT: the time that
+ * took is the heal time — when a new buyer gets through end to end again. Attempts caught by the
+ * fault go on in the background (their orders settle like any buyer's and count in the
+ * invariants); `settled` resolves when they have all ended.
  */
-export async function healTime(o: {
+export function healTime(o: {
   stack: Stack;
   clients: OnsaleClients;
   event: OnsaleEvent;
-  canary: SeededUser;
+  /** Used in turn (a buyer holds one hold at a time, and at most the per-buyer cap in orders). */
+  canaries: readonly SeededUser[];
   rec: Recorder;
   startMs: number;
+  everyMs: number;
   timeoutMs: number;
-}): Promise<{ healMs?: number; error?: string }> {
+}): { heal: Promise<{ healMs?: number; error?: string }>; settled: Promise<unknown> } {
   const deadline = o.startMs + o.timeoutMs;
   const live: Live = { arrived: 0, held: 0, checkingOut: 0, confirmed: 0, done: 0 };
+  const attempts: Array<Promise<void>> = [];
   let last = "";
   let orderId: string | undefined;
-  while (Date.now() < deadline && orderId === undefined) {
+  const attempt = async (n: number) => {
     const r = await runBuyer(
-      -1,
+      -1 - n,
       { kind: "ga", quantity: 1, token: "sandbox_ok", abandon: "none" },
       {
         clients: o.clients,
         event: o.event,
-        token: o.canary.accessToken,
+        token: o.canaries[n % o.canaries.length]!.accessToken,
         rec: o.rec,
-        random: prng(o.startMs),
+        random: prng(o.startMs + n),
         deadlineMs: deadline,
         live,
       },
     );
-    if (r.final === "CONFIRMED") orderId = r.orderId;
-    else {
-      last = `${r.final}${r.error ? `: ${r.error}` : ""}${r.failureReason ? ` (${r.failureReason})` : ""}`;
-      await sleep(250);
+    if (r.final === "CONFIRMED") orderId ??= r.orderId;
+    else last = `${r.final}${r.error ? `: ${r.error}` : ""}${r.failureReason ? ` (${r.failureReason})` : ""}`;
+  };
+  const heal = (async () => {
+    for (let n = 0; orderId === undefined && Date.now() < deadline; n++) {
+      attempts.push(attempt(n));
+      const next = Date.now() + o.everyMs;
+      while (orderId === undefined && Date.now() < next) await sleep(25);
     }
-  }
-  if (orderId === undefined) return { error: `no canary order confirmed within ${o.timeoutMs} ms (last: ${last})` };
-  const sent = await waitForEmail(o.stack, orderId, deadline);
-  if (!sent) return { error: `canary order ${orderId} confirmed, its email not sent within ${o.timeoutMs} ms` };
-  return { healMs: Date.now() - o.startMs };
+    if (orderId === undefined) return { error: `no canary order confirmed within ${o.timeoutMs} ms (last: ${last})` };
+    if (!(await waitForEmail(o.stack, orderId, deadline)))
+      return { error: `canary order ${orderId} confirmed, its email not sent within ${o.timeoutMs} ms` };
+    return { healMs: Date.now() - o.startMs };
+  })();
+  return { heal, settled: heal.then(() => Promise.all(attempts)) };
 }
 
 async function waitForEmail(stack: Stack, orderId: string, deadline: number): Promise<boolean> {

@@ -22,14 +22,17 @@ import { Recorder } from "../../bench/onsale/record.js";
 import { startStack } from "../../bench/onsale/stack.js";
 import { sleep } from "../../platform/clock/index.js";
 import { type FaultOutcome, faultName, healTime, inject } from "./faults.js";
-import { type Fault, type PlannedFault, planFaults } from "./schedule.js";
+import { type Fault, planFaults } from "./schedule.js";
 
-/** The crowd of a chaos round: mostly sandbox_ok; slow charges keep checkouts in flight for the faults. */
+/**
+ * The crowd of a chaos round: mostly sandbox_ok; a fifth pay with sandbox_slow (charged after
+ * BOXOFFICE_SANDBOX_SLOW_MS), so checkouts are in flight — a charge under way — when a fault hits.
+ */
 export const chaosMix: BuyerMix = {
   kinds: { seat: 0.3, best: 0.35, ga: 0.35 },
   tokens: {
-    sandbox_ok: 0.78,
-    sandbox_slow: 0.12,
+    sandbox_ok: 0.7,
+    sandbox_slow: 0.2,
     sandbox_declined: 0.04,
     sandbox_lost_answer: 0.04,
     sandbox_error: 0.02,
@@ -50,8 +53,12 @@ export interface RoundOptions {
   minInFlight: number;
   /** Longest wait for them. */
   aimTimeoutMs: number;
+  /** Longest wait for a fault to heal (a canary's purchase and email). */
+  healTimeoutMs: number;
   /** After the crowd: how long pending orders and notifications may take to settle. */
   recoveryMs: number;
+  /** Where the service processes' logs go (kept after the round). */
+  logDir?: string;
   /** Extra variables for the services (sandbox timing, sweeper periods). */
   env?: Record<string, string>;
   log: (l: string) => void;
@@ -72,10 +79,11 @@ export async function chaosRound(o: RoundOptions): Promise<RoundResult> {
   const t0 = Date.now();
   const plan = planFaults(o.seed, o);
   const dataDir = mkdtempSync(join(tmpdir(), "boxoffice-chaos-"));
-  const stack = await startStack({ mode: "split", dataDir, env: o.env, log: o.log });
+  const stack = await startStack({ mode: "split", dataDir, logDir: o.logDir, env: o.env, log: o.log });
   try {
     const clients = onsaleClients((s) => stack.urlOf(s), 4);
-    const users = await seedBuyers(stack.env, o.buyers + plan.length);
+    const canariesPerFault = 6;
+    const users = await seedBuyers(stack.env, o.buyers + plan.length * canariesPerFault);
     const crowdUsers = users.slice(0, o.buyers);
     const canaries = users.slice(o.buyers);
     const crowdMs = o.warmupMs + plan.length * o.slotMs;
@@ -88,53 +96,55 @@ export async function chaosRound(o: RoundOptions): Promise<RoundResult> {
     });
     const rec = new Recorder();
     const live: Live = { arrived: 0, held: 0, checkingOut: 0, confirmed: 0, done: 0 };
-    // a third of the buyers arrive all through the round; the others in a wave in the 2 s before a
-    // fault's moment, so each fault meets checkouts in flight
+    // a third of the buyers arrive all through the round; the others in a wave 1–4 s before a
+    // fault's moment (reading, holding, then checking out), so each fault meets checkouts in flight
     const crowd = runCrowd(clients, event, crowdUsers, rec, live, {
       startAtMs: event.salesStartMs,
       spreadMs: crowdMs,
       arrivalOffsetMs: (i, random) =>
-        i % 3 === 0 ? random() * crowdMs : Math.max(0, plan[i % plan.length]!.atMs - random() * 2_000),
+        i % 3 === 0 ? random() * crowdMs : Math.max(0, plan[i % plan.length]!.atMs - 1_000 - random() * 3_000),
       mix: chaosMix,
       seed: o.seed,
       budgetMs: 120_000,
     });
-    const runFault = async (p: PlannedFault, inFlight: number): Promise<FaultOutcome> => {
-      const atMs = Date.now();
-      const heal = healTime({
-        stack,
-        clients: clients.pick(atMs),
-        event,
-        canary: canaries.shift()!,
-        rec,
-        startMs: atMs,
-        timeoutMs: 120_000,
-      });
-      await inject(stack, p.fault, p.downMs, clients.pick(0).payments, event.adminToken);
-      const downMs = Date.now() - atMs;
-      const h = await heal;
-      return {
-        name: faultName(p.fault),
-        atMs,
-        checkoutsInFlight: inFlight,
-        downMs,
-        healMs: h.healMs,
-        healError: h.error,
-      };
-    };
+    // Faults follow the plan without waiting for the previous one to heal (only for its part to be
+    // back): heal times are measured alongside, and the round keeps to its time.
+    const healing: Array<Promise<unknown>> = [];
     const faults: FaultOutcome[] = [];
     for (const [i, p] of plan.entries()) {
       await sleep(Math.max(0, event.salesStartMs + p.atMs - Date.now()));
       const aimedUntil = Date.now() + o.aimTimeoutMs;
       while (live.checkingOut < o.minInFlight && Date.now() < aimedUntil) await sleep(10);
-      faults.push(await runFault(p, live.checkingOut));
-      const f = faults[faults.length - 1]!;
+      const atMs = Date.now();
+      const f: FaultOutcome = { name: faultName(p.fault), atMs, checkoutsInFlight: live.checkingOut, downMs: 0 };
+      faults.push(f);
+      const h = healTime({
+        stack,
+        clients: clients.pick(i),
+        event,
+        canaries: canaries.slice(i * canariesPerFault, (i + 1) * canariesPerFault),
+        rec,
+        startMs: atMs,
+        everyMs: 2_000,
+        timeoutMs: o.healTimeoutMs,
+      });
+      await inject(stack, p.fault, p.downMs, clients.pick(0).payments, event.adminToken);
+      f.downMs = Date.now() - atMs;
+      healing.push(
+        h.heal.then((r) => {
+          f.healMs = r.healMs;
+          f.healError = r.error;
+          o.log(
+            `${f.name}: ${f.checkoutsInFlight} checkouts in flight, down ${f.downMs} ms, ${f.healMs === undefined ? `NOT healed (${f.healError})` : `healed in ${f.healMs} ms`}`,
+          );
+        }),
+        h.settled,
+      );
       o.log(
-        `fault ${i + 1}/${plan.length} ${f.name}: ${f.checkoutsInFlight} checkouts in flight, down ${f.downMs} ms, ` +
-          (f.healMs === undefined ? `NOT healed (${f.healError})` : `healed in ${f.healMs} ms`) +
-          ` · crowd ${live.done}/${o.buyers} done, ${live.confirmed} confirmed`,
+        `fault ${i + 1}/${plan.length} ${f.name} injected · crowd ${live.done}/${o.buyers} done, ${live.confirmed} confirmed`,
       );
     }
+    await Promise.all(healing);
     const results = await crowd;
     o.log(`crowd done: ${results.filter((r) => r.final === "CONFIRMED").length} confirmed of ${results.length}`);
 

@@ -23,8 +23,24 @@ const outDir = resolve(process.env.CHAOS_OUT ?? join(".data", "chaos"));
 const log = (l: string) => process.stderr.write(`chaos: ${l}\n`);
 
 const settings = short
-  ? { warmupMs: 4_000, slotMs: 9_000, minDownMs: 800, maxDownMs: 2_000, aimTimeoutMs: 6_000, recoveryMs: 40_000 }
-  : { warmupMs: 8_000, slotMs: 15_000, minDownMs: 2_000, maxDownMs: 5_000, aimTimeoutMs: 10_000, recoveryMs: 90_000 };
+  ? {
+      warmupMs: 4_000,
+      slotMs: 8_000,
+      minDownMs: 800,
+      maxDownMs: 2_000,
+      aimTimeoutMs: 4_000,
+      healTimeoutMs: 90_000,
+      recoveryMs: 40_000,
+    }
+  : {
+      warmupMs: 8_000,
+      slotMs: 15_000,
+      minDownMs: 2_000,
+      maxDownMs: 5_000,
+      aimTimeoutMs: 10_000,
+      healTimeoutMs: 120_000,
+      recoveryMs: 90_000,
+    };
 
 let failed = false;
 const t0 = Date.now();
@@ -40,12 +56,16 @@ for (let i = 0; i < rounds; i++) {
       buyers,
       minInFlight: 5,
       ...settings,
+      logDir: join(outDir, `logs-${seed}`),
       env: {
         // slow charges keep checkouts in flight for the faults
         BOXOFFICE_SANDBOX_SLOW_MS: "3000",
         // abandoned holds expire within the round, so "no hold ACTIVE past its expiry" is put to the test
         BOXOFFICE_TICKET_HOLD_TTL_SECONDS: "45",
         BOXOFFICE_TICKET_SWEEP_INTERVAL_MS: "2000",
+        // an order whose charge outcome was lost is asked about after this long (default 60 s):
+        // the short round's recovery window must outlast it
+        ...(short ? { BOXOFFICE_TICKET_RECONCILE_AFTER_SECONDS: "15" } : {}),
       },
       log,
     });
