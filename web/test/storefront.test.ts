@@ -233,7 +233,9 @@ describe("web storefront (headless Chromium, real platform)", function () {
     ]) {
       await page.goto(`${platform.baseUrl}${path}`);
       await page.getByRole("heading", { level: 1 }).waitFor();
-      await page.waitForLoadState("networkidle");
+      // not "networkidle": the event page keeps its WatchAvailability stream open
+      await page.waitForLoadState("load");
+      await page.waitForTimeout(300);
       const unlabelled = (await page.evaluate(`[...document.querySelectorAll("input, select, textarea, button")]
         .filter((el) => !(el.labels?.length || el.getAttribute("aria-label") || el.getAttribute("aria-labelledby") || (el.tagName === "BUTTON" && el.textContent.trim())))
         .map((el) => el.outerHTML.slice(0, 80))`)) as string[];
