@@ -47,6 +47,8 @@ export class EventConsumer<D extends DescMessage> {
   #running = false;
   #starting: Promise<void> | undefined;
   #ensured = false;
+  /** Set while the producer's stream is missing, so the wait is logged once. */
+  #waitingForStream = false;
   #loop: Promise<void> | undefined;
   #messages: ConsumerMessages | undefined;
   #dispatcher = new KeyedDispatcher<JsMsg>(1);
@@ -98,7 +100,9 @@ export class EventConsumer<D extends DescMessage> {
       this.#ensured = true;
     } catch (e) {
       if (!isStreamNotFound(e)) throw e;
-      this.#log.warn({ stream: this.#stream }, "producer stream does not exist yet; waiting for it");
+      // normal at start-up when the producer runs elsewhere or starts later: said once, at info
+      this.#waitingForStream = true;
+      this.#log.info({ stream: this.#stream }, "waiting for the producer's stream");
     }
     this.#running = true;
     this.#dispatcher = new KeyedDispatcher(this.#o.concurrency);
@@ -165,6 +169,7 @@ export class EventConsumer<D extends DescMessage> {
       try {
         if (!this.#ensured) await this.#ensure();
         this.#ensured = true;
+        this.#waitingForStream = false;
         const consumer = await this.#js.consumers.get(this.#stream, this.#durable);
         messages = await consumer.consume({
           max_messages: Math.max(1, Math.min(this.#o.maxAckPending, this.#o.concurrency * 2)),
@@ -178,7 +183,16 @@ export class EventConsumer<D extends DescMessage> {
           await this.#dispatch(m);
         }
       } catch (e) {
-        if (this.#running) this.#log.warn({ err: e }, "consuming interrupted; resuming");
+        if (!this.#running) {
+          // stopping: nothing to say
+        } else if (isStreamNotFound(e)) {
+          // The producer has not created its stream yet (it starts later, or in another process):
+          // normal at start-up, so said once and without a stack; the loop retries with backoff.
+          if (!this.#waitingForStream) this.#log.info({ stream: this.#stream }, "waiting for the producer's stream");
+          this.#waitingForStream = true;
+        } else {
+          this.#log.warn({ err: e }, "consuming interrupted; resuming");
+        }
       } finally {
         messages?.stop();
         this.#messages = undefined;
@@ -205,7 +219,10 @@ export class EventConsumer<D extends DescMessage> {
         messages.stop();
         return;
       }
-      if (s.type === "stream_not_found") this.#log.warn({ stream: this.#stream }, "producer stream not found");
+      if (s.type === "stream_not_found" && !this.#waitingForStream) {
+        this.#waitingForStream = true;
+        this.#log.info({ stream: this.#stream }, "waiting for the producer's stream");
+      }
     }
   }
 
