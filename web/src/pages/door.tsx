@@ -116,7 +116,7 @@ async function refusal(
 ): Promise<Verdict> {
   const p = problemOf(err, { timeZone: tz });
   if (p.reason === "ALREADY_CHECKED_IN") {
-    let firstAt = p.metadata.check_in_time ? formatDateTime(p.metadata.check_in_time, tz) : "";
+    let firstAt = p.metadata.first_check_in_time ? formatDateTime(p.metadata.first_check_in_time, tz) : "";
     let place = "";
     const ticketId = p.metadata.ticket_id;
     if (ticketId) {
