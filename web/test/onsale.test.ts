@@ -201,11 +201,19 @@ describe("web storefront: the on-sale flow (ticket, payment's sandbox, the door)
     await page.getByLabel("Best available seats together").fill("3");
     await page.getByRole("button", { name: "Find and hold" }).click();
     await page.getByRole("heading", { name: "Checkout" }).waitFor();
+    // the lines name their section once the event's layout has loaded
+    await page
+      .getByTestId("checkout-lines")
+      .getByText(/^Stalls, row/)
+      .nth(2)
+      .waitFor();
     const lines = await page.getByTestId("checkout-lines").getByRole("listitem").allTextContents();
     assert.equal(lines.length, 3, lines.join(" | "));
-    const places = lines
-      .map((l) => /^Stalls, row (\w+), seat (\d+)$/.exec(l))
-      .map((m) => ({ row: m?.[1], seat: Number(m?.[2]) }));
+    const places = lines.map((l) => {
+      const m = /^Stalls, row (\w+), seat (\d+)$/.exec(l);
+      assert.ok(m, `a seat in the Stalls: ${l}`);
+      return { row: m[1] ?? "", seat: Number(m[2]) };
+    });
     assert.equal(new Set(places.map((p) => p.row)).size, 1, `one row: ${lines.join(" | ")}`);
     const seats = places.map((p) => p.seat).sort((a, b) => a - b);
     assert.deepEqual(seats, [seats[0], (seats[0] ?? 0) + 1, (seats[0] ?? 0) + 2], "adjacent seats");
@@ -236,5 +244,6 @@ describe("web storefront: the on-sale flow (ticket, payment's sandbox, the door)
     await page.getByLabel("Ticket code").fill("not-a-real-code");
     await page.keyboard.press("Enter");
     await page.getByTestId("verdict").getByText("REFUSED").waitFor();
+    assert.match((await page.getByTestId("verdict").textContent()) ?? "", /This is not a Boxoffice ticket code\./);
   });
 });

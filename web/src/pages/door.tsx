@@ -132,6 +132,8 @@ async function refusal(
     return { kind: "already", place, firstAt: firstAt ? `at ${firstAt}` : "earlier" };
   }
   if (p.code === Code.NotFound) return { kind: "refused", why: "No ticket for this event has this code." };
+  // MALFORMED_CODE (a field violation on `code`): not one of ours at all; there is no field to mark here
+  if (p.code === Code.InvalidArgument) return { kind: "refused", why: "This is not a Boxoffice ticket code." };
   if (p.reason === "TICKET_VOID")
     return { kind: "refused", why: "This ticket is void (its order or the event was cancelled)." };
   if (p.code === Code.PermissionDenied)
