@@ -70,7 +70,11 @@ export async function startProcess(opts: ProcessOptions): Promise<RunningProcess
     opts.tracing ??
     createTracing({
       serviceName: opts.modules.length === 1 ? serviceList : "boxoffice",
-      resource: { "service.namespace": "boxoffice", "service.instance.id": instance, "boxoffice.services": serviceList },
+      resource: {
+        "service.namespace": "boxoffice",
+        "service.instance.id": instance,
+        "boxoffice.services": serviceList,
+      },
       otlpEndpoint: config.otlpEndpoint,
       sampleRatio: config.traceSampleRatio,
     });
@@ -112,10 +116,7 @@ export async function startProcess(opts: ProcessOptions): Promise<RunningProcess
     await resources.close();
     // spans still in the batch go out; a collector that is away must not hold the exit hostage
     if (opts.tracing === undefined)
-      await Promise.race([
-        tracing.shutdown().catch(() => undefined),
-        new Promise((r) => setTimeout(r, 2_000).unref()),
-      ]);
+      await Promise.race([tracing.shutdown().catch(() => undefined), new Promise((r) => setTimeout(r, 2_000).unref())]);
   };
   let server: RpcServer;
   try {

@@ -11,12 +11,17 @@ import { SpanKind, SpanStatusCode, type Tracing } from "../tracing/index.js";
 export function tracingClientInterceptor(tracing: Tracing, target: string): Interceptor {
   return (next) => async (req) => {
     const parent = tracing.active();
-    const { span, ctx } = tracing.start(`${req.service.typeName}/${req.method.name}`, SpanKind.CLIENT, {
-      "rpc.system": "grpc",
-      "rpc.service": req.service.typeName,
-      "rpc.method": req.method.name,
-      "server.address": target,
-    }, parent);
+    const { span, ctx } = tracing.start(
+      `${req.service.typeName}/${req.method.name}`,
+      SpanKind.CLIENT,
+      {
+        "rpc.system": "grpc",
+        "rpc.service": req.service.typeName,
+        "rpc.method": req.method.name,
+        "server.address": target,
+      },
+      parent,
+    );
     tracing.inject(ctx, req.header);
     if (span === undefined) return next(req);
     try {

@@ -177,7 +177,9 @@ export class Tracing {
     if (trace.getSpanContext(ctx) === undefined) return undefined;
     const out: Record<string, string> = {};
     w3c.inject(ctx, out, recordSetter);
-    return out.traceparent === undefined ? undefined : { traceparent: out.traceparent, tracestate: out.tracestate ?? "" };
+    return out.traceparent === undefined
+      ? undefined
+      : { traceparent: out.traceparent, tracestate: out.tracestate ?? "" };
   }
 
   /** The context stored in `fields` (the root context when empty or malformed). */

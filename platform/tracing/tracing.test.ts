@@ -58,7 +58,9 @@ function stack(tracing: Tracing): { front: Client<typeof EchoService>; seen: See
         }),
       {
         router: {
-          interceptors: [tracingInterceptor(tracing, { newRequestId: createRequestIdGenerator(), untraced: new Set() })],
+          interceptors: [
+            tracingInterceptor(tracing, { newRequestId: createRequestIdGenerator(), untraced: new Set() }),
+          ],
         },
       },
     ),
@@ -151,7 +153,9 @@ describe("tracing: propagation through the RPC interceptors", () => {
     it("continues the trace stored with queued work (an envelope, a notification row)", async () => {
       exporter.reset();
       const fields = { traceparent: `00-${traceId}-${parentId}-01`, tracestate: "" };
-      const inside = await tracing.continueFrom(fields, "process test", SpanKind.CONSUMER, {}, async () => tracing.fields());
+      const inside = await tracing.continueFrom(fields, "process test", SpanKind.CONSUMER, {}, async () =>
+        tracing.fields(),
+      );
       await tracing.flush();
       const [consumer] = exporter.getFinishedSpans();
       assert.equal(consumer!.parentSpanContext?.spanId, parentId);

@@ -61,7 +61,10 @@ describe("distributed traces across processes (OTLP to an in-test receiver)", fu
   it("hold → checkout → Charge → PaymentSucceeded → OrderConfirmed → email: one trace id in four processes", async () => {
     const ev = await bed.open();
     const traceId = hex(16);
-    const action = (spanId: string) => ({ traceparent: `00-${traceId}-${spanId}-01`, "x-request-id": `buy-${traceId}` });
+    const action = (spanId: string) => ({
+      traceparent: `00-${traceId}-${spanId}-01`,
+      "x-request-id": `buy-${traceId}`,
+    });
     const holdParent = hex(8);
     const checkoutParent = hex(8);
     const { hold } = await bed.ticket.holdSeats(
@@ -88,8 +91,10 @@ describe("distributed traces across processes (OTLP to an in-test receiver)", fu
       async () => {
         const t = receiver.trace(traceId);
         return (
-          t.some((s) => s.name === "deliver EMAIL ORDER_CONFIRMED" && s.attributes["boxoffice.notification.outcome"] === "sent") &&
-          t
+          t.some(
+            (s) =>
+              s.name === "deliver EMAIL ORDER_CONFIRMED" && s.attributes["boxoffice.notification.outcome"] === "sent",
+          ) && t
         );
       },
       45_000,

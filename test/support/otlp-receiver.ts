@@ -35,9 +35,10 @@ type ExportRequest = {
   }>;
 };
 
-const valueOf = (v: AnyValue): string | number | boolean =>
+const plainValue = (v: AnyValue): string | number | boolean =>
   v.stringValue ?? (v.intValue !== undefined ? Number(v.intValue) : (v.boolValue ?? v.doubleValue ?? ""));
-const attributesOf = (kvs: KeyValue[] | undefined) => Object.fromEntries((kvs ?? []).map((a) => [a.key, valueOf(a.value)]));
+const attributesOf = (kvs: KeyValue[] | undefined) =>
+  Object.fromEntries((kvs ?? []).map((a) => [a.key, plainValue(a.value)]));
 
 export class OtlpReceiver {
   readonly spans: ReceivedSpan[] = [];

@@ -37,12 +37,17 @@ export function tracingInterceptor(tracing: Tracing, o: TracingInterceptorOption
     req.contextValues.set(requestIdKey, requestId);
     const parent = tracing.withRequestId(tracing.extract(req.header), requestId);
     const grpc = req.header.get("content-type")?.startsWith("application/grpc") ?? false;
-    const { span, ctx } = tracing.start(`${req.service.typeName}/${req.method.name}`, SpanKind.SERVER, {
-      "rpc.system": grpc ? "grpc" : "connect_rpc",
-      "rpc.service": req.service.typeName,
-      "rpc.method": req.method.name,
-      "boxoffice.request_id": requestId,
-    }, parent);
+    const { span, ctx } = tracing.start(
+      `${req.service.typeName}/${req.method.name}`,
+      SpanKind.SERVER,
+      {
+        "rpc.system": grpc ? "grpc" : "connect_rpc",
+        "rpc.service": req.service.typeName,
+        "rpc.method": req.method.name,
+        "boxoffice.request_id": requestId,
+      },
+      parent,
+    );
     const done = (err: unknown) => end(span, err);
     let res: ReturnType<typeof next>;
     try {

@@ -68,7 +68,12 @@ export function createNotificationDelivery(d: DeliveryDeps): NotificationDeliver
     tracing: d.tracing,
   });
   return {
-    queue: new NotificationQueue({ ids: d.ids, clock: d.clock, render, trace: d.tracing && (() => d.tracing!.fields()) }),
+    queue: new NotificationQueue({
+      ids: d.ids,
+      clock: d.clock,
+      render,
+      trace: d.tracing && (() => d.tracing!.fields()),
+    }),
     sender,
     async close() {
       await sender.stop();

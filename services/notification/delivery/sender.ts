@@ -269,11 +269,17 @@ export class NotificationSender {
       "boxoffice.notification.attempt": claim.attempt,
       "boxoffice.order_id": row.orderId,
     };
-    return tracing.continueFrom(row, `deliver ${row.channel} ${row.kind}`, SpanKind.CLIENT, attributes, async (span) => {
-      const out = await this.#deliver(claim);
-      span?.setAttribute("boxoffice.notification.outcome", out.result.ok ? "sent" : "failed");
-      return out;
-    });
+    return tracing.continueFrom(
+      row,
+      `deliver ${row.channel} ${row.kind}`,
+      SpanKind.CLIENT,
+      attributes,
+      async (span) => {
+        const out = await this.#deliver(claim);
+        span?.setAttribute("boxoffice.notification.outcome", out.result.ok ? "sent" : "failed");
+        return out;
+      },
+    );
   }
 
   /** One attempt: payload, recipient, channel; never throws (every failure is an outcome). */
