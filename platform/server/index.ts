@@ -15,11 +15,11 @@ import { type Authenticator, accessInterceptor, authenticationInterceptor } from
 import { deadlineInterceptor } from "../rpc/interceptors/deadline.js";
 import { errorMappingInterceptor } from "../rpc/interceptors/error-mapping.js";
 import { requestLogInterceptor } from "../rpc/interceptors/request-log.js";
-import { tracingInterceptor } from "../rpc/interceptors/tracing.js";
+import { carriesTraceKey, tracingInterceptor } from "../rpc/interceptors/tracing.js";
 import { validationInterceptor } from "../rpc/interceptors/validate.js";
 import { callGate } from "../rpc/parse-errors.js";
 import { buildAccessTable, defineService, type ServiceRegistration } from "../rpc/service.js";
-import type { Tracing } from "../tracing/index.js";
+import { type Tracing, traceContextHeaders } from "../tracing/index.js";
 import { createRpcAdapter, lazyValue } from "./adapter.js";
 import { AdminServer, type ReadinessCheck } from "./admin.js";
 import { handleCors } from "./cors.js";
@@ -154,6 +154,7 @@ export async function startRpcServer(opts: RpcServerOptions): Promise<RpcServer>
     requestGate: callGate,
     lazyValues: [
       lazyValue(clientAddressKey, (req) => clientAddress(req, opts.trustedProxyHops)),
+      lazyValue(carriesTraceKey, (req) => traceContextHeaders.some((h) => req.headers[h] !== undefined)),
       // an HTTP/2 request's socket is a proxy per stream: the session is the connection
       lazyValue(connectionKey, (req): object => ("stream" in req ? req.stream.session : req.socket) ?? req.socket),
     ],

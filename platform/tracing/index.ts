@@ -82,8 +82,8 @@ const recordSetter: TextMapSetter<Record<string, string>> = {
   },
 };
 
-/** Headers that say a call carries a trace context (or a request id to forward). */
-const contextHeaders = ["traceparent", "b3", "x-b3-traceid", "x-request-id"] as const;
+/** Headers that say a call carries a trace context (or a request id to forward), lower case. */
+export const traceContextHeaders = ["traceparent", "b3", "x-b3-traceid", "x-request-id"] as const;
 
 const w3c = new W3CTraceContextPropagator();
 const b3Extract = new B3Propagator();
@@ -129,7 +129,7 @@ export class Tracing {
    * a call needs no context of its own (the cheap path).
    */
   carriesContext(headers: Headers): boolean {
-    for (const h of contextHeaders) if (headers.has(h)) return true;
+    for (const h of traceContextHeaders) if (headers.has(h)) return true;
     return false;
   }
 

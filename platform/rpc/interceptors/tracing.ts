@@ -1,4 +1,4 @@
-import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, createContextKey, type Interceptor } from "@connectrpc/connect";
 import type { IdGenerator } from "../../ids/index.js";
 import { type Context, type Span, SpanKind, SpanStatusCode, type Tracing } from "../../tracing/index.js";
 import { requestIdKey } from "../context.js";
@@ -13,6 +13,13 @@ const serverErrors = new Set<number>([
   Code.Unavailable,
   Code.DataLoss,
 ]);
+
+/**
+ * Whether the call's headers carry a trace context or a request id, when the transport can tell
+ * cheaply (our adapter reads Node's header object: a few property checks instead of undici
+ * `Headers` look-ups at ~0.3 µs each); undefined: ask the headers.
+ */
+export const carriesTraceKey = createContextKey<boolean | undefined>(undefined, { description: "carries trace" });
 
 export interface TracingInterceptorOptions {
   /** Makes the request id of a call that brings none (shared with the request-log interceptor). */
@@ -31,7 +38,10 @@ export interface TracingInterceptorOptions {
  */
 export function tracingInterceptor(tracing: Tracing, o: TracingInterceptorOptions): Interceptor {
   return (next) => (req) => {
-    if ((!tracing.recording && !tracing.carriesContext(req.header)) || o.untraced.has(req.service.typeName))
+    if (
+      (!tracing.recording && !(req.contextValues.get(carriesTraceKey) ?? tracing.carriesContext(req.header))) ||
+      o.untraced.has(req.service.typeName)
+    )
       return next(req);
     const requestId = requestIdOf(req.header, o.newRequestId);
     req.contextValues.set(requestIdKey, requestId);
