@@ -61,7 +61,10 @@ const chain = (t: Tracing) =>
   tracingInterceptor(t, { newRequestId: createRequestIdGenerator(), untraced: new Set() })(handler);
 const contextValues = () => {
   const m = new Map<symbol, unknown>();
-  return { get: (k: { id: symbol; defaultValue: unknown }) => m.get(k.id) ?? k.defaultValue, set: (k: { id: symbol }, v: unknown) => m.set(k.id, v) };
+  return {
+    get: (k: { id: symbol; defaultValue: unknown }) => m.get(k.id) ?? k.defaultValue,
+    set: (k: { id: symbol }, v: unknown) => m.set(k.id, v),
+  };
 };
 const withValues = (r: Req) => Object.assign(r, { contextValues: contextValues() });
 
@@ -78,7 +81,9 @@ const tracedHeaders = request({ traceparent: "00-4bf92f3577b34da6a3ce929d0e0e473
 // a fresh call context per call (the interceptor writes the request id into it), the same headers
 const traced = () => withValues({ ...plain, header: tracedHeaders });
 
-process.stdout.write(`Tracing per RPC (server interceptor + a handler that answers at once), ${n} calls, median of 5\n`);
+process.stdout.write(
+  `Tracing per RPC (server interceptor + a handler that answers at once), ${n} calls, median of 5\n`,
+);
 const bare = await time("no tracing interceptor", n, () => handler(plain));
 const fast = await time("no exporter, no trace headers (the default path, our adapter)", n, () => quietChain(adapted));
 await time("no exporter, no trace headers (asking undici Headers: 4 look-ups)", n, () => quietChain(plain));
