@@ -10,6 +10,7 @@ import { InMemorySpanExporter } from "@opentelemetry/sdk-trace";
 import { EchoService } from "../../gen/boxoffice/testing/v1/echo_service_pb.js";
 import { tracingClientInterceptor } from "../clients/tracing.js";
 import { createRequestIdGenerator } from "../ids/index.js";
+import { createLogger } from "../log/index.js";
 import { requestIdKey } from "../rpc/context.js";
 import { tracingInterceptor } from "../rpc/interceptors/tracing.js";
 import { createTracing, SpanKind, type TraceFields, type Tracing } from "./index.js";
@@ -102,6 +103,22 @@ describe("tracing: propagation through the RPC interceptors", () => {
         assert.equal(seen.outgoing!.get("traceparent"), `00-${traceId}-${parentId}-01`, JSON.stringify(headers));
         assert.equal(seen.outgoing!.get("x-b3-traceid"), traceId);
       }
+    });
+
+    it("log lines written in a traced context carry trace_id and span_id (the process logger's mixin)", () => {
+      const lines: string[] = [];
+      const logger = createLogger({
+        level: "info",
+        destination: { write: (l: string) => void lines.push(l) },
+        mixin: () => tracing.logFields(),
+      });
+      const remote = tracing.extract(new Headers({ traceparent: `00-${traceId}-${parentId}-01` }));
+      tracing.with(remote, () => logger.child({ part: "x" }).info("inside"));
+      logger.info("outside");
+      const [inside, outside] = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+      assert.equal(inside!.trace_id, traceId);
+      assert.equal(inside!.span_id, parentId);
+      assert.equal(outside!.trace_id, undefined);
     });
 
     it("adds nothing to a call that brings no trace and no request id", async () => {
