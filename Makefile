@@ -30,7 +30,7 @@ WEB_SOURCES := $(shell find web/src web/index.html web/vite.config.ts web/tsconf
 WEB_SPECS := web/test/storefront.test.ts web/test/onsale.test.ts web/test/unit/*.test.ts
 WEB_ONSALE_SPECS := web/test/onsale.test.ts
 
-.PHONY: help dev dev-split dev-reset migrations bench bench-smoke bench-profile bench-cache bench-onsale chaos chaos-short test test-long test-long-checkout test-long-notification check lint format typecheck lint-proto breaking boundaries unit proto-baseline gen deps node clean build image manifests web web-deps test-web test-web-onsale web-screenshots chromium
+.PHONY: help dev dev-split dev-reset migrations bench bench-smoke bench-profile bench-tracing bench-cache bench-onsale chaos chaos-short test test-long test-long-checkout test-long-notification check lint format typecheck lint-proto breaking boundaries unit proto-baseline gen deps node clean build image manifests web web-deps test-web test-web-onsale web-screenshots chromium
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -118,6 +118,9 @@ bench-profile: gen build ## CPU profile of the platform under the empty-RPC and 
 	BENCH_PLATFORM=dist BENCH_PROFILE=$(PROFILE_DIR) BENCH_ONLY="$${BENCH_ONLY:-^h1\.ours\.}" BENCH_ROUNDS=1 BENCH_SECONDS="$${BENCH_SECONDS:-15}" \
 		$(NODE) --import tsx bench/run.ts
 	$(NODE) --import tsx bench/profile-summary.ts $(PROFILE_DIR)/*.cpuprofile
+
+bench-tracing: gen ## what tracing adds to one RPC per mode (default path, forwarding, recording); docs/architecture.md#tracing
+	$(NODE) --import tsx bench/tracing.ts
 
 bench-cache: gen ## the event cache's get() rates: local hits, Redis hits, misses (met / not met)
 	$(NODE) --import tsx bench/cache.ts

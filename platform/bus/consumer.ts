@@ -8,6 +8,7 @@ import {
   jetstreamManager,
 } from "@nats-io/jetstream";
 import type { Logger } from "../log/index.js";
+import { SpanKind } from "../tracing/index.js";
 import { KeyedDispatcher } from "./consumer-dispatch.js";
 import { isInfrastructureError, WaitingForEarlierEvent } from "./consumer-errors.js";
 import { applyOnce, failedAttempts, pruneInbox, recordFailure, skipDeadLettered } from "./consumer-inbox.js";
@@ -257,7 +258,8 @@ export class EventConsumer<D extends DescMessage> {
     let outcome: ConsumerOutcome;
     try {
       if (!decoded.ok) outcome = await this.#deadLetter(m, decoded.reason);
-      else outcome = await this.#apply(m, decoded.event, deliveries);
+      else if (this.#o.tracing === undefined) outcome = await this.#apply(m, decoded.event, deliveries);
+      else outcome = await this.#traced(m, decoded.event, deliveries);
     } catch (err) {
       // the dead-letter publish (or the failure count) failed: never term() a message that is not in the DLQ
       this.#log.error({ err, seq: m.info.streamSequence }, "dead-lettering failed; will retry");
@@ -266,6 +268,32 @@ export class EventConsumer<D extends DescMessage> {
     }
     end({ outcome });
     this.#m.handled.inc({ consumer, outcome });
+  }
+
+  /** {@link #apply} continuing the trace in the envelope: a CONSUMER span `process <subject>` when recording. */
+  #traced(m: JsMsg, event: ConsumedEvent<D>, deliveries: number): Promise<ConsumerOutcome> {
+    const env = event.envelope;
+    return this.#o.tracing!.continueFrom(
+      env,
+      `process ${this.#subject}`,
+      SpanKind.CONSUMER,
+      {
+        "messaging.system": "nats",
+        "messaging.operation.type": "process",
+        "messaging.destination.name": this.#subject,
+        "messaging.consumer.group.name": this.#durable,
+        "messaging.message.id": env.eventId,
+        "messaging.nats.delivery_count": deliveries,
+        "boxoffice.consumer": this.#o.name,
+        "boxoffice.event_type": env.eventType,
+        "boxoffice.aggregate_id": env.aggregateId,
+      },
+      async (span) => {
+        const outcome = await this.#apply(m, event, deliveries);
+        span?.setAttribute("boxoffice.consumer.outcome", outcome);
+        return outcome;
+      },
+    );
   }
 
   async #apply(m: JsMsg, event: ConsumedEvent<D>, deliveries: number): Promise<ConsumerOutcome> {
