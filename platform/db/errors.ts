@@ -49,7 +49,21 @@ const unreachableCodes = new Set([
   "POOL_CLOSED",
   "POOL_ENQUEUE_LIMIT",
   "POOL_QUEUE_TIMEOUT",
+  "POOL_BUSY", // overload rather than an outage (isDatabaseBusy), but just as retryable
 ]);
+
+/**
+ * True when a connection could not be had because this process's own work keeps every one busy
+ * while the database answers (guard.ts's PoolBusyError): the RPC layer sheds it as
+ * RESOURCE_EXHAUSTED, where an unreachable database is UNAVAILABLE.
+ */
+export function isDatabaseBusy(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e !== null && typeof e === "object" && depth < 5; depth++) {
+    if ((e as { code?: unknown }).code === "POOL_BUSY") return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
 
 /**
  * True when the database could not be reached or was too busy to answer (connection refused or

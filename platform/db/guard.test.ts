@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createServer, type Server, type Socket, connect as tcpConnect } from "node:net";
 import { sql } from "drizzle-orm";
 import { dropPrefix, infraUrls, testPrefix } from "../../test/support/infra.js";
-import { isDatabaseUnavailable } from "./errors.js";
+import { isDatabaseBusy, isDatabaseUnavailable } from "./errors.js";
 import { createDb, type Db, ensureDatabase, withTransaction } from "./index.js";
 
 /** A TCP proxy in front of MariaDB that can swallow every byte (a black-holed server, connections open). */
@@ -91,5 +91,35 @@ describe("database calls are bounded (MariaDB black-holed behind a proxy)", func
     }
     assert.ok(recovered, "queries succeed again once the server answers");
     await withTransaction(db, (tx) => tx.execute(sql`INSERT INTO t VALUES (1000)`));
+  });
+
+  it("the server answering but every connection busy is overload, not an outage; a waiter that gave up leaves the queue", async () => {
+    proxy.hole(false);
+    const busy = createDb({ url: infraUrls().mariadbUrl, database, poolSize: 1, acquireTimeoutMs: 300 });
+    try {
+      // the one connection changes hands during the wait, but never reaches this waiter in time
+      const held = await busy.pool.getConnection();
+      const first = busy.pool.getConnection(); // queued ahead
+      const late = busy.pool.getConnection().then(
+        () => assert.fail("no connection was free"),
+        (e: unknown) => e,
+      );
+      await new Promise((r) => setTimeout(r, 100));
+      held.release();
+      const next = await first;
+      const err = await late;
+      assert.ok(isDatabaseBusy(err), `overload: ${String(err)}`);
+      assert.ok(isDatabaseUnavailable(err), "still retryable for consumers");
+      // 50 waiters that give up must not stand between a freed connection and the next live caller
+      const abandoned = Array.from({ length: 50 }, () => busy.pool.getConnection().catch(() => undefined));
+      await Promise.all(abandoned);
+      const live = busy.pool.getConnection();
+      const freed = performance.now();
+      next.release();
+      (await live).release();
+      assert.ok(performance.now() - freed < 100, "the live caller got the connection at once");
+    } finally {
+      await busy.close();
+    }
   });
 });

@@ -6,6 +6,10 @@ export interface DbLimits {
   queryTimeoutMs: number;
   /** Waiting for a free connection longer than this fails fast instead of piling up. */
   acquireTimeoutMs: number;
+  /** Connections of the pool (its connectionLimit): one permit each. */
+  connections: number;
+  /** Most callers waiting for a connection; more fail at once. */
+  queueLimit: number;
 }
 
 /** The error of a wait for a free connection that took too long (a busy or unreachable server). */
@@ -14,6 +18,19 @@ export class PoolTimeoutError extends Error {
   constructor(ms: number) {
     super(`no database connection free within ${ms} ms`);
     this.name = "PoolTimeoutError";
+  }
+}
+
+/**
+ * The wait for a connection failed (timed out, or the queue was full) while the database kept
+ * answering: connections were coming back healthy during the wait, so the pool is saturated by
+ * this process's own work — overload (RESOURCE_EXHAUSTED at the RPC layer), not an outage.
+ */
+export class PoolBusyError extends Error {
+  readonly code = "POOL_BUSY";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "PoolBusyError";
   }
 }
 
@@ -39,9 +56,29 @@ export function guardPool(pool: Pool, limits: DbLimits): Pool {
   // mysql2 starts a statement's timer only when the statement starts, and a timed-out statement
   // leaves its connection busy: the next statement on it would wait forever. So a connection whose
   // statement timed out (or failed fatally) is destroyed, later statements on it fail at once, and
-  // its release is a no-op.
+  // its release gives back only its permit.
+  //
+  // Waiting is done here, in front of mysql2's queue, with one permit per connection: mysql2 has no
+  // way to withdraw a waiter, so a caller that gave up would stay queued there and later take a
+  // freed connection only to hand it back. Under a retry storm (an on-sale shedding thousands of
+  // calls) freed connections then spend their time on abandoned waiters while every live caller
+  // times out behind them — measured: no hold granted for a minute. A waiter that times out here
+  // leaves the queue.
+  let permits = limits.connections;
+  const waiters = new Set<() => void>(); // insertion order: first come, first served
+  const givePermit = () => {
+    const next = waiters.values().next();
+    if (next.done) permits++;
+    else {
+      waiters.delete(next.value);
+      next.value();
+    }
+  };
+  // When a connection last came back healthy: a failed wait with one since it began was overload.
+  let lastHealthyRelease = Number.NEGATIVE_INFINITY;
   const wrapConnection = (conn: PoolConnection): PoolConnection => {
     let broken: unknown;
+    let released = false;
     return new Proxy(conn, {
       get(target, prop, receiver) {
         if (prop === "query" || prop === "execute") {
@@ -60,28 +97,62 @@ export function guardPool(pool: Pool, limits: DbLimits): Pool {
             }
           };
         }
-        if (prop === "release") return () => (broken === undefined ? target.release() : undefined);
+        if (prop === "release")
+          return () => {
+            if (released) return;
+            released = true;
+            if (broken === undefined) {
+              lastHealthyRelease = performance.now();
+              target.release();
+            }
+            givePermit();
+          };
         const value = Reflect.get(target, prop, receiver);
         return typeof value === "function" ? value.bind(target) : value;
       },
     });
   };
 
+  /** A failed wait: overload when connections kept coming back healthy meanwhile, else the error as it is. */
+  const waitFailed = (e: Error, since: number, queueFull: boolean): Error => {
+    const busy = queueFull ? lastHealthyRelease >= since - limits.acquireTimeoutMs : lastHealthyRelease >= since;
+    return busy ? new PoolBusyError(`every database connection is busy (${e.message})`, { cause: e }) : e;
+  };
+
   const acquire = async (): Promise<PoolConnection> => {
+    const since = performance.now();
+    if (permits > 0) permits--;
+    else {
+      if (waiters.size >= limits.queueLimit) throw waitFailed(new Error("Queue limit reached."), since, true);
+      await new Promise<void>((resolve, reject) => {
+        const waiter = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(waiter);
+          reject(waitFailed(new PoolTimeoutError(limits.acquireTimeoutMs), since, false));
+        }, limits.acquireTimeoutMs);
+        waiters.add(waiter);
+      });
+    }
+    // a permit is ours: the connection is free or about to be opened (bounded by what is left of the wait)
     const pending = pool.getConnection();
     let timer: NodeJS.Timeout | undefined;
+    const left = Math.max(1, limits.acquireTimeoutMs - (performance.now() - since));
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new PoolTimeoutError(limits.acquireTimeoutMs)), limits.acquireTimeoutMs);
+      timer = setTimeout(() => reject(new PoolTimeoutError(limits.acquireTimeoutMs)), left);
     });
     try {
       return wrapConnection(await Promise.race([pending, timeout]));
     } catch (e) {
+      givePermit();
       // a connection that arrives after we gave up goes straight back
       pending.then(
         (c) => c.release(),
         () => undefined,
       );
-      throw e;
+      throw e instanceof PoolTimeoutError ? waitFailed(e, since, false) : e;
     } finally {
       clearTimeout(timer);
     }

@@ -5,8 +5,8 @@ import type { Logger } from "pino";
 import { isRetryableTxError } from "./errors.js";
 import { guardPool } from "./guard.js";
 
-export { isDatabaseUnavailable, isDuplicateKey, isRetryableTxError, mysqlErrno } from "./errors.js";
-export { PoolTimeoutError } from "./guard.js";
+export { isDatabaseBusy, isDatabaseUnavailable, isDuplicateKey, isRetryableTxError, mysqlErrno } from "./errors.js";
+export { PoolBusyError, PoolTimeoutError } from "./guard.js";
 
 /** A service's database handle: a drizzle instance over its own pool. */
 export interface Db {
@@ -74,6 +74,8 @@ export function createDb(opts: DbOptions): Db {
   const pool = guardPool(raw, {
     queryTimeoutMs: opts.queryTimeoutMs ?? 10_000,
     acquireTimeoutMs: opts.acquireTimeoutMs ?? 3_000,
+    connections: opts.poolSize,
+    queueLimit: opts.queueLimit ?? opts.poolSize * 50,
   });
   // Runs on every new physical connection before it is handed out.
   // Queries on one connection run in order, so these finish before the connection's first use.

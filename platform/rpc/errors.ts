@@ -7,8 +7,8 @@ import {
   ErrorInfoSchema,
   RetryInfoSchema,
 } from "../../gen/google/rpc/error_details_pb.js";
-import { isDatabaseUnavailable } from "../db/errors.js";
-import { DomainError } from "../errors/index.js";
+import { isDatabaseBusy, isDatabaseUnavailable } from "../db/errors.js";
+import { DomainError, ResourceExhaustedError } from "../errors/index.js";
 
 export {
   AbortedError,
@@ -69,6 +69,11 @@ export function toConnectError(err: unknown, domain: string): ConnectError {
     return new ConnectError(err.message, err.code, undefined, details, err);
   }
   if (err instanceof ConnectError) return err;
+  if (isDatabaseBusy(err)) {
+    // every connection busy with this process's own work: overload, shed like the admission bound
+    const shed = new ResourceExhaustedError("OVERLOADED", "the server is busy; try again shortly", 500);
+    return toConnectError(Object.assign(shed, { cause: err }), domain);
+  }
   if (isDatabaseUnavailable(err)) {
     // the database is down, unreachable or saturated: the client may try again shortly
     const retry = detail(RetryInfoSchema, create(RetryInfoSchema, { retryDelay: durationFromMs(1000) }));

@@ -335,5 +335,19 @@ describe("orders: cancel, refunds, reconciliation and the event's facts (order h
       0,
       "confirmed after the move: told at confirmation",
     );
+    // out of order: the revision that moved the start (9) is heard after a newer name edit (10), so
+    // the latest-state consumer skips it; the edit carries the new start, and the holders are told once
+    const movedAgain = new Date(moved.getTime() + 7 * 24 * 3600_000);
+    await update(10, movedAgain, ["name"]);
+    await update(9, movedAgain);
+    for (const o of [...confirmed, later])
+      await eventually(
+        `the second move told to ${o.id}`,
+        async () => (await envelopes(o.id, "OrderRescheduled")).length === (o === later ? 1 : 2),
+      );
+    const [, second] = await envelopes(confirmed[0]!.id, "OrderRescheduled");
+    const q = anyUnpack(second!.payload!, OrderRescheduledSchema)!;
+    assert.equal(q.eventRevision, 10n);
+    assert.equal(q.event?.startTime?.seconds, BigInt(Math.floor(movedAgain.getTime() / 1000)));
   });
 });

@@ -33,6 +33,7 @@ describe("tickets, check-in and offline verification (order half)", function () 
   let ev: OpenedEvent;
   let codes: string[];
   let ticketIds: string[];
+  let orderId: string;
 
   before(async () => {
     await bed.start();
@@ -40,6 +41,7 @@ describe("tickets, check-in and offline verification (order half)", function () 
     ev = await bed.open();
     const order = await bed.buy(buyer, ev, { seats: ["1-1", "1-2", "1-3"], ga: 2 });
     ticketIds = [...order.ticketIds];
+    orderId = order.id;
     const { tickets } = await bed.internal.getOrderTickets({ orderId: order.id }, await bed.serviceAuth());
     codes = tickets.map((t) => t.code);
   });
@@ -65,6 +67,17 @@ describe("tickets, check-in and offline verification (order half)", function () 
       Code.PermissionDenied,
       "a customer",
     );
+  });
+
+  it("GetOrderTickets, GetTicket and ListTickets name each ticket's section as the layout did (section_name)", async () => {
+    // layoutOf names reserved sections "Block <i>" and general admission "GA <i>"
+    const named = new Map(ev.sections.map((s, i) => [s.id, s.kind === "ga" ? `GA ${i}` : `Block ${i}`]));
+    const { tickets: ofOrder } = await bed.internal.getOrderTickets({ orderId }, await bed.serviceAuth());
+    const { tickets: listed } = await bed.ticket.listTickets({ eventId: ev.eventId }, await buyer.auth());
+    const one = (await bed.ticket.getTicket({ ticketId: ticketIds[0]! }, await buyer.auth())).ticket!;
+    const all = [...ofOrder, ...listed, one];
+    assert.equal(new Set(ofOrder.map((t) => t.sectionName)).size, 2, "a seat section and a GA area");
+    for (const t of all) assert.equal(t.sectionName, named.get(t.sectionId), `ticket ${t.id} in ${t.sectionId}`);
   });
 
   it("GetTicket: the holder and admins see the code, the organiser sees it without, others nothing", async () => {

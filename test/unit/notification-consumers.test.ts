@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import type { DescFile } from "@bufbuild/protobuf";
+import { modules } from "../../cmd/modules.js";
 import { file_boxoffice_auth_v1_events } from "../../gen/boxoffice/auth/v1/events_pb.js";
 import { file_boxoffice_payment_v1_events } from "../../gen/boxoffice/payment/v1/events_pb.js";
 import { file_boxoffice_ticket_v1_events } from "../../gen/boxoffice/ticket/v1/events_pb.js";
@@ -32,6 +33,9 @@ describe("notification's consumers and the producers' contracts", () => {
       assert.deepEqual(mine.map((c) => c.type.schema.typeName).sort(), integrationEvents(file).sort());
       assert.equal(new Set(mine.map((c) => c.sequenceGroup)).size, 1, "one group per producer aggregate");
       assert.ok(mine[0]?.sequenceGroup?.startsWith("notification."));
+      // and what the producer's module declares it publishes (what its outbox may carry): every one
+      const declared = (modules[producer].publishes ?? []).map((t) => t.schema.typeName).sort();
+      assert.deepEqual(mine.map((c) => c.type.schema.typeName).sort(), declared, `${producer}'s declared publishes`);
     });
   }
 

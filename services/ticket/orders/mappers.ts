@@ -66,6 +66,7 @@ export function toTicket(t: TicketRow, withCode: boolean): Ticket {
     eventId: t.eventId,
     userId: t.userId,
     sectionId: t.sectionId,
+    sectionName: t.sectionName,
     rowLabel: t.rowLabel,
     seatLabel: t.seatLabel,
     code: withCode ? t.code : "",

@@ -1,22 +1,41 @@
 /** Issued tickets: rows in, rows out. */
-import { and, desc, eq, lt, or, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, getTableColumns, lt, or, type SQL, sql } from "drizzle-orm";
 import type { Tx } from "../../../../platform/db/index.js";
 import { tickets } from "../../db/orders-schema.js";
+import { inventories, inventorySections } from "../../db/schema.js";
 import type { Q } from "../../db/sql.js";
 
-export type TicketRow = typeof tickets.$inferSelect;
+/** A ticket as read for an answer: its row and its section's name (what the layout called it). */
+export type TicketRow = typeof tickets.$inferSelect & { readonly sectionName: string };
 export type NewTicketRow = Omit<typeof tickets.$inferInsert, "livePlace">;
+
+/**
+ * Tickets with the name of their section, joined from the inventory this service materialised from
+ * the published layout (final: a layout never changes once published, so the name is the one the
+ * ticket was issued under). No copy in the tickets table: the join reads one row per event and
+ * section through two unique indexes.
+ */
+function selectTickets(q: Q) {
+  return q
+    .select({ ...getTableColumns(tickets), sectionName: sql<string>`COALESCE(${inventorySections.name}, '')` })
+    .from(tickets)
+    .leftJoin(inventories, eq(inventories.eventId, tickets.eventId))
+    .leftJoin(
+      inventorySections,
+      and(eq(inventorySections.invId, inventories.invId), eq(inventorySections.sectionId, tickets.sectionId)),
+    );
+}
 
 export async function insertTickets(tx: Tx, rows: readonly NewTicketRow[]): Promise<void> {
   if (rows.length > 0) await tx.insert(tickets).values([...rows]);
 }
 
 export async function ticketsOfOrder(q: Q, orderId: string): Promise<TicketRow[]> {
-  return q.select().from(tickets).where(eq(tickets.orderId, orderId)).orderBy(tickets.id);
+  return selectTickets(q).where(eq(tickets.orderId, orderId)).orderBy(tickets.id);
 }
 
 export async function findTicket(q: Q, id: string): Promise<TicketRow | undefined> {
-  const [row] = await q.select().from(tickets).where(eq(tickets.id, id));
+  const [row] = await selectTickets(q).where(eq(tickets.id, id));
   return row;
 }
 
@@ -35,7 +54,7 @@ export async function admit(tx: Tx, id: string, eventId: string, now: Date, by: 
 }
 
 /** The order's tickets, locked: a cancellation checks none was used, then voids them. */
-export async function lockTicketsOfOrder(tx: Tx, orderId: string): Promise<TicketRow[]> {
+export async function lockTicketsOfOrder(tx: Tx, orderId: string): Promise<(typeof tickets.$inferSelect)[]> {
   return tx.select().from(tickets).where(eq(tickets.orderId, orderId)).orderBy(tickets.id).for("update");
 }
 
@@ -62,9 +81,7 @@ export async function listTickets(q: Q, f: TicketFilter): Promise<TicketRow[]> {
     const at = new Date(f.after.issueMs);
     where.push(or(lt(tickets.issueTime, at), and(eq(tickets.issueTime, at), lt(tickets.id, f.after.id)))!);
   }
-  return q
-    .select()
-    .from(tickets)
+  return selectTickets(q)
     .where(and(...where))
     .orderBy(desc(tickets.issueTime), desc(tickets.id))
     .limit(f.limit);

@@ -76,7 +76,11 @@ export async function startOrderConsumers(ctx: ServiceContext<unknown>, d: Order
     kind: "latest-state",
     async handle(event, scope) {
       const p = event.payload;
-      if (!p.changedFields?.paths.includes("start_time")) return;
+      // Not "did this revision change start_time": a latest-state consumer skips an older revision
+      // that arrives after a newer one (a redelivery, concurrent handlers), so a start moved in
+      // revision 4 and heard only through a name edit in revision 5 would never be told. Every
+      // revision carries the event's start; the job tells only orders whose last-told start differs.
+      if (p.startTime === undefined) return;
       await addEventJob(scope.tx, {
         eventId: p.eventId,
         kind: "RESCHEDULE",
