@@ -279,3 +279,43 @@ describe("command pipeline (real MariaDB)", () => {
     assert.equal((await bed.commands.run(makeWidget, deps(), alice, old)).replayed, false, "the old id is new again");
   });
 });
+
+describe("command pipeline: copies of one request under a small pool (real MariaDB)", () => {
+  const clock = new ManualClock(Date.UTC(2030, 0, 1));
+  const bed = commandBed(
+    clock,
+    ["CREATE TABLE slow_widgets (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(100) NOT NULL)"],
+    {
+      poolSize: 2,
+    },
+  );
+  const alice = userPrincipal("alice", ["CUSTOMER"]);
+  const slow = command({
+    name: "cmdtest.MakeSlowWidget",
+    input: EchoRequestSchema,
+    output: EchoResponseSchema,
+    requestId: (req) => req.requestId,
+    async execute(_d: CommandDeps, w, req) {
+      await w.tx.execute(sql`INSERT INTO slow_widgets (name) VALUES (${req.message})`);
+      if (req.delayMs > 0) await w.tx.execute(sql`DO SLEEP(${req.delayMs / 1000})`);
+      return { message: `${req.message} ${Math.random()}` };
+    },
+  });
+  const deps = (): CommandDeps => ({ commands: bed.commands });
+
+  it("copies wait in memory for the first, not on pool connections: another request is served meanwhile", async () => {
+    const req = create(EchoRequestSchema, { message: "copied", requestId: rid(), delayMs: 2_000 });
+    const copies = Array.from({ length: 10 }, () => bed.commands.run(slow, deps(), alice, req));
+    await new Promise((r) => setTimeout(r, 200)); // the first holds one connection, inside its transaction
+    const t0 = Date.now();
+    await bed.commands.run(slow, deps(), alice, create(EchoRequestSchema, { message: "other", requestId: rid() }));
+    const otherMs = Date.now() - t0;
+    const results = await Promise.all(copies);
+    // Before: a copy took the second connection and waited on the first's record lock (~2 s), the
+    // rest queued for the pool, and so did the other request.
+    assert.ok(otherMs < 1_000, `the other request waited ${otherMs} ms for a connection`);
+    assert.equal(await bed.count("SELECT COUNT(*) AS n FROM slow_widgets WHERE name = 'copied'"), 1);
+    assert.equal(new Set(results.map((r) => r.result.message)).size, 1, "one answer for every copy");
+    assert.equal(results.filter((r) => !r.replayed).length, 1, "one original, nine replays");
+  });
+});

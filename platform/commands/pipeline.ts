@@ -72,6 +72,15 @@ interface StepResult<T> {
 export class CommandPipeline {
   readonly #o: CommandPipelineOptions;
   readonly #pub: Publisher;
+  /**
+   * Runs of this process per idempotency key (caller, command, request id). A duplicate that
+   * arrives while the first is running waits here, in memory, and then runs: it finds the committed
+   * record and replays. Without this, each concurrent copy (a double click, a client retry) would
+   * take a pool connection and wait on the first one's record lock, so a burst of copies could hold
+   * the whole pool while one of them works. The database stays the source of truth: copies on
+   * other instances still meet at the record, and a first run that failed leaves the copy to act.
+   */
+  readonly #running = new Map<string, Promise<unknown>>();
 
   constructor(opts: CommandPipelineOptions) {
     this.#o = opts;
@@ -113,6 +122,31 @@ export class CommandPipeline {
       checkRequestId(requestId);
       base = { caller: principalKey(principal), method: def.name, requestId };
     }
+    if (base === undefined || opts.within !== undefined) return this.#run(cmd, deps, principal, input, opts, base);
+    const key = `${base.caller}\u0000${base.method}\u0000${base.requestId}`;
+    const ahead = this.#running.get(key);
+    if (ahead !== undefined) {
+      await ahead.catch(() => undefined); // its outcome is the first run's; ours is read from the record
+      return this.#run(cmd, deps, principal, input, opts, base);
+    }
+    const mine = this.#run(cmd, deps, principal, input, opts, base);
+    this.#running.set(key, mine);
+    try {
+      return await mine;
+    } finally {
+      this.#running.delete(key);
+    }
+  }
+
+  async #run<Deps extends CommandDeps, I extends DescMessage, O extends DescMessage>(
+    cmd: Command<Deps, I, O>,
+    deps: Deps,
+    principal: Principal | undefined,
+    input: MessageShape<I>,
+    opts: RunOptions,
+    base: IdempotencyKey | undefined,
+  ): Promise<CommandOutcome<MessageShape<O>>> {
+    const def = cmd.definition;
     const prepared = await def.prepare(deps, principal, input);
     const hash = base === undefined ? undefined : requestHash(this.#o.requestHashKey, def.input, input);
     const seen = new Set<string>();

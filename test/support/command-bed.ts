@@ -19,7 +19,7 @@ export const WidgetMade = eventType(EchoRequestSchema, "cmdtest");
  * what `tables` creates), with an outbox that counts relay wake-ups instead of publishing. Mocha
  * hooks create it before the suite and drop it after.
  */
-export function commandBed(clock: Clock, tables: string[]) {
+export function commandBed(clock: Clock, tables: string[], o: { poolSize?: number } = {}) {
   const prefix = testPrefix();
   const names = infraNames(prefix);
   const bed = {
@@ -38,7 +38,7 @@ export function commandBed(clock: Clock, tables: string[]) {
   before(async () => {
     const database = names.database("cmdtest");
     await migrate({ url: infraUrls().mariadbUrl, database, migrationsFolder: platformMigrations });
-    bed.db = createDb({ url: infraUrls().mariadbUrl, database, poolSize: 25 });
+    bed.db = createDb({ url: infraUrls().mariadbUrl, database, poolSize: o.poolSize ?? 25 });
     for (const t of tables) await bed.db.pool.query(t);
     bed.store = new IdempotencyStore(bed.db, clock, bed.retentionMs);
     const outbox = new Outbox({
