@@ -14,9 +14,9 @@ import { effectiveState, type HoldState } from "../domain/hold.js";
 import type { NormalisedItems } from "../domain/items.js";
 import { assertBuyerCap, assertOnSale } from "../domain/limits.js";
 import { mergeTakes, type StripeTake } from "../domain/stripes.js";
-import { type ClaimTarget, claimBestAvailable, claimSeats, countFreeSeats, recordClaimedSeats } from "./claims.js";
+import { type ClaimTarget, claimBestAvailable, claimSeats, recordClaimedSeats, refusalFacts } from "./claims.js";
 import { takeGa } from "./ga.js";
-import { type Inventory, resolveSeats, type SectionInfo } from "./inventory.js";
+import type { Inventory, SectionInfo } from "./inventory.js";
 import { transitionHold } from "./lifecycle.js";
 import { type Q, rows, run, utc } from "./sql.js";
 
@@ -226,7 +226,11 @@ async function refuseSeats(
   now: Date,
 ): Promise<never> {
   const asked = items.seats.filter((x) => x.sectionNo === s.sectionNo);
-  const found = await resolveSeats(tx, inv.invId, asked);
+  // one statement: which labels exist, and the section's free seats (counted up to the cap)
+  const { found, available } = await refusalFacts(tx, inv.invId, s, asked, now, {
+    exceptHold: holdId,
+    cap: REFUSAL_COUNT_CAP,
+  });
   const unknown = asked.flatMap((x, i) =>
     found[i] === undefined
       ? [
@@ -238,8 +242,7 @@ async function refuseSeats(
         ]
       : [],
   );
-  if (unknown.length > 0) throw new InvalidArgumentError(unknown);
-  const available = await countFreeSeats(tx, inv.invId, s, now, { exceptHold: holdId, cap: REFUSAL_COUNT_CAP });
+  if (unknown.length > 0 || available === undefined) throw new InvalidArgumentError(unknown);
   throw new SeatsUnavailableError(s.sectionId, available);
 }
 
