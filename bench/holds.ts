@@ -26,6 +26,7 @@ import { TicketService } from "../gen/boxoffice/ticket/v1/ticket_service_pb.js";
 import { type SigningKey, signAccessToken } from "../platform/auth/index.js";
 import { Health } from "../platform/health/index.js";
 import { type LoadResult, measure } from "./load.js";
+import { cpuSeconds } from "./processes.js";
 import { startWatchers } from "./support/watchers.js";
 
 type SectionInit = MessageInitShape<typeof SectionSchema>;
@@ -91,6 +92,10 @@ interface Split {
   /** Refusals that were not a clean FAILED_PRECONDITION / RESOURCE_EXHAUSTED. */
   bad: number;
   firstBad?: string;
+  /** The platform process's CPU time per call (user + system, /proc), ms. */
+  cpuMs: number;
+  /** Statements MariaDB received per call (its global Questions counter: every client). */
+  statements: number;
 }
 
 export async function benchHolds(o: HoldBenchOptions): Promise<HoldBenchResult> {
@@ -98,6 +103,7 @@ export async function benchHolds(o: HoldBenchOptions): Promise<HoldBenchResult> 
   const events = createClient(EventService, transport);
   const ticket = createClient(TicketService, transport);
   const ms = o.seconds * 1000;
+  const status = mariadbPool(o, 1);
   const lines: string[] = [];
   let errors = 0;
 
@@ -185,6 +191,8 @@ export async function benchHolds(o: HoldBenchOptions): Promise<HoldBenchResult> 
     const refused: number[] = [];
     let bad = 0;
     let firstBad: string | undefined;
+    const cpu0 = cpuSeconds(o.pid);
+    const q0 = await questions(status);
     const all = await measure(CONCURRENCY, ms, async (w, i) => {
       const t = performance.now();
       try {
@@ -201,7 +209,18 @@ export async function benchHolds(o: HoldBenchOptions): Promise<HoldBenchResult> 
         throw e;
       }
     });
-    return { all, granted, refused, bad, firstBad };
+    const calls = granted.length + refused.length + bad;
+    const perCall = (x: number) => (calls > 0 ? x / calls : Number.NaN);
+    return {
+      all,
+      granted,
+      refused,
+      bad,
+      firstBad,
+      cpuMs: perCall((cpuSeconds(o.pid) - cpu0) * 1000),
+      // minus the two status reads themselves
+      statements: perCall((await questions(status)) - q0 - 2),
+    };
   };
 
   o.log("bench: holds: publishing the events");
@@ -299,6 +318,7 @@ export async function benchHolds(o: HoldBenchOptions): Promise<HoldBenchResult> 
 
   const rawAfter = await rawClaims(o, ms);
   const oversold = await oversoldCount();
+  await status.end();
 
   // ---- report
   const ceiling = Math.max(
@@ -310,6 +330,7 @@ export async function benchHolds(o: HoldBenchOptions): Promise<HoldBenchResult> 
     return (
       `  ${name.padEnd(44)} ${f0(rate).padStart(7)}/s  p50 ${f1(pct(s.granted, 0.5)).padStart(6)}  p99 ${f1(pct(s.granted, 0.99)).padStart(7)} ms` +
       `  ${ratio(rate, ceiling).padStart(6)} of raw  ${ratio(rate, emptyRpc.perSec).padStart(6)} of empty RPC` +
+      `  ${f1(s.cpuMs)} ms CPU, ${f1(s.statements)} statements per call` +
       (s.refused.length > 0 ? `  (+${f0(s.refused.length / o.seconds)} refused/s)` : "") +
       (s.bad > 0 ? `  ${s.bad} ERRORS (${s.firstBad})` : "") +
       note
@@ -396,6 +417,26 @@ function rssBytes(pid: number): number {
   }
 }
 
+/** A pool on the ticket service's database (the bench's own connections). */
+function mariadbPool(o: HoldBenchOptions, size: number): Pool {
+  const u = new URL(o.mariadbUrl);
+  return createPool({
+    host: u.hostname,
+    port: Number(u.port || 3306),
+    user: decodeURIComponent(u.username || "root"),
+    password: decodeURIComponent(u.password),
+    database: o.ticketDatabase,
+    timezone: "Z",
+    connectionLimit: size,
+  });
+}
+
+/** MariaDB's count of statements received from every client so far. */
+async function questions(pool: Pool): Promise<number> {
+  const [r] = await pool.query("SHOW GLOBAL STATUS LIKE 'Questions'");
+  return Number((r as Array<{ Value: string }>)[0]?.Value ?? Number.NaN);
+}
+
 let rawTable: { pool64: Pool; poolN: Pool; next: number; size: number } | undefined;
 
 /**
@@ -405,17 +446,8 @@ let rawTable: { pool64: Pool; poolN: Pool; next: number; size: number } | undefi
 async function rawClaims(o: HoldBenchOptions, ms: number): Promise<{ buyers: LoadResult; pool: LoadResult }> {
   const size = o.smoke ? 20_000 : 400_000;
   if (rawTable === undefined) {
-    const u = new URL(o.mariadbUrl);
-    const common = {
-      host: u.hostname,
-      port: Number(u.port || 3306),
-      user: decodeURIComponent(u.username || "root"),
-      password: decodeURIComponent(u.password),
-      database: o.ticketDatabase,
-      timezone: "Z" as const,
-    };
-    const pool64 = createPool({ ...common, connectionLimit: CONCURRENCY });
-    const poolN = createPool({ ...common, connectionLimit: o.servicePool });
+    const pool64 = mariadbPool(o, CONCURRENCY);
+    const poolN = mariadbPool(o, o.servicePool);
     await pool64.query("DROP TABLE IF EXISTS bench_raw_seats");
     await pool64.query("CREATE TABLE bench_raw_seats LIKE seats");
     await pool64.query(
