@@ -153,6 +153,7 @@ try {
   const asAdmin = { headers: { authorization: `Bearer ${data.adminToken}` } };
   let holdRate: number | undefined;
   if (wants("holds")) {
+    const t0 = performance.now();
     const holds = await benchHolds({
       baseUrl: platform.baseUrl,
       pid: platform.pid,
@@ -168,15 +169,18 @@ try {
       log,
     });
     holdRate = holds.gaRate;
+    log(`bench: holds took ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     out.push("", ...holds.lines);
     if (holds.errors > 0) exitCode = 1;
   }
   if (wants("purchase")) {
     log("bench: purchase");
+    const t0 = performance.now();
     const purchase = await benchPurchase({
       baseUrl: platform.baseUrl,
       asAdmin,
-      seconds: smoke ? 0.5 : seconds,
+      // a purchase takes seconds at 32 in flight here: a window of several of them
+      seconds: smoke ? 0.5 : Math.max(10, 2 * seconds),
       concurrency: smoke ? 8 : 32,
     });
     out.push(
@@ -188,6 +192,7 @@ try {
         : [`  (GA holds of 64 new buyers in the hold scenarios above: ${holdRate.toFixed(0)}/s)`]),
     );
     if (purchase.errors > 0) exitCode = 1;
+    log(`bench: purchase took ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
   if (exitCode !== 0) out.push("", "errors during the run: see the ERRORS marks above");
   process.stdout.write(`${out.join("\n")}\n`);
