@@ -98,6 +98,8 @@ interface Split {
   cpuMs: number;
   /** Statements MariaDB received per call (its global Questions counter: every client). */
   statements: number;
+  /** Row lock waits InnoDB counted during the run (every client). */
+  lockWaits: number;
 }
 
 export async function benchHolds(o: HoldBenchOptions): Promise<HoldBenchResult> {
@@ -183,6 +185,7 @@ export async function benchHolds(o: HoldBenchOptions): Promise<HoldBenchResult> 
     let firstBad: string | undefined;
     const cpu0 = cpuSeconds(o.pid);
     const q0 = await questions(status);
+    const w0 = await statusValue(status, "Innodb_row_lock_waits");
     const all = await measure(CONCURRENCY, ms, async (w, i) => {
       const t = performance.now();
       try {
@@ -215,8 +218,9 @@ export async function benchHolds(o: HoldBenchOptions): Promise<HoldBenchResult> 
       shed,
       firstBad,
       cpuMs: perCall((cpuSeconds(o.pid) - cpu0) * 1000),
-      // minus the two status reads themselves
-      statements: perCall((await questions(status)) - q0 - 2),
+      // minus the status reads themselves
+      statements: perCall((await questions(status)) - q0 - 3),
+      lockWaits: (await statusValue(status, "Innodb_row_lock_waits")) - w0,
     };
   };
 
@@ -365,7 +369,7 @@ export async function benchHolds(o: HoldBenchOptions): Promise<HoldBenchResult> 
     return (
       `  ${name.padEnd(44)} ${f0(rate).padStart(7)}/s  p50 ${f1(pct(s.granted, 0.5)).padStart(6)}  p99 ${f1(pct(s.granted, 0.99)).padStart(7)} ms` +
       `  ${ratio(rate, ceiling).padStart(6)} of raw  ${ratio(rate, emptyRpc.perSec).padStart(6)} of empty RPC` +
-      `  ${f1(s.cpuMs)} ms CPU, ${f1(s.statements)} statements per call` +
+      `  ${f1(s.cpuMs)} ms CPU, ${f1(s.statements)} statements per call, ${s.lockWaits} lock waits` +
       (s.refused.length > 0 ? `  (+${f0(s.refused.length / o.seconds)} refused/s)` : "") +
       (s.shed > 0 ? `  (${s.shed} shed: UNAVAILABLE)` : "") +
       (s.bad > 0 ? `  ${s.bad} ERRORS (${s.firstBad})` : "") +
@@ -492,8 +496,13 @@ function mariadbPool(o: HoldBenchOptions, size: number): Pool {
 }
 
 /** MariaDB's count of statements received from every client so far. */
-async function questions(pool: Pool): Promise<number> {
-  const [r] = await pool.query("SHOW GLOBAL STATUS LIKE 'Questions'");
+function questions(pool: Pool): Promise<number> {
+  return statusValue(pool, "Questions");
+}
+
+/** A global status counter of MariaDB. */
+async function statusValue(pool: Pool, name: string): Promise<number> {
+  const [r] = await pool.query("SHOW GLOBAL STATUS LIKE ?", [name]);
   return Number((r as Array<{ Value: string }>)[0]?.Value ?? Number.NaN);
 }
 
