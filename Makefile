@@ -106,7 +106,7 @@ test-web-onsale: web chromium ## only the buyer-flow browser spec (holds, sandbo
 web-screenshots: web chromium ## docs/storefront/*.png from a harness-started platform (real services, real data)
 	$(BIN)/mocha --config web/test/mocharc.json web/test/docs-screenshots.ts
 
-bench: gen build ## request path vs bare node:http and minimal connect-node (wrk/h2load), then the on-sale paths; docs/performance.md
+bench: gen build ## request path vs bare node:http and minimal connect-node (wrk/h2load), the on-sale paths, holds and purchase; docs/performance.md, docs/ticket.md
 	BENCH_PLATFORM=dist $(NODE) --import tsx bench/run.ts
 
 bench-smoke: gen ## one short bench round (what `make test` runs; never judged on targets)

@@ -12,6 +12,11 @@
  * paths), BENCH_PLATFORM=dist (the compiled program; `make bench` builds it), BENCH_NODE_FLAGS
  * (every server's Node flags), BENCH_PROFILE=dir (the platform runs under `node --cpu-prof`;
  * `make bench-profile` summarises it), BENCH_NODE_ARGS (more Node flags for the platform only).
+ *
+ * After the request path: the hold scenarios of the ticket service (bench/holds.ts: specific seats,
+ * a hot event, GA, best available, beside the empty-RPC and raw-claim ceilings; BENCH_WATCHERS
+ * watchers, default 2,000) and the purchase (bench/purchase.ts). BENCH_ONLY selects them by the
+ * words `holds` and `purchase` (e.g. BENCH_ONLY=holds make bench-profile profiles the hold path).
  */
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -20,10 +25,13 @@ import { join, resolve } from "node:path";
 import { modules } from "../cmd/modules.js";
 import { startInfra } from "../harness/index.js";
 import { migrateServices } from "../platform/app/index.js";
+import { generateSigningKey } from "../platform/auth/index.js";
 import { serviceNames } from "../platform/config/runtime.js";
 import { type Figure, load } from "./generators.js";
+import { benchHolds } from "./holds.js";
 import { failedCalls, platformScenarios } from "./platform-scenarios.js";
 import { cpuSeconds, platformProgram, serverFlags, startPlatform, startReference } from "./processes.js";
+import { benchPurchase } from "./purchase.js";
 import { report } from "./report.js";
 import { type Scenario, scenarios } from "./scenarios.js";
 import { getEventPath, healthPath, prepare } from "./setup.js";
@@ -43,6 +51,11 @@ const gens = await ensureGenerators(log);
 const dir = mkdtempSync(join(tmpdir(), "boxoffice-bench-"));
 const infra = await startInfra({ dataDir: dir, log: () => undefined });
 const admin = { email: "bench-admin@example.com", password: `bench-admin-${randomUUID()}` };
+// auth signs with this key, so the hold bench can mint thousands of buyers' tokens without
+// registering each (argon2id by design); the server still verifies every token
+const signingKey = await generateSigningKey(`bench-${process.pid}`);
+const watchers = Number(process.env.BENCH_WATCHERS ?? (smoke ? 100 : 2000));
+const wants = (word: string) => only === undefined || only.test(word);
 const env: Record<string, string | undefined> = {
   ...process.env,
   BOXOFFICE_PREFIX: `bench${process.pid}`,
@@ -62,6 +75,9 @@ const env: Record<string, string | undefined> = {
   BOXOFFICE_MAX_INFLIGHT: "10000",
   BOXOFFICE_AUTH_BOOTSTRAP_ADMIN_EMAIL: admin.email,
   BOXOFFICE_AUTH_BOOTSTRAP_ADMIN_PASSWORD: admin.password,
+  BOXOFFICE_AUTH_SIGNING_KEYS: JSON.stringify([signingKey.privateJwk]),
+  // service credentials: ticket fetches layouts from event and charges through payment
+  BOXOFFICE_SERVICE_SECRETS: serviceNames.map((n) => `${n}=${n}-bench-${randomUUID()}`).join(","),
 };
 const stops: (() => Promise<void>)[] = [];
 let exitCode = 0;
@@ -133,6 +149,50 @@ try {
     });
     out.push("", "Slower paths (in-process Node client, 32 callers, gRPC)", ...slow.lines);
     if (slow.errors > 0) exitCode = 1;
+  }
+  const asAdmin = { headers: { authorization: `Bearer ${data.adminToken}` } };
+  let holdRate: number | undefined;
+  if (wants("holds")) {
+    const t0 = performance.now();
+    const holds = await benchHolds({
+      baseUrl: platform.baseUrl,
+      pid: platform.pid,
+      minimalH2: minimal.h2,
+      asAdmin,
+      signingKey: signingKey.privateJwk,
+      mariadbUrl: infra.mariadbUrl,
+      ticketDatabase: `${env.BOXOFFICE_PREFIX}_ticket`,
+      servicePool: Number(env.BOXOFFICE_DB_POOL_SIZE ?? 10),
+      seconds: smoke ? 0.5 : seconds,
+      smoke,
+      watchers,
+      log,
+    });
+    holdRate = holds.gaRate;
+    log(`bench: holds took ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    out.push("", ...holds.lines);
+    if (holds.errors > 0) exitCode = 1;
+  }
+  if (wants("purchase")) {
+    log("bench: purchase");
+    const t0 = performance.now();
+    const purchase = await benchPurchase({
+      baseUrl: platform.baseUrl,
+      asAdmin,
+      // a purchase takes seconds at 32 in flight here: a window of several of them
+      seconds: smoke ? 0.5 : Math.max(10, 2 * seconds),
+      concurrency: smoke ? 8 : 32,
+    });
+    out.push(
+      "",
+      `Purchase (hold → Checkout sandbox_ok → CONFIRMED; in-process Node client, ${smoke ? 8 : 32} buyers, gRPC)`,
+      ...purchase.lines.map((l) => `  ${l}`),
+      ...(holdRate === undefined
+        ? []
+        : [`  (GA holds of 64 new buyers in the hold scenarios above: ${holdRate.toFixed(0)}/s)`]),
+    );
+    if (purchase.errors > 0) exitCode = 1;
+    log(`bench: purchase took ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
   if (exitCode !== 0) out.push("", "errors during the run: see the ERRORS marks above");
   process.stdout.write(`${out.join("\n")}\n`);

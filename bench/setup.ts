@@ -14,6 +14,8 @@ export const healthPath = "/grpc.health.v1.Health/Check";
 export const getEventPath = "/boxoffice.event.v1.EventService/GetEvent";
 
 export interface BenchData {
+  /** The bootstrap admin's access token (venues and events of the hold and purchase benches). */
+  adminToken: string;
   /** A customer's access token: "our empty RPC" carries it, so token verification runs. */
   userToken: string;
   /** Customers that can log in (the Login scenario: one per caller). */
@@ -95,6 +97,7 @@ export async function prepare(
   const json = { "content-type": "application/json" };
   const proto = { "content-type": "application/proto" };
   return {
+    adminToken,
     userToken,
     users,
     hotEventId,

@@ -41,6 +41,35 @@ export async function countFreeSeats(
   return Number(r?.n ?? 0);
 }
 
+/**
+ * What a refused specific-seat claim needs, in one statement: which of `labels` exist (seat
+ * number, or undefined for an unknown label — the caller's mistake) and the section's free seats
+ * as {@link countFreeSeats} counts them (seats `exceptHold` took in this transaction count as free).
+ * When no label exists there is no row to carry the count: `available` is then undefined.
+ */
+export async function refusalFacts(
+  q: Q,
+  invId: number,
+  section: SectionInfo,
+  labels: readonly SeatLabel[],
+  now: Date,
+  opts: { exceptHold: string; cap: number },
+): Promise<{ found: Array<number | undefined>; available: number | undefined }> {
+  const got = await rows<{ seat_no: number; row_label: string; seat_label: string; available: number }>(
+    q,
+    sql`SELECT seat_no, row_label, seat_label, (SELECT COUNT(*) FROM (
+          SELECT 1 FROM seats WHERE inv_id = ${invId} AND ${sectionRange(section)}
+            AND (${free(now)} OR hold_id = ${opts.exceptHold}) LIMIT ${opts.cap}) AS f) AS available
+        FROM seats WHERE inv_id = ${invId} AND ${labelMatch(section.sectionNo, labels)}`,
+  );
+  const key = (r: string, l: string) => `${r}\u0000${l}`;
+  const by = new Map(got.map((g) => [key(g.row_label, g.seat_label), g.seat_no]));
+  return {
+    found: labels.map((l) => by.get(key(l.rowLabel, l.seatLabel))),
+    available: got[0] === undefined ? undefined : Number(got[0].available),
+  };
+}
+
 export interface ClaimTarget {
   readonly invId: number;
   readonly holdId: string;

@@ -28,8 +28,10 @@ export type GaTakeResult =
  * `quantity` places of a GA section. A transaction waits for a stripe only while it holds no
  * stripe of the section with a higher number (waits go up the stripe order, so waiters queue and
  * never deadlock); releases never write stripes (see above):
- * 1. a conditional decrement of the stripe `hint` picks, with a zero lock-wait timeout;
- * 2. when that stripe is busy or short: one read of every stripe and of freed places not yet back
+ * 1. a conditional decrement of the stripe `hint` picks, with a zero lock-wait timeout, and when
+ *    another buyer is writing that stripe, of the next one the same way (a wait avoided for one
+ *    statement; a decrement that neither matched nor waited keeps no lock);
+ * 2. when those are busy or short: one read of every stripe and of freed places not yet back
  *    on a stripe — fewer than asked refuses at once (no wait, no retry); freed places are adopted;
  *    then the rest from one stripe that has enough (picked by the hint among them, so waiters
  *    spread over the stripes), waiting for it if another buyer is writing it;
@@ -53,12 +55,17 @@ export async function takeGa(
           UPDATE ga_stripes SET available = available - ${q}
           WHERE ${where} AND stripe = ${stripe} AND available >= ${q}`,
     );
-  const first = tryOrder(section.stripes, hint, 1)[0]!;
-  try {
-    if ((await decrement(first, quantity, false)).affectedRows === 1)
-      return { ok: true, takes: [{ stripe: first, quantity }] };
-  } catch (e) {
-    if (!isBusy(e)) throw e;
+  // the stripe the hint picks, and when another buyer is writing it, the next one — both without
+  // waiting; a stripe too short for the quantity goes straight to the read below
+  const [first, second] = tryOrder(section.stripes, hint, 2) as [number, number | undefined];
+  for (const stripe of second === undefined ? [first] : [first, second]) {
+    try {
+      if ((await decrement(stripe, quantity, false)).affectedRows === 1)
+        return { ok: true, takes: [{ stripe, quantity }] };
+      break;
+    } catch (e) {
+      if (!isBusy(e)) throw e;
+    }
   }
   const snap = await rows<{ stripe: number; available: number; freed: number }>(
     tx,

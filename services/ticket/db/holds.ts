@@ -14,11 +14,11 @@ import { effectiveState, type HoldState } from "../domain/hold.js";
 import type { NormalisedItems } from "../domain/items.js";
 import { assertBuyerCap, assertOnSale } from "../domain/limits.js";
 import { mergeTakes, type StripeTake } from "../domain/stripes.js";
-import { type ClaimTarget, claimBestAvailable, claimSeats, countFreeSeats, recordClaimedSeats } from "./claims.js";
+import { type ClaimTarget, claimBestAvailable, claimSeats, recordClaimedSeats, refusalFacts } from "./claims.js";
 import { takeGa } from "./ga.js";
-import { type Inventory, resolveSeats, type SectionInfo } from "./inventory.js";
+import type { Inventory, SectionInfo } from "./inventory.js";
 import { transitionHold } from "./lifecycle.js";
-import { type Q, rows, run, utc } from "./sql.js";
+import { called, type Q, rows, run, utc } from "./sql.js";
 
 /** A refusal counts free seats up to this many (exact below; "at least" at it). */
 export const REFUSAL_COUNT_CAP = 250;
@@ -74,25 +74,33 @@ export interface PlacedHold {
  * every item (refusing with SeatsUnavailableError naming the section and what is left there) and
  * records the hold. Throws the domain's errors; the caller's transaction then rolls everything back.
  *
- * Statement order: everything that does not touch a contended row comes first (buyer row, previous
- * hold, the hold row itself), then seats, then GA stripes — the hottest rows, locked last so they
- * are held for the fewest statements before the commit.
+ * Statement order: everything that does not touch a contended row comes first (buyer row and hold
+ * row in one call, then the previous hold's release), then seats, then GA stripes — the hottest
+ * rows, locked last so they are held for the fewest statements before the commit.
  */
 export async function placeHold(tx: Tx, input: PlaceHoldInput): Promise<PlacedHold> {
   const { inventory: inv, items, now } = input;
   const sectionOf = new Map(inv.sections.map((s) => [s.sectionNo, s]));
   const section = (no: number) => sectionOf.get(no)!;
 
-  // One upsert locks the buyer row (serialising this buyer's holds, and only theirs), records the
-  // new hold as the buyer's latest and tells the one before it; the event's status rides along.
-  const [buyer] = await rows<{ prev_hold_id: string | null; in_orders: number; status: "ON_SALE" | "CANCELLED" }>(
+  // Every price is known before any claim. One call (procedure `hold_begin`, migration 0006) locks
+  // the buyer row (serialising this buyer's holds, and only theirs), records the new hold as the
+  // buyer's latest, inserts the hold row, and tells the hold before it and the event's status.
+  const seatCount = items.seats.length + items.bestAvailable.reduce((n, b) => n + b.quantity, 0);
+  const totalMinor =
+    items.seats.reduce((n, x) => n + section(x.sectionNo).priceMinor, 0) +
+    [...items.bestAvailable, ...items.generalAdmission].reduce(
+      (n, x) => n + section(x.sectionNo).priceMinor * x.quantity,
+      0,
+    );
+  const first = [...items.seats, ...items.bestAvailable, ...items.generalAdmission][0]!;
+  const currencyCode = section(first.sectionNo).currencyCode;
+  const [buyer] = await called<{ prev_hold_id: string | null; in_orders: number; status: "ON_SALE" | "CANCELLED" }>(
     tx,
-    sql`INSERT INTO buyers (inv_id, buyer_id, last_hold_id, prev_hold_id, in_orders)
-        VALUES (${inv.invId}, ${input.buyerId}, ${input.holdId}, NULL, 0)
-        ON DUPLICATE KEY UPDATE prev_hold_id = last_hold_id, last_hold_id = VALUES(last_hold_id)
-        RETURNING prev_hold_id, in_orders, (SELECT status FROM inventories WHERE inv_id = ${inv.invId}) AS status`,
+    sql`CALL hold_begin(${inv.invId}, ${input.buyerId}, ${input.holdId}, ${inv.sales.eventId}, ${items.quantity},
+                       ${currencyCode}, ${totalMinor}, ${now}, ${input.expireTime})`,
   );
-  if (buyer === undefined) throw new Error("buyer upsert returned nothing");
+  if (buyer === undefined) throw new Error("hold_begin returned nothing");
   assertOnSale({ ...inv.sales, status: buyer.status }, now);
   assertBuyerCap(inv.sales, buyer.in_orders, items.quantity);
 
@@ -106,23 +114,6 @@ export async function placeHold(tx: Tx, input: PlaceHoldInput): Promise<PlacedHo
     });
     if (r !== undefined) replaced = { holdId: previous, state: r.state };
   }
-
-  // every price is known before any claim: the hold row goes in first
-  const seatCount = items.seats.length + items.bestAvailable.reduce((n, b) => n + b.quantity, 0);
-  const totalMinor =
-    items.seats.reduce((n, x) => n + section(x.sectionNo).priceMinor, 0) +
-    [...items.bestAvailable, ...items.generalAdmission].reduce(
-      (n, x) => n + section(x.sectionNo).priceMinor * x.quantity,
-      0,
-    );
-  const first = [...items.seats, ...items.bestAvailable, ...items.generalAdmission][0]!;
-  const currencyCode = section(first.sectionNo).currencyCode;
-  await run(
-    tx,
-    sql`INSERT INTO holds (id, inv_id, event_id, buyer_id, state, quantity, currency_code, total_minor, create_time, expire_time)
-        VALUES (${input.holdId}, ${inv.invId}, ${inv.sales.eventId}, ${input.buyerId}, 'ACTIVE', ${items.quantity},
-                ${currencyCode}, ${totalMinor}, ${now}, ${input.expireTime})`,
-  );
 
   const target: ClaimTarget = { invId: inv.invId, holdId: input.holdId, until: input.expireTime, now };
   const heldSeats: HeldSeat[] = [];
@@ -226,7 +217,11 @@ async function refuseSeats(
   now: Date,
 ): Promise<never> {
   const asked = items.seats.filter((x) => x.sectionNo === s.sectionNo);
-  const found = await resolveSeats(tx, inv.invId, asked);
+  // one statement: which labels exist, and the section's free seats (counted up to the cap)
+  const { found, available } = await refusalFacts(tx, inv.invId, s, asked, now, {
+    exceptHold: holdId,
+    cap: REFUSAL_COUNT_CAP,
+  });
   const unknown = asked.flatMap((x, i) =>
     found[i] === undefined
       ? [
@@ -238,8 +233,7 @@ async function refuseSeats(
         ]
       : [],
   );
-  if (unknown.length > 0) throw new InvalidArgumentError(unknown);
-  const available = await countFreeSeats(tx, inv.invId, s, now, { exceptHold: holdId, cap: REFUSAL_COUNT_CAP });
+  if (unknown.length > 0 || available === undefined) throw new InvalidArgumentError(unknown);
   throw new SeatsUnavailableError(s.sectionId, available);
 }
 

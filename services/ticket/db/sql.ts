@@ -30,6 +30,13 @@ export async function rows<T>(q: Q, query: SQL): Promise<T[]> {
   return result;
 }
 
+/** Runs a `CALL` of a procedure that ends with one SELECT and gives that SELECT's rows. */
+export async function called<T>(q: Q, query: SQL): Promise<T[]> {
+  // mysql2 answers a CALL with the result sets of its SELECTs, then the call's own status
+  const [sets] = (await q.execute(query)) as unknown as [[T[], ResultSetHeader]];
+  return sets[0];
+}
+
 /**
  * True when a `SET STATEMENT innodb_lock_wait_timeout=0 FOR …` statement found a row locked by
  * another transaction (1205 at once, instead of waiting). Only that statement is rolled back
