@@ -15,7 +15,8 @@
  *
  * After the request path: the hold scenarios of the ticket service (bench/holds.ts: specific seats,
  * a hot event, GA, best available, beside the empty-RPC and raw-claim ceilings; BENCH_WATCHERS
- * watchers, default 2,000) and the purchase (bench/purchase.ts). BENCH_ONLY selects them by the
+ * watchers, default 2,000) and the purchase (bench/purchase.ts; BENCH_PURCHASE_BUYERS in flight,
+ * default 32). BENCH_ONLY selects them by the
  * words `holds` and `purchase` (e.g. BENCH_ONLY=holds make bench-profile profiles the hold path).
  */
 import { randomUUID } from "node:crypto";
@@ -175,17 +176,18 @@ try {
   }
   if (wants("purchase")) {
     log("bench: purchase");
+    const purchaseBuyers = Number(process.env.BENCH_PURCHASE_BUYERS ?? (smoke ? 8 : 32));
     const t0 = performance.now();
     const purchase = await benchPurchase({
       baseUrl: platform.baseUrl,
       asAdmin,
       // a purchase takes seconds at 32 in flight here: a window of several of them
       seconds: smoke ? 0.5 : Math.max(10, 2 * seconds),
-      concurrency: smoke ? 8 : 32,
+      concurrency: purchaseBuyers,
     });
     out.push(
       "",
-      `Purchase (hold → Checkout sandbox_ok → CONFIRMED; in-process Node client, ${smoke ? 8 : 32} buyers, gRPC)`,
+      `Purchase (hold → Checkout sandbox_ok → CONFIRMED; in-process Node client, ${purchaseBuyers} buyers, gRPC)`,
       ...purchase.lines.map((l) => `  ${l}`),
       ...(holdRate === undefined
         ? []
