@@ -120,7 +120,13 @@ export async function startProcess(opts: ProcessOptions): Promise<RunningProcess
             lazy(() => {
               const identity = identityOf(m.name);
               return createServiceClient(desc, serviceUrl(config, target, boundPort), {
-                interceptors: [resilienceInterceptor({ target }), ...(identity ? [identity.interceptor()] : [])],
+                interceptors: [
+                  resilienceInterceptor({
+                    target,
+                    observeBreaker: (state) => metrics.breakers.track({ caller: m.name, target }, state),
+                  }),
+                  ...(identity ? [identity.interceptor()] : []),
+                ],
               });
             }),
         }),
