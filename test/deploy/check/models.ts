@@ -14,6 +14,7 @@ import { problem } from "./problems.js";
 export function modelModule(apiVersion: string, kind: string): string {
   const [group, version] = apiVersion.includes("/") ? apiVersion.split("/") : ["", apiVersion];
   if (group?.endsWith(".istio.io")) return `@kubernetes-models/istio/${group}/${version}/${kind}`;
+  if (group === "monitoring.coreos.com") return `@kubernetes-models/prometheus-operator/${group}/${version}/${kind}`;
   return group === "" ? `kubernetes-models/${version}/${kind}` : `kubernetes-models/${group}/${version}/${kind}`;
 }
 
