@@ -4,8 +4,8 @@
  * and fails on any other name. Thresholds that follow from a setting are computed from its default.
  */
 import { ordersSpec } from "../../services/ticket/orders/config.js";
-import type { ManifestObject } from "./render.js";
 import { monitoringLabels } from "./dashboard.js";
+import type { ManifestObject } from "./render.js";
 
 /** Codes that say the server failed, not the request: the error ratio counts these. */
 export const serverFaultCodes = "internal|unknown|data_loss|unavailable|deadline_exceeded";

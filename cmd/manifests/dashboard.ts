@@ -6,7 +6,10 @@
 import type { ManifestObject } from "./render.js";
 
 /** Labels of the monitoring objects; a Prometheus's ruleSelector must match them (docs/deploy.md). */
-export const monitoringLabels = { "app.kubernetes.io/part-of": "boxoffice", "app.kubernetes.io/component": "monitoring" };
+export const monitoringLabels = {
+  "app.kubernetes.io/part-of": "boxoffice",
+  "app.kubernetes.io/component": "monitoring",
+};
 
 const ticket = 'service="boxoffice.ticket.v1.TicketService"';
 const rate = "$__rate_interval";
@@ -32,7 +35,8 @@ function rows(): [string, Panel[]][] {
       [
         {
           title: "Holds by answer",
-          description: "HoldSeats answers per second by code: ok are holds granted; failed_precondition are refusals (sold out, limit reached, not on sale); resource_exhausted is shedding.",
+          description:
+            "HoldSeats answers per second by code: ok are holds granted; failed_precondition are refusals (sold out, limit reached, not on sale); resource_exhausted is shedding.",
           unit: "reqps",
           stacked: true,
           targets: {
@@ -41,7 +45,8 @@ function rows(): [string, Panel[]][] {
         },
         {
           title: "Checkout latency",
-          description: "Checkout's answer time (p50, p99): it waits for the charge up to BOXOFFICE_TICKET_CHECKOUT_WAIT_MS, then answers PENDING_PAYMENT.",
+          description:
+            "Checkout's answer time (p50, p99): it waits for the charge up to BOXOFFICE_TICKET_CHECKOUT_WAIT_MS, then answers PENDING_PAYMENT.",
           unit: "s",
           targets: {
             p50: `histogram_quantile(0.5, sum by (le) (rate(rpc_server_handling_seconds_bucket{${ticket}, method="Checkout"}[${rate}])))`,
@@ -64,14 +69,16 @@ function rows(): [string, Panel[]][] {
       [
         {
           title: "Payment outcomes",
-          description: "Answers to Charge: succeeded, failed (declined), or the error's code (unavailable: provider down or outcome unknown).",
+          description:
+            "Answers to Charge: succeeded, failed (declined), or the error's code (unavailable: provider down or outcome unknown).",
           unit: "reqps",
           stacked: true,
           targets: { "{{outcome}}": "sum by (outcome) (rate(payment_charge_answers_total[$__rate_interval]))" },
         },
         {
           title: "Orders waiting for payment",
-          description: "PENDING_PAYMENT orders and the age of the oldest; reconciliation settles each within the payment timeout.",
+          description:
+            "PENDING_PAYMENT orders and the age of the oldest; reconciliation settles each within the payment timeout.",
           unit: "short",
           targets: { pending: "max(ticket_pending_orders)", "oldest (s)": "max(ticket_pending_order_oldest_seconds)" },
         },
@@ -95,7 +102,8 @@ function rows(): [string, Panel[]][] {
       [
         {
           title: "Consumer lag",
-          description: "Events in the stream not yet delivered to each consumer, and delivered but not yet acknowledged.",
+          description:
+            "Events in the stream not yet delivered to each consumer, and delivered but not yet acknowledged.",
           unit: "short",
           targets: {
             "{{consumer}}": "max by (consumer) (bus_consumer_lag)",
@@ -104,7 +112,8 @@ function rows(): [string, Panel[]][] {
         },
         {
           title: "Dead letters",
-          description: "Events moved to the dead-letter stream per consumer (increase over 5 minutes); each has its reason.",
+          description:
+            "Events moved to the dead-letter stream per consumer (increase over 5 minutes); each has its reason.",
           unit: "short",
           targets: { "{{consumer}}": "sum by (consumer) (increase(bus_consumer_dead_letters_total[5m]))" },
         },
@@ -124,7 +133,8 @@ function rows(): [string, Panel[]][] {
       [
         {
           title: "Load shed",
-          description: "Calls refused before running: overloaded (RESOURCE_EXHAUSTED at BOXOFFICE_MAX_INFLIGHT), draining (UNAVAILABLE during shutdown).",
+          description:
+            "Calls refused before running: overloaded (RESOURCE_EXHAUSTED at BOXOFFICE_MAX_INFLIGHT), draining (UNAVAILABLE during shutdown).",
           unit: "reqps",
           stacked: true,
           targets: { "{{reason}}": `sum by (reason) (rate(rpc_server_shed_total[${rate}]))` },
@@ -137,7 +147,8 @@ function rows(): [string, Panel[]][] {
         },
         {
           title: "Server-side errors",
-          description: "Share of calls per service that ended INTERNAL, UNKNOWN, DATA_LOSS, UNAVAILABLE or DEADLINE_EXCEEDED.",
+          description:
+            "Share of calls per service that ended INTERNAL, UNKNOWN, DATA_LOSS, UNAVAILABLE or DEADLINE_EXCEEDED.",
           unit: "percentunit",
           targets: {
             "{{service}}": `sum by (service) (rate(rpc_server_handled_total{code=~"internal|unknown|data_loss|unavailable|deadline_exceeded"}[${rate}])) / sum by (service) (rate(rpc_server_handled_total[${rate}]))`,
@@ -164,7 +175,13 @@ function panelJson(p: Panel, id: number, x: number, y: number): Record<string, u
         unit: p.unit,
         ...(p.max === undefined ? {} : { min: 0, max: p.max }),
         ...(kind === "timeseries"
-          ? { custom: { drawStyle: "line", fillOpacity: p.stacked ? 30 : 10, stacking: { mode: p.stacked ? "normal" : "none" } } }
+          ? {
+              custom: {
+                drawStyle: "line",
+                fillOpacity: p.stacked ? 30 : 10,
+                stacking: { mode: p.stacked ? "normal" : "none" },
+              },
+            }
           : {}),
         ...(p.steps === undefined
           ? {}

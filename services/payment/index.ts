@@ -7,9 +7,9 @@ import { paymentContracts } from "./access.js";
 import { paymentSpec, providerProblems } from "./config.js";
 import { type PaymentDeps, paymentTiming } from "./deps.js";
 import { paymentPublishes } from "./events/published.js";
+import { chargeOutcomes } from "./metrics.js";
 import { ResilientProvider } from "./provider/resilient.js";
 import { SandboxProvider } from "./provider/sandbox.js";
-import { chargeOutcomes } from "./metrics.js";
 import { paymentServices } from "./rpc.js";
 import { settleUnsettled } from "./use-cases/settle-unsettled.js";
 

@@ -120,7 +120,7 @@ function indexTypes(checker: ts.TypeChecker, types: readonly ts.Type[]): ts.Type
 }
 
 /** Levenshtein distance, for "did you mean" hints. */
-function distance(a: string, b: string): number {
+export function distance(a: string, b: string): number {
   const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
   for (let j = 1; j <= b.length; j++) (d[0] as number[])[j] = j;
   for (let i = 1; i <= a.length; i++) {
