@@ -159,7 +159,8 @@ function rows(): [string, Panel[]][] {
   ];
 }
 
-const datasource = { type: "prometheus", uid: "${datasource}" };
+/** Grafana's own variable syntax (not a template literal): the dashboard's data source picker. */
+const datasource = { type: "prometheus", uid: ["$", "{datasource}"].join("") };
 
 function panelJson(p: Panel, id: number, x: number, y: number): Record<string, unknown> {
   const kind = p.kind ?? "timeseries";
