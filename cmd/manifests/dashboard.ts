@@ -159,8 +159,9 @@ function rows(): [string, Panel[]][] {
   ];
 }
 
-/** Grafana's own variable syntax (not a template literal): the dashboard's data source picker. */
-const datasource = { type: "prometheus", uid: ["$", "{datasource}"].join("") };
+/** The dashboard's data source picker (the `datasource` variable). */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax, not a template literal
+const datasource = { type: "prometheus", uid: "${datasource}" };
 
 function panelJson(p: Panel, id: number, x: number, y: number): Record<string, unknown> {
   const kind = p.kind ?? "timeseries";
