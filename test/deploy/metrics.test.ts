@@ -24,6 +24,7 @@ const dashboardOf = (o: K8sObject[]) => o.find((x) => x.kind === "ConfigMap") as
 describe("deploy: alerts and the on-sale dashboard name only metrics the program exports", function () {
   this.timeout(120_000);
   let exported: Set<string>;
+  let scrape: string;
 
   before(async () => {
     const stack = await stackEnv();
@@ -50,7 +51,8 @@ describe("deploy: alerts and the on-sale dashboard name only metrics the program
         .catch(() => undefined); // the answer does not matter here, only that the paths ran
       const res = await fetch(`${proc.adminUrl}/metrics`);
       assert.equal(res.status, 200);
-      exported = exportedNames(await res.text());
+      scrape = await res.text();
+      exported = exportedNames(scrape);
     } finally {
       await proc.stop();
     }
@@ -68,6 +70,10 @@ describe("deploy: alerts and the on-sale dashboard name only metrics the program
       "ticket_pending_order_oldest_seconds",
     ])
       assert.ok(exported.has(n), `${n} missing from /metrics`);
+    // read from the database at scrape time, and from the breakers of the clients that were used
+    assert.match(scrape, /^ticket_pending_orders \d+$/m);
+    assert.match(scrape, /^ticket_pending_order_oldest_seconds [\d.e+-]+$/m);
+    assert.match(scrape, /^circuit_breaker_state\{caller="ticket",target="event"\} 0$/m);
   });
 
   it("every alert rule and every dashboard query parses and names only exported metrics", () => {
