@@ -26,11 +26,11 @@ GEN_STAMP := gen/.generated
 # The storefront (web/) has its own package and lock; its build is web/dist.
 WEB_DEPS_STAMP := web/node_modules/.installed
 WEB_SOURCES := $(shell find web/src web/index.html web/vite.config.ts web/tsconfig.json -type f -not -path 'web/src/gen/*' 2>/dev/null)
-# Browser tests that need the ticket and payment services (not in `make test` until those land).
-WEB_SPECS := web/test/storefront.test.ts web/test/unit/*.test.ts
+# Browser specs in `make test` (they share one platform and one Chromium: web/test/support/shared.ts).
+WEB_SPECS := web/test/storefront.test.ts web/test/onsale.test.ts web/test/unit/*.test.ts
 WEB_ONSALE_SPECS := web/test/onsale.test.ts
 
-.PHONY: help dev dev-split dev-reset migrations bench bench-smoke bench-profile bench-cache bench-onsale chaos chaos-short test test-long test-long-checkout test-long-notification check lint format typecheck lint-proto breaking boundaries unit proto-baseline gen deps node clean build image manifests web web-deps test-web test-web-onsale web-screenshots chromium
+.PHONY: help dev dev-split dev-reset migrations bench bench-smoke bench-profile bench-tracing bench-cache bench-onsale chaos chaos-short test test-long test-long-checkout test-long-notification check lint format typecheck lint-proto breaking boundaries unit proto-baseline gen deps node clean build image manifests web web-deps test-web test-web-onsale web-screenshots chromium
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -100,10 +100,10 @@ chromium: deps ## Debian's chromium for the browser tests (installed when missin
 test-web: web chromium ## the storefront in headless Chromium against a harness-started platform (installs Debian chromium if missing)
 	$(BIN)/mocha --config web/test/mocharc.json $(WEB_SPECS)
 
-test-web-onsale: web chromium ## browser tests of the buyer flow; need the ticket and payment services (see web/README.md)
+test-web-onsale: web chromium ## only the buyer-flow browser spec (holds, sandbox checkout, live seats, the door); part of test-web
 	$(BIN)/mocha --config web/test/mocharc.json $(WEB_ONSALE_SPECS)
 
-web-screenshots: web chromium ## docs/storefront/*.png from a harness-started platform (README: which pages simulate the ticket service)
+web-screenshots: web chromium ## docs/storefront/*.png from a harness-started platform (real services, real data)
 	$(BIN)/mocha --config web/test/mocharc.json web/test/docs-screenshots.ts
 
 bench: gen build ## request path vs bare node:http and minimal connect-node (wrk/h2load), then the on-sale paths; docs/performance.md
@@ -118,6 +118,9 @@ bench-profile: gen build ## CPU profile of the platform under the empty-RPC and 
 	BENCH_PLATFORM=dist BENCH_PROFILE=$(PROFILE_DIR) BENCH_ONLY="$${BENCH_ONLY:-^h1\.ours\.}" BENCH_ROUNDS=1 BENCH_SECONDS="$${BENCH_SECONDS:-15}" \
 		$(NODE) --import tsx bench/run.ts
 	$(NODE) --import tsx bench/profile-summary.ts $(PROFILE_DIR)/*.cpuprofile
+
+bench-tracing: gen ## what tracing adds to one RPC per mode (default path, forwarding, recording); docs/architecture.md#tracing
+	$(NODE) --import tsx bench/tracing.ts
 
 bench-cache: gen ## the event cache's get() rates: local hits, Redis hits, misses (met / not met)
 	$(NODE) --import tsx bench/cache.ts

@@ -15,6 +15,7 @@ import type { Metrics } from "../metrics/index.js";
 import type { RedisConnections } from "../redis/index.js";
 import type { ServiceContract, ServiceRegistration } from "../rpc/service.js";
 import type { HttpRoute, ReadinessCheck } from "../server/index.js";
+import type { Tracing } from "../tracing/index.js";
 
 /**
  * A durable consumer of one event type, as a service declares it. The handler runs in the inbox
@@ -52,6 +53,12 @@ export interface ServiceContext<S = Record<string, unknown>> {
   readonly drainSignal: AbortSignal;
   /** Names in shared infrastructure, under this process's prefix. */
   readonly names: InfraNames;
+  /**
+   * The process's tracing. RPCs, `client()` calls, emitted and consumed events are traced by the
+   * platform; a service uses it only to carry a trace across its own queue (store
+   * `tracing.fields()` with the work, continue with `tracing.continueFrom()` when doing it).
+   */
+  readonly tracing: Tracing;
   /**
    * The service's own database (`<prefix>_<service>`), one pool per service, opened on first use,
    * checked by readiness and closed when the process stops. Reads go straight to it; writes go

@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import { createTokenVerifier, ServiceIdentity } from "../auth/index.js";
 import { createServiceClient } from "../clients/index.js";
 import { resilienceInterceptor } from "../clients/resilience.js";
+import { tracingClientInterceptor } from "../clients/tracing.js";
 import { type Clock, systemClock } from "../clock/index.js";
 import { infraNames } from "../config/names.js";
 import { type RuntimeConfig, type ServiceName, serviceUrl } from "../config/runtime.js";
@@ -12,6 +13,7 @@ import { createMetrics } from "../metrics/index.js";
 import type { Authenticator } from "../rpc/interceptors/auth.js";
 import { assertServesContracts, type ServiceRegistration } from "../rpc/service.js";
 import { type RpcServer, startRpcServer } from "../server/index.js";
+import { createTracing, type Tracing } from "../tracing/index.js";
 import { loadProcessConfig } from "./config.js";
 import type { ServiceInstance, ServiceModule } from "./context.js";
 import { assertProductionReady } from "./production.js";
@@ -42,6 +44,8 @@ export interface ProcessOptions {
   logger?: Logger;
   /** Development only: serve this built web app (the storefront's web/dist) at `/` on the port. */
   webRoot?: string;
+  /** The process's tracing (default: from OTEL_EXPORTER_OTLP_ENDPOINT; see platform/tracing). */
+  tracing?: Tracing;
 }
 
 export interface RunningProcess {
@@ -50,6 +54,7 @@ export interface RunningProcess {
   readonly services: ReadonlyMap<string, ServiceInstance>;
   readonly config: RuntimeConfig;
   readonly logger: Logger;
+  readonly tracing: Tracing;
   /** Drains the server, then closes every service. */
   stop(): Promise<{ clean: boolean }>;
 }
@@ -60,7 +65,22 @@ export async function startProcess(opts: ProcessOptions): Promise<RunningProcess
   const { config, settings } = loadProcessConfig(opts.modules, env);
   assertProductionReady(config, opts.modules, opts.peers ?? opts.modules, env, settings);
   const serviceList = opts.modules.map((m) => m.name).join(",");
-  const logger = opts.logger ?? createLogger({ level: config.logLevel, base: { services: serviceList } });
+  const instance = `${serviceList}-${process.pid}`;
+  const tracing =
+    opts.tracing ??
+    createTracing({
+      serviceName: opts.modules.length === 1 ? serviceList : "boxoffice",
+      resource: {
+        "service.namespace": "boxoffice",
+        "service.instance.id": instance,
+        "boxoffice.services": serviceList,
+      },
+      otlpEndpoint: config.otlpEndpoint,
+      sampleRatio: config.traceSampleRatio,
+    });
+  const logger =
+    opts.logger ??
+    createLogger({ level: config.logLevel, base: { services: serviceList }, mixin: () => tracing.logFields() });
   const clock = opts.clock ?? systemClock;
   const newId = createIdGenerator(clock);
   const metrics = createMetrics();
@@ -86,13 +106,17 @@ export async function startProcess(opts: ProcessOptions): Promise<RunningProcess
     newId,
     metrics,
     logger,
-    instance: `${serviceList}-${process.pid}`,
+    instance,
+    tracing,
   });
   const instances: ServiceInstance[] = [];
   const closeAll = async () => {
     await resources.stopWork();
     for (const inst of instances.reverse()) await inst.close?.();
     await resources.close();
+    // spans still in the batch go out; a collector that is away must not hold the exit hostage
+    if (opts.tracing === undefined)
+      await Promise.race([tracing.shutdown().catch(() => undefined), new Promise((r) => setTimeout(r, 2_000).unref())]);
   };
   let server: RpcServer;
   try {
@@ -109,6 +133,7 @@ export async function startProcess(opts: ProcessOptions): Promise<RunningProcess
           newId,
           metrics,
           names,
+          tracing,
           drainSignal: drainController.signal,
           database: () => resources.database(m.name, log),
           redis: () => resources.redis(),
@@ -121,6 +146,7 @@ export async function startProcess(opts: ProcessOptions): Promise<RunningProcess
               const identity = identityOf(m.name);
               return createServiceClient(desc, serviceUrl(config, target, boundPort), {
                 interceptors: [
+                  tracingClientInterceptor(tracing, target),
                   resilienceInterceptor({
                     target,
                     observeBreaker: (state) => metrics.breakers.track({ caller: m.name, target }, state),
@@ -162,6 +188,7 @@ export async function startProcess(opts: ProcessOptions): Promise<RunningProcess
       },
       readiness: [...resources.readiness(), ...instances.flatMap((i) => i.readiness ?? [])],
       webRoot: opts.webRoot,
+      tracing,
     });
   } catch (e) {
     await closeAll();
@@ -176,6 +203,7 @@ export async function startProcess(opts: ProcessOptions): Promise<RunningProcess
     services: new Map(opts.modules.map((m, i) => [m.name, instances[i]!])),
     config,
     logger,
+    tracing,
     stop: () =>
       (stopped ??= (async () => {
         const result = await server.drain();

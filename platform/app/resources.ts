@@ -19,6 +19,7 @@ import type { Metrics } from "../metrics/index.js";
 import { servicePrincipal } from "../principal/index.js";
 import { createRedis, type RedisConnections } from "../redis/index.js";
 import type { ReadinessCheck } from "../server/index.js";
+import type { Tracing } from "../tracing/index.js";
 import type { ConsumerSpec } from "./context.js";
 
 /**
@@ -48,6 +49,7 @@ export class ProcessResources {
       metrics: Metrics;
       logger: Logger;
       instance: string;
+      tracing?: Tracing;
     },
   ) {}
 
@@ -105,7 +107,16 @@ export class ProcessResources {
     relay.start();
     this.#relays.push(relay);
     const { names, clock, newId } = this.deps;
-    const outbox = new Outbox({ service, db, names, clock, newId, nc, wakeLocal: () => relay.wake() });
+    const outbox = new Outbox({
+      service,
+      db,
+      names,
+      clock,
+      newId,
+      nc,
+      wakeLocal: () => relay.wake(),
+      tracing: this.deps.tracing,
+    });
     this.#outboxes.set(service, { outbox, publishes });
   }
 
@@ -174,6 +185,7 @@ export class ProcessResources {
       logger: logger.child({ consumer: spec.name }),
       metrics: this.deps.metrics,
       deadLetterStream: this.streamSettings,
+      tracing: this.deps.tracing,
     });
     await consumer.start();
     this.#consumers.push(consumer as unknown as EventConsumer<DescMessage>);

@@ -5,6 +5,7 @@ import type { Clock } from "../clock/index.js";
 import type { InfraNames } from "../config/names.js";
 import type { Db, Tx } from "../db/index.js";
 import type { Logger } from "../log/index.js";
+import type { Tracing } from "../tracing/index.js";
 import type { ConsumerKind } from "./consumer-inbox.js";
 import { describeError } from "./consumer-nats.js";
 import { decodeEnvelope, type EventEnvelope, type EventType, UndecodableEventError } from "./events.js";
@@ -72,9 +73,12 @@ export interface ConsumerOptions<D extends DescMessage> {
   lagRefreshMs?: number;
   /** Settings of the shared dead-letter stream `<PREFIX>_DLQ` (default 1 replica, 14 days, 2 min duplicate window). */
   deadLetterStream?: StreamSettings;
+  /** Handles each event in the trace its envelope carries (a CONSUMER span when recording). */
+  tracing?: Tracing;
 }
 
-export type ConsumerSettings<D extends DescMessage> = Required<ConsumerOptions<D>>;
+export type ConsumerSettings<D extends DescMessage> = Required<Omit<ConsumerOptions<D>, "tracing">> &
+  Pick<ConsumerOptions<D>, "tracing">;
 
 export function consumerSettings<D extends DescMessage>(opts: ConsumerOptions<D>): ConsumerSettings<D> {
   const s: ConsumerSettings<D> = {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { anyPack } from "@bufbuild/protobuf/wkt";
+import { pino } from "pino";
 import { EventEnvelopeSchema } from "../../gen/boxoffice/common/v1/envelope_pb.js";
 import { EchoRequestSchema } from "../../gen/boxoffice/testing/v1/echo_service_pb.js";
 import { OrderConfirmedSchema } from "../../gen/boxoffice/ticket/v1/events_pb.js";
@@ -160,6 +161,28 @@ describe("EventConsumer (real NATS JetStream + MariaDB)", function () {
         "undecodable ones dead-lettered again are deduplicated",
       );
     });
+  });
+
+  it("started before its producer's stream exists: says so once, without a warning, and consumes once it appears", async () => {
+    const lines: Array<{ level: number; msg: string }> = [];
+    const logger = pino(
+      { level: "debug" },
+      { write: (line: string) => void lines.push(JSON.parse(line) as { level: number; msg: string }) },
+    );
+    const type = eventType(EchoRequestSchema, "late");
+    const { consumer: c } = await t.consume("test.late", type, { logger });
+    await sleep(1_500); // the loop retries with backoff several times meanwhile
+    const producer = await t.producer("late");
+    await t.publish(producer, { id: "late-1" });
+    await until("the event to be applied", async () => (await t.effects("test.late")) === 1);
+    await t.settled(type, c);
+    const waiting = lines.filter((l) => l.msg === "waiting for the producer's stream");
+    assert.equal(waiting.length, 1, JSON.stringify(lines));
+    assert.deepEqual(
+      lines.filter((l) => l.level >= 40),
+      [],
+      "no warning or error while the stream was missing",
+    );
   });
 
   it("skips an older aggregate version after a newer one, an equal version, and a repeated event id", async () => {

@@ -8,6 +8,7 @@ import {
   jetstreamManager,
 } from "@nats-io/jetstream";
 import type { Logger } from "../log/index.js";
+import { SpanKind } from "../tracing/index.js";
 import { KeyedDispatcher } from "./consumer-dispatch.js";
 import { isInfrastructureError, WaitingForEarlierEvent } from "./consumer-errors.js";
 import { applyOnce, failedAttempts, pruneInbox, recordFailure, skipDeadLettered } from "./consumer-inbox.js";
@@ -47,6 +48,8 @@ export class EventConsumer<D extends DescMessage> {
   #running = false;
   #starting: Promise<void> | undefined;
   #ensured = false;
+  /** Set while the producer's stream is missing, so the wait is logged once. */
+  #waitingForStream = false;
   #loop: Promise<void> | undefined;
   #messages: ConsumerMessages | undefined;
   #dispatcher = new KeyedDispatcher<JsMsg>(1);
@@ -98,7 +101,9 @@ export class EventConsumer<D extends DescMessage> {
       this.#ensured = true;
     } catch (e) {
       if (!isStreamNotFound(e)) throw e;
-      this.#log.warn({ stream: this.#stream }, "producer stream does not exist yet; waiting for it");
+      // normal at start-up when the producer runs elsewhere or starts later: said once, at info
+      this.#waitingForStream = true;
+      this.#log.info({ stream: this.#stream }, "waiting for the producer's stream");
     }
     this.#running = true;
     this.#dispatcher = new KeyedDispatcher(this.#o.concurrency);
@@ -165,6 +170,7 @@ export class EventConsumer<D extends DescMessage> {
       try {
         if (!this.#ensured) await this.#ensure();
         this.#ensured = true;
+        this.#waitingForStream = false;
         const consumer = await this.#js.consumers.get(this.#stream, this.#durable);
         messages = await consumer.consume({
           max_messages: Math.max(1, Math.min(this.#o.maxAckPending, this.#o.concurrency * 2)),
@@ -178,7 +184,16 @@ export class EventConsumer<D extends DescMessage> {
           await this.#dispatch(m);
         }
       } catch (e) {
-        if (this.#running) this.#log.warn({ err: e }, "consuming interrupted; resuming");
+        if (!this.#running) {
+          // stopping: nothing to say
+        } else if (isStreamNotFound(e)) {
+          // The producer has not created its stream yet (it starts later, or in another process):
+          // normal at start-up, so said once and without a stack; the loop retries with backoff.
+          if (!this.#waitingForStream) this.#log.info({ stream: this.#stream }, "waiting for the producer's stream");
+          this.#waitingForStream = true;
+        } else {
+          this.#log.warn({ err: e }, "consuming interrupted; resuming");
+        }
       } finally {
         messages?.stop();
         this.#messages = undefined;
@@ -205,7 +220,10 @@ export class EventConsumer<D extends DescMessage> {
         messages.stop();
         return;
       }
-      if (s.type === "stream_not_found") this.#log.warn({ stream: this.#stream }, "producer stream not found");
+      if (s.type === "stream_not_found" && !this.#waitingForStream) {
+        this.#waitingForStream = true;
+        this.#log.info({ stream: this.#stream }, "waiting for the producer's stream");
+      }
     }
   }
 
@@ -240,7 +258,8 @@ export class EventConsumer<D extends DescMessage> {
     let outcome: ConsumerOutcome;
     try {
       if (!decoded.ok) outcome = await this.#deadLetter(m, decoded.reason);
-      else outcome = await this.#apply(m, decoded.event, deliveries);
+      else if (this.#o.tracing === undefined) outcome = await this.#apply(m, decoded.event, deliveries);
+      else outcome = await this.#traced(m, decoded.event, deliveries);
     } catch (err) {
       // the dead-letter publish (or the failure count) failed: never term() a message that is not in the DLQ
       this.#log.error({ err, seq: m.info.streamSequence }, "dead-lettering failed; will retry");
@@ -249,6 +268,32 @@ export class EventConsumer<D extends DescMessage> {
     }
     end({ outcome });
     this.#m.handled.inc({ consumer, outcome });
+  }
+
+  /** {@link #apply} continuing the trace in the envelope: a CONSUMER span `process <subject>` when recording. */
+  #traced(m: JsMsg, event: ConsumedEvent<D>, deliveries: number): Promise<ConsumerOutcome> {
+    const env = event.envelope;
+    return this.#o.tracing!.continueFrom(
+      env,
+      `process ${this.#subject}`,
+      SpanKind.CONSUMER,
+      {
+        "messaging.system": "nats",
+        "messaging.operation.type": "process",
+        "messaging.destination.name": this.#subject,
+        "messaging.consumer.group.name": this.#durable,
+        "messaging.message.id": env.eventId,
+        "messaging.nats.delivery_count": deliveries,
+        "boxoffice.consumer": this.#o.name,
+        "boxoffice.event_type": env.eventType,
+        "boxoffice.aggregate_id": env.aggregateId,
+      },
+      async (span) => {
+        const outcome = await this.#apply(m, event, deliveries);
+        span?.setAttribute("boxoffice.consumer.outcome", outcome);
+        return outcome;
+      },
+    );
   }
 
   async #apply(m: JsMsg, event: ConsumedEvent<D>, deliveries: number): Promise<ConsumerOutcome> {

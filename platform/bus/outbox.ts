@@ -6,6 +6,7 @@ import type { InfraNames } from "../config/names.js";
 import type { Db, Tx } from "../db/index.js";
 import { outboxEvents, outboxSequences } from "../db/platform-schema.js";
 import type { IdGenerator } from "../ids/index.js";
+import type { Tracing } from "../tracing/index.js";
 import { type AggregateRef, type EventType, encodeEnvelope, envelope, subjectOf } from "./events.js";
 
 /** One integration event to publish because of a change. */
@@ -40,6 +41,8 @@ export class Outbox {
       nc?: NatsConnection;
       /** Wakes a relay in this process directly. */
       wakeLocal?: () => void;
+      /** Writes the trace of the work in progress into each envelope (a PRODUCER span when recording). */
+      tracing?: Tracing;
     },
   ) {}
 
@@ -56,6 +59,15 @@ export class Outbox {
         );
       }
       const eventId = this.opts.newId();
+      const subject = subjectOf(this.opts.names, e.type);
+      const trace = this.opts.tracing?.producerFields(`create ${subject}`, {
+        "messaging.system": "nats",
+        "messaging.operation.type": "create",
+        "messaging.destination.name": subject,
+        "messaging.message.id": eventId,
+        "boxoffice.event_type": e.type.schema.typeName,
+        "boxoffice.aggregate_id": e.aggregate.id,
+      });
       const env = envelope(e.type, e.payload, {
         eventId,
         occurMs: now,
@@ -63,10 +75,12 @@ export class Outbox {
         sequence: sequences[i],
         causationId: e.causationId,
         correlationId: e.correlationId,
+        traceparent: trace?.traceparent,
+        tracestate: trace?.tracestate,
       });
       return {
         eventId,
-        subject: subjectOf(this.opts.names, e.type),
+        subject,
         eventType: e.type.schema.typeName,
         aggregateType: e.aggregate.type,
         aggregateId: e.aggregate.id,

@@ -197,6 +197,16 @@ export const runtimeSpec = {
     envTypes.url(),
     "base URL of the payment service (default: this process)",
   ),
+  otlpEndpoint: envVar(
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    envTypes.url(),
+    "OpenTelemetry collector (OTLP/HTTP) base URL: spans go to <url>/v1/traces as JSON; unset, no span is recorded (W3C/B3 trace headers and x-request-id are still forwarded)",
+  ),
+  traceSampleRatio: envVar(
+    "BOXOFFICE_TRACE_SAMPLE_RATIO",
+    z.coerce.number().min(0).max(1).default(1),
+    "share of traces started in this process that are recorded (a caller's sampling decision is followed); only with OTEL_EXPORTER_OTLP_ENDPOINT",
+  ),
   notificationUrl: envVar(
     "BOXOFFICE_NOTIFICATION_URL",
     envTypes.url(),

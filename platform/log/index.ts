@@ -37,8 +37,11 @@ export function createLogger(opts: {
   base?: Record<string, unknown>;
   /** Where lines go (default stdout); tests capture them. */
   destination?: DestinationStream;
+  /** Fields added to every line when it is written (the trace's `trace_id` and `span_id`). */
+  mixin?: () => Record<string, unknown>;
 }): Logger {
   const options = {
+    ...(opts.mixin === undefined ? {} : { mixin: opts.mixin }),
     level: opts.level,
     base: { ...opts.base },
     redact: { paths: redactedPaths, censor: "[redacted]" },

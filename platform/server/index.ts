@@ -15,9 +15,11 @@ import { type Authenticator, accessInterceptor, authenticationInterceptor } from
 import { deadlineInterceptor } from "../rpc/interceptors/deadline.js";
 import { errorMappingInterceptor } from "../rpc/interceptors/error-mapping.js";
 import { requestLogInterceptor } from "../rpc/interceptors/request-log.js";
+import { carriesTraceKey, tracingInterceptor } from "../rpc/interceptors/tracing.js";
 import { validationInterceptor } from "../rpc/interceptors/validate.js";
 import { callGate } from "../rpc/parse-errors.js";
 import { buildAccessTable, defineService, type ServiceRegistration } from "../rpc/service.js";
+import { type Tracing, traceContextHeaders } from "../tracing/index.js";
 import { createRpcAdapter, lazyValue } from "./adapter.js";
 import { AdminServer, type ReadinessCheck } from "./admin.js";
 import { handleCors } from "./cors.js";
@@ -65,6 +67,8 @@ export interface RpcServerOptions {
   webRoot?: string;
   /** Aborted when the drain starts (created here when not given; services get it before the server exists). */
   drainController?: AbortController;
+  /** The process's tracing: a span per RPC (when recording) and the caller's trace context carried on. */
+  tracing?: Tracing;
 }
 
 export interface RpcServer {
@@ -127,14 +131,16 @@ export async function startRpcServer(opts: RpcServerOptions): Promise<RpcServer>
     maxExemptStreamsPerConnection: opts.maxControlStreamsPerConnection ?? 16,
   });
 
+  const newRequestId = createRequestIdGenerator();
   const rpcHandler = createRpcAdapter({
     routes: (router: ConnectRouter) => {
       for (const s of allServices) router.service(s.desc, s.impl);
     },
     interceptors: [
+      ...(opts.tracing ? [tracingInterceptor(opts.tracing, { newRequestId, untraced: controlPlane })] : []),
       requestLogInterceptor({
         logger: opts.logger,
-        newRequestId: createRequestIdGenerator(),
+        newRequestId,
         quietServices: controlPlane,
         accessLog: opts.accessLog,
       }),
@@ -155,6 +161,7 @@ export async function startRpcServer(opts: RpcServerOptions): Promise<RpcServer>
     requestGate: callGate,
     lazyValues: [
       lazyValue(clientAddressKey, (req) => clientAddress(req, opts.trustedProxyHops)),
+      lazyValue(carriesTraceKey, (req) => traceContextHeaders.some((h) => req.headers[h] !== undefined)),
       // an HTTP/2 request's socket is a proxy per stream: the session is the connection
       lazyValue(connectionKey, (req): object => ("stream" in req ? req.stream.session : req.socket) ?? req.socket),
     ],

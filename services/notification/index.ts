@@ -44,6 +44,7 @@ export const notificationModule = serviceModule({
       // the pod's name in a cluster: the deliveries table says which sender made each attempt
       instance: `${hostname()}-${process.pid}-${randomBytes(2).toString("hex")}`.slice(-64),
       resolveRecipient: (userId) => users.recipient(userId),
+      tracing: ctx.tracing,
     });
     const deps: NotificationDeps = {
       db,

@@ -85,7 +85,7 @@ export const ticketModule = serviceModule({
       ctx,
       repositoryInventoryPort({
         summaryOf: async (q, eventId) => (await loadInventory(q, eventId))?.summary,
-        notifyAvailabilityChanged: (eventId) => feed.changed(eventId, []),
+        notifyAvailabilityChanged: (eventId, holdIds) => feed.changed(eventId, holdIds),
       }),
     );
 

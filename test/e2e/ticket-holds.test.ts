@@ -36,9 +36,9 @@ const placesOf = (h: Hold) =>
   h.items.reduce((n, i) => n + (i.kind.case === "generalAdmission" ? i.kind.value.quantity : 1), 0);
 
 /**
- * HoldSeats, ReleaseHold and GetAvailability through the one port of an all-in-one process: the
- * event is built and published through the event service, the ticket service materialises it
- * from EventPublished, and every answer is checked against the contract.
+ * HoldSeats, ReleaseHold, GetAvailability and WatchAvailability through the one port of an
+ * all-in-one process: the event is built and published through the event service, the ticket
+ * service materialises it from EventPublished, and every answer is checked against the contract.
  */
 describe("ticket: holds and availability through the one port", function () {
   this.timeout(60_000);
@@ -218,6 +218,45 @@ describe("ticket: holds and availability through the one port", function () {
       Code.Unauthenticated,
       "anonymous",
     );
+  });
+
+  it("WatchAvailability: a paid order's seats turn SOLD and a declined order's come back, live (no resync)", async () => {
+    const small = await publishEvent(proc, mint, [grid("Loge", 1, 4)]);
+    const loge = small.sections[0]!;
+    const states = new Map<string, SeatState>();
+    const watching = new AbortController();
+    const stream = t.tickets
+      .watchAvailability({ eventId: small.event.id, sectionId: loge, includeSeats: true }, { signal: watching.signal })
+      [Symbol.asyncIterator]();
+    /** Reads the stream (snapshot, then changes) until the seats show `want`; fails after 10 s. */
+    const until = async (want: Record<string, SeatState>) => {
+      const deadline = Date.now() + 10_000;
+      while (!Object.entries(want).every(([k, v]) => states.get(k) === v)) {
+        const left = deadline - Date.now();
+        const next = await Promise.race([stream.next(), sleep(Math.max(0, left)).then(() => undefined)]);
+        assert.ok(next && !next.done, `seats ${JSON.stringify(want)} within 10 s; saw ${JSON.stringify([...states])}`);
+        const u = next.value.update;
+        if (u.case !== "availability" && u.case !== "change") continue;
+        for (const sec of u.value.sections)
+          for (const r of sec.rows) for (const st of r.seats) states.set(`${r.rowLabel}-${st.seatLabel}`, st.state);
+      }
+    };
+    const checkout = async (seats: string[], token: string) => {
+      const buyer = await mint.as();
+      const items = seats.map((k) => seat(loge, "1", k));
+      const { hold: h } = await t.tickets.holdSeats({ requestId: randomUUID(), eventId: small.event.id, items }, buyer);
+      await t.tickets.checkout({ requestId: randomUUID(), holdId: h!.id, paymentToken: token }, buyer);
+    };
+    try {
+      await until({ "1-1": SeatState.AVAILABLE, "1-4": SeatState.AVAILABLE });
+      // the live map hears of the order's settlement by its hold, not 60 s later at a full resync
+      await checkout(["1", "2"], "sandbox_ok");
+      await until({ "1-1": SeatState.SOLD, "1-2": SeatState.SOLD });
+      await checkout(["3", "4"], "sandbox_declined");
+      await until({ "1-3": SeatState.AVAILABLE, "1-4": SeatState.AVAILABLE, "1-1": SeatState.SOLD });
+    } finally {
+      watching.abort();
+    }
   });
 
   it("EventUpdated: new holds pay the new price, the summary follows; EventCancelled: SALES_CLOSED at once", async () => {

@@ -115,7 +115,14 @@ export async function publishEvent(
   proc: Proc,
   mint: TokenMint,
   sections: SectionInit[],
-  o: { maxPerOrder?: number; maxPerBuyer?: number; materialiseTimeoutMs?: number; name?: string } = {},
+  o: {
+    maxPerOrder?: number;
+    maxPerBuyer?: number;
+    materialiseTimeoutMs?: number;
+    name?: string;
+    /** Called when PublishEvent has answered (before waiting for the inventory). */
+    onPublished?: () => void;
+  } = {},
 ): Promise<Published> {
   const { events } = clientsOf(proc);
   const organizer = await mint.as(randomUUID(), ["ORGANIZER"]);
@@ -152,6 +159,7 @@ export async function publishEvent(
   };
   const { event: draft } = await events.createEvent({ requestId: randomUUID(), event: init }, organizer);
   const { event } = await events.publishEvent({ requestId: randomUUID(), eventId: draft!.id }, organizer);
+  o.onPublished?.();
   await availabilityOf(proc, event!.id, o.materialiseTimeoutMs ?? 15_000);
   return { event: event!, venue: venue!, organizer, sections: venue!.sections.map((s) => s.id) };
 }

@@ -1,6 +1,7 @@
 /**
  * Ticket and payment as separate processes, as in the cluster: `boxoffice serve --services=payment`
- * (the real payment service) and the ticket service's order half (ticket-orders-child.ts), each a
+ * (the real payment service) and the ticket service's order half (ticket-orders-child.ts), and on
+ * request `boxoffice serve --services=notification` too, each a
  * child process on a port of its own that survives its restarts, both calling auth (an in-test
  * process) for service tokens and JWKS, on the test MariaDB and NATS under one prefix. SIGKILL and
  * restart either one.
@@ -25,7 +26,7 @@ import { newUsersConfig, Users, usersEnv } from "./users.js";
 const program = fileURLToPath(new URL("../../cmd/boxoffice.ts", import.meta.url));
 const ticketChild = fileURLToPath(new URL("./ticket-orders-child.ts", import.meta.url));
 
-type Role = "ticket" | "payment";
+type Role = "ticket" | "payment" | "notification";
 
 async function freePort(): Promise<number> {
   const s = createServer();
@@ -46,9 +47,9 @@ export class SplitBed extends Shop {
   readonly prefix = testPrefix();
   readonly cfg = newUsersConfig();
   auth!: Proc;
-  readonly ports: Record<Role, number> = { ticket: 0, payment: 0 };
+  readonly ports: Record<Role, number> = { ticket: 0, payment: 0, notification: 0 };
   readonly children: Partial<Record<Role, Child>> = {};
-  readonly env: Record<Role, Record<string, string>> = { ticket: {}, payment: {} };
+  readonly env: Record<Role, Record<string, string>> = { ticket: {}, payment: {}, notification: {} };
   ticketDb!: Db;
   paymentDb!: Db;
 
@@ -60,14 +61,26 @@ export class SplitBed extends Shop {
     return `http://127.0.0.1:${this.ports[role]}`;
   }
 
-  async start(o: { ticket?: Record<string, string>; payment?: Record<string, string> } = {}): Promise<this> {
+  /**
+   * `all` goes to every process, auth included; `notification`, when given, starts a notification
+   * process too (calling ticket and auth, sending to the test SMTP sink).
+   */
+  async start(
+    o: {
+      ticket?: Record<string, string>;
+      payment?: Record<string, string>;
+      notification?: Record<string, string>;
+      all?: Record<string, string>;
+    } = {},
+  ): Promise<this> {
     this.auth = await startTestProcess({
       modules: [authModule],
       echo: false,
-      env: { ...usersEnv(this.cfg), BOXOFFICE_PREFIX: this.prefix },
+      env: { ...usersEnv(this.cfg), BOXOFFICE_PREFIX: this.prefix, ...o.all },
     });
     this.ports.ticket = await freePort();
     this.ports.payment = await freePort();
+    if (o.notification !== undefined) this.ports.notification = await freePort();
     const common = {
       ...prefixedEnv(this.prefix),
       ...usersEnv(this.cfg),
@@ -78,6 +91,7 @@ export class SplitBed extends Shop {
       BOXOFFICE_TICKET_URL: this.url("ticket"),
       BOXOFFICE_PAYMENT_URL: this.url("payment"),
       BOXOFFICE_SHUTDOWN_GRACE_MS: "3000",
+      ...o.all,
     };
     const keys = JSON.stringify([(await generateSigningKey(`ticket-${this.prefix}`)).privateJwk]);
     this.env.ticket = {
@@ -87,18 +101,32 @@ export class SplitBed extends Shop {
       ...o.ticket,
     };
     this.env.payment = { ...common, BOXOFFICE_PORT: String(this.ports.payment), ...o.payment };
-    await migrateServices([ordersTestModule, modules.payment], this.env.ticket);
+    this.env.notification = {
+      ...common,
+      BOXOFFICE_PORT: String(this.ports.notification),
+      BOXOFFICE_NOTIFICATION_POLL_MS: "50",
+      BOXOFFICE_NOTIFICATION_LINK_BASE_URL: "https://shop.boxoffice.test",
+      ...o.notification,
+    };
+    await migrateServices(
+      [ordersTestModule, modules.payment, ...(o.notification ? [modules.notification] : [])],
+      this.env.ticket,
+    );
     const url = infraUrls().mariadbUrl;
     this.ticketDb = createDb({ url, database: `${this.prefix}_ticket`, poolSize: 6 });
     this.paymentDb = createDb({ url, database: `${this.prefix}_payment`, poolSize: 4 });
-    await Promise.all([this.startChild("payment"), this.startChild("ticket")]);
+    await Promise.all([
+      this.startChild("payment"),
+      this.startChild("ticket"),
+      ...(o.notification ? [this.startChild("notification")] : []),
+    ]);
     await this.connect(this.url("ticket"), new Users(this.auth.baseUrl, this.cfg));
     return this;
   }
 
   /** Starts (or restarts) a child and waits until its port answers health checks. */
   async startChild(role: Role): Promise<void> {
-    const args = role === "payment" ? [program, "serve", "--services=payment"] : [ticketChild];
+    const args = role === "ticket" ? [ticketChild] : [program, "serve", `--services=${role}`];
     const proc = spawn(process.execPath, ["--import", "tsx", ...args], {
       env: { PATH: process.env.PATH ?? "", ...this.env[role] },
       stdio: ["ignore", "pipe", "pipe"],

@@ -1,19 +1,18 @@
 /**
- * The buyer's on-sale flow in headless Chromium against the real platform. These need the ticket
- * and payment services (holds, WatchAvailability, checkout with the sandbox, WatchOrder, tickets,
- * CheckIn): run with `make test-web-onsale`; they join `make test` (WEB_SPECS in the Makefile) once
- * those services are built. See web/README.md.
+ * The on-sale flow in headless Chromium against the real platform (every service on one port: real
+ * ticket, payment with its sandbox provider, notification): an organiser makes and publishes an
+ * event in the storefront; buyers hold seats, pay with the sandbox cards and get QR tickets while
+ * another browser watches the seats change live; the organiser checks a ticket in at the door.
+ * In `make test` (WEB_SPECS); alone with `make test-web-onsale`. See web/README.md.
  */
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import type { Event } from "../../gen/boxoffice/event/v1/event_pb.js";
-import type { Venue } from "../../gen/boxoffice/event/v1/venue_pb.js";
 import type { TestUser } from "../../test/support/users.js";
-import { apiClients, publishedEvent } from "./support/api.js";
-import { launchChromium, newContext } from "./support/browser.js";
-import { startPlatform } from "./support/platform.js";
-import { signIn } from "./support/steps.js";
+import { apiClients } from "./support/api.js";
+import { newContext } from "./support/browser.js";
+import { type SharedStorefront, sharedStorefront } from "./support/shared.js";
+import { createVenueAndEvent, signIn } from "./support/steps.js";
 
 /** The seat button of row/seat on an event page. */
 const seat = (page: Page, row: string, label: string) => page.locator(`[data-seat="${row}-${label}"]`);
@@ -23,13 +22,14 @@ async function seatState(page: Page, row: string, label: string, state: string):
   await page.locator(`[data-seat="${row}-${label}"][data-state="${state}"]`).waitFor({ timeout: 10_000 });
 }
 
-describe("web storefront: the on-sale flow (needs ticket and payment)", function () {
+describe("web storefront: the on-sale flow (ticket, payment's sandbox, the door)", function () {
   this.timeout(90_000);
   let browser: Browser;
-  let platform: Awaited<ReturnType<typeof startPlatform>>;
+  let platform: SharedStorefront["platform"];
   let organiser: TestUser;
-  let event: Event;
-  let venue: Venue;
+  /** The organiser's event, made and published in the storefront: "Stalls" A–C × 6 at €45, "Standing" 5 at €25. */
+  let event: { id: string };
+  let stallsId = "";
   const contexts: BrowserContext[] = [];
   const errors: string[] = [];
   /** A code of a ticket bought in the first test, for the door. */
@@ -57,16 +57,24 @@ describe("web storefront: the on-sale flow (needs ticket and payment)", function
   };
 
   before(async () => {
-    [browser, platform] = await Promise.all([launchChromium(), startPlatform()]);
+    ({ browser, platform } = await sharedStorefront());
     organiser = await platform.users.organizer("onsale-organiser");
-    ({ event, venue } = await publishedEvent(platform.baseUrl, organiser, {
-      name: `On sale ${randomUUID().slice(0, 6)}`,
-    }));
+    // the organiser makes the venue and the event in the storefront and publishes it
+    const page = await open();
+    await signIn(page, platform.baseUrl, organiser.email, organiser.password);
+    const { eventId } = await createVenueAndEvent(page, { tag: randomUUID().slice(0, 6) });
+    await page.getByRole("button", { name: "Publish" }).click();
+    await page.getByTestId("event-state").filter({ hasText: "Published" }).waitFor();
+    event = { id: eventId };
+    const { events } = apiClients(platform.baseUrl);
+    const as = await organiser.auth();
+    const { event: published } = await events.getEvent({ eventId }, as);
+    const { venue } = await events.getVenue({ venueId: published?.venueId ?? "" }, as);
+    stallsId = venue?.sections.find((s) => s.name === "Stalls")?.id ?? "";
+    assert.ok(stallsId, "the venue has its Stalls");
   });
   after(async () => {
     for (const c of contexts) await c.close();
-    await browser?.close();
-    await platform?.proc.stop();
   });
   afterEach(() => assert.deepEqual(errors.splice(0), [], "uncaught errors in a page"));
 
@@ -139,9 +147,7 @@ describe("web storefront: the on-sale flow (needs ticket and payment)", function
       {
         requestId: randomUUID(),
         eventId: event.id,
-        items: [
-          { kind: { case: "seat", value: { sectionId: venue.sections[0]?.id ?? "", rowLabel: "C", seatLabel: "1" } } },
-        ],
+        items: [{ kind: { case: "seat", value: { sectionId: stallsId, rowLabel: "C", seatLabel: "1" } } }],
       },
       await other.auth(),
     );
@@ -195,11 +201,19 @@ describe("web storefront: the on-sale flow (needs ticket and payment)", function
     await page.getByLabel("Best available seats together").fill("3");
     await page.getByRole("button", { name: "Find and hold" }).click();
     await page.getByRole("heading", { name: "Checkout" }).waitFor();
+    // the lines name their section once the event's layout has loaded
+    await page
+      .getByTestId("checkout-lines")
+      .getByText(/^Stalls, row/)
+      .nth(2)
+      .waitFor();
     const lines = await page.getByTestId("checkout-lines").getByRole("listitem").allTextContents();
     assert.equal(lines.length, 3, lines.join(" | "));
-    const places = lines
-      .map((l) => /^Stalls, row (\w+), seat (\d+)$/.exec(l))
-      .map((m) => ({ row: m?.[1], seat: Number(m?.[2]) }));
+    const places = lines.map((l) => {
+      const m = /^Stalls, row (\w+), seat (\d+)$/.exec(l);
+      assert.ok(m, `a seat in the Stalls: ${l}`);
+      return { row: m[1] ?? "", seat: Number(m[2]) };
+    });
     assert.equal(new Set(places.map((p) => p.row)).size, 1, `one row: ${lines.join(" | ")}`);
     const seats = places.map((p) => p.seat).sort((a, b) => a - b);
     assert.deepEqual(seats, [seats[0], (seats[0] ?? 0) + 1, (seats[0] ?? 0) + 2], "adjacent seats");
@@ -230,5 +244,6 @@ describe("web storefront: the on-sale flow (needs ticket and payment)", function
     await page.getByLabel("Ticket code").fill("not-a-real-code");
     await page.keyboard.press("Enter");
     await page.getByTestId("verdict").getByText("REFUSED").waitFor();
+    assert.match((await page.getByTestId("verdict").textContent()) ?? "", /This is not a Boxoffice ticket code\./);
   });
 });

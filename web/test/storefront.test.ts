@@ -1,35 +1,28 @@
 /**
  * The storefront in headless Chromium against the real platform (every service on one port, real
  * MariaDB/Redis/NATS): accounts and sessions, the organiser's venue and event, the buyer's list,
- * search and event page, errors beside their fields, keyboard and phone-sized use. Everything here
- * passes without the ticket and payment services; the buyer flow that needs them is onsale.test.ts.
+ * search and event page, errors beside their fields, keyboard and phone-sized use. The buying itself
+ * (holds, checkout, tickets, the door) is onsale.test.ts; both share one platform and browser.
  */
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { publishedEvent } from "./support/api.js";
-import { launchChromium, newContext, watchErrors } from "./support/browser.js";
-import { startPlatform } from "./support/platform.js";
+import { newContext, watchErrors } from "./support/browser.js";
+import { type SharedStorefront, sharedStorefront } from "./support/shared.js";
 import { createVenueAndEvent, focusedId, STOREFRONT_PASSWORD, signIn } from "./support/steps.js";
 
 describe("web storefront (headless Chromium, real platform)", function () {
   this.timeout(60_000);
   let browser: Browser;
-  let platform: Awaited<ReturnType<typeof startPlatform>>;
+  let platform: SharedStorefront["platform"];
   let ctx: BrowserContext;
   let page: Page;
   let errors: string[];
 
   before(async () => {
-    // a low per-email login limit, so throttling (RESOURCE_EXHAUSTED + RetryInfo) is reachable from the form
-    [browser, platform] = await Promise.all([
-      launchChromium(),
-      startPlatform({ BOXOFFICE_AUTH_LOGIN_MAX_PER_EMAIL: "4" }),
-    ]);
-  });
-  after(async () => {
-    await browser?.close();
-    await platform?.proc.stop();
+    // the run's platform (its per-email sign-in limit is 4, so throttling is reachable from the form)
+    ({ browser, platform } = await sharedStorefront());
   });
   beforeEach(async () => {
     ctx = await newContext(browser);
@@ -189,17 +182,13 @@ describe("web storefront (headless Chromium, real platform)", function () {
     await map.waitFor();
     assert.equal(await map.locator("button.seat").count(), 18, "rows A–C × 6 seats from the venue layout");
     assert.deepEqual(await map.getByRole("rowheader").allTextContents(), ["A", "B", "C"]);
-    const status = p.getByTestId("availability-status");
-    // today the ticket service answers UNIMPLEMENTED: the page says so; once it is built, the map is live
-    await status
-      .filter({ hasText: /not available right now \(the ticket service is not running yet\)|^Live:/ })
+    // live from WatchAvailability: every seat of a new event on sale
+    await p
+      .getByTestId("availability-status")
+      .filter({ hasText: /^Live:/ })
       .waitFor();
-    if ((await status.textContent())?.startsWith("Live:")) {
-      await map.locator('[data-state="available"]').first().waitFor();
-    } else {
-      assert.equal(await map.locator('[data-state="unknown"]').count(), 18, "no seat pretends to be on sale");
-      assert.equal(await p.getByRole("button", { name: "Sign in to hold" }).isDisabled(), true);
-    }
+    await map.locator('[data-state="available"]').nth(17).waitFor();
+    assert.equal(await map.locator('[data-state="available"]').count(), 18);
     // one Tab stop for the whole map; arrows move between seats
     await map.locator('[tabindex="0"]').focus();
     assert.equal(

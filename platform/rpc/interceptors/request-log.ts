@@ -12,6 +12,12 @@ import { observeStream } from "../stream.js";
 const requestIdHeader = "x-request-id";
 const acceptableId = /^[\w.:@/+=-]{1,128}$/;
 
+/** The call's request id: the caller's `x-request-id` when it is an acceptable one, else a new one. */
+export function requestIdOf(header: Headers, newRequestId: IdGenerator): string {
+  const given = header.get(requestIdHeader);
+  return given !== null && acceptableId.test(given) ? given : newRequestId();
+}
+
 /** Codes that mean the server (not the caller) has a problem: logged as warnings. */
 const serverSide = new Set(["unknown", "internal", "data_loss", "unavailable", "deadline_exceeded"]);
 
@@ -46,7 +52,7 @@ export interface RequestLogOptions {
 }
 
 /**
- * Outermost interceptor: takes the caller's `x-request-id` (or makes one), returns it in the
+ * Outermost but for tracing: takes the caller's `x-request-id` (or makes one), returns it in the
  * response headers (and on errors), gives the call a logger bound to it (created only if used),
  * and writes one access-log line per finished call with the procedure, code and duration, as
  * `accessLog` says. Request and response bodies are never logged.
@@ -55,8 +61,8 @@ export function requestLogInterceptor(o: RequestLogOptions): Interceptor {
   const policy = o.accessLog ?? { kind: "all" };
   const okShare = policy.kind === "all" ? 1 : policy.kind === "sample" ? policy.ratio : 0;
   return (next) => async (req) => {
-    const given = req.header.get(requestIdHeader);
-    const requestId = given !== null && acceptableId.test(given) ? given : o.newRequestId();
+    // the tracing interceptor (outside) may have taken it already, to forward it
+    const requestId = req.contextValues.get(requestIdKey) || requestIdOf(req.header, o.newRequestId);
     const call = new LazyCallLogger(o.logger, requestId, req.method);
     req.contextValues.set(requestIdKey, requestId);
     req.contextValues.set(loggerKey, call);

@@ -45,6 +45,9 @@ export const notifications = mysqlTable(
     createTime: datetime("create_time", { mode: "date", fsp: 3 }).notNull(),
     updateTime: datetime("update_time", { mode: "date", fsp: 3 }).notNull(),
     sendTime: datetime("send_time", { mode: "date", fsp: 3 }),
+    /** W3C trace context of the work that queued it (the consumer's): the sender's attempts continue that trace */
+    traceparent: varchar("traceparent", { length: 55 }).notNull().default(""),
+    tracestate: varchar("tracestate", { length: 512 }).notNull().default(""),
   },
   (t) => [
     uniqueIndex("notifications_dedupe").on(t.dedupeKey),

@@ -8,6 +8,7 @@ import type { Registry } from "prom-client";
 import type { Clock } from "../../../platform/clock/index.js";
 import type { Db } from "../../../platform/db/index.js";
 import type { IdGenerator } from "../../../platform/ids/index.js";
+import type { Tracing } from "../../../platform/tracing/index.js";
 import type { NotificationConfig } from "../config.js";
 import { domainOf } from "../domain/message-id.js";
 import { createEmailChannel } from "./email.js";
@@ -28,6 +29,8 @@ export interface DeliveryDeps {
   registry: Registry;
   instance: string;
   resolveRecipient?: RecipientResolver;
+  /** queued notifications keep the consumer's trace; each attempt continues it */
+  tracing?: Tracing;
 }
 
 export interface NotificationDelivery {
@@ -62,9 +65,15 @@ export function createNotificationDelivery(d: DeliveryDeps): NotificationDeliver
     concurrency: d.cfg.concurrency,
     pollMs: d.cfg.pollMs,
     resolveRecipient: d.resolveRecipient,
+    tracing: d.tracing,
   });
   return {
-    queue: new NotificationQueue({ ids: d.ids, clock: d.clock, render }),
+    queue: new NotificationQueue({
+      ids: d.ids,
+      clock: d.clock,
+      render,
+      trace: d.tracing && (() => d.tracing!.fields()),
+    }),
     sender,
     async close() {
       await sender.stop();

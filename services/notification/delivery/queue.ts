@@ -7,6 +7,7 @@
 import type { Clock } from "../../../platform/clock/index.js";
 import type { Tx } from "../../../platform/db/index.js";
 import type { IdGenerator } from "../../../platform/ids/index.js";
+import type { TraceFields } from "../../../platform/tracing/index.js";
 import { insertNotification } from "../db/repository.js";
 import { type NotificationContent, parseContent } from "../domain/kinds.js";
 import { type RenderContext, subjectOf } from "../templates/index.js";
@@ -35,6 +36,8 @@ export interface QueueDeps {
   clock: Clock;
   /** subjects are rendered at enqueue time (ListNotifications shows them) */
   render: Omit<RenderContext, "recipientName">;
+  /** the trace of the work in progress (the consumer's), stored so the sender's attempts continue it */
+  trace?: () => TraceFields | undefined;
 }
 
 /** Creates notifications in the caller's transaction; the sender delivers them. */
@@ -49,6 +52,7 @@ export class NotificationQueue {
     const parsed = parseContent(n.content.kind, n.content.payload);
     const now = this.deps.clock.date();
     const name = n.recipient?.name ?? "";
+    const trace = this.deps.trace?.();
     return insertNotification(tx, {
       id: this.deps.ids(),
       userId: n.userId,
@@ -67,6 +71,8 @@ export class NotificationQueue {
       nextAttemptTime: now,
       createTime: now,
       updateTime: now,
+      traceparent: trace?.traceparent ?? "",
+      tracestate: (trace?.tracestate ?? "").slice(0, 512),
     });
   }
 }

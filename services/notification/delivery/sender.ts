@@ -10,6 +10,7 @@ import type { Registry } from "prom-client";
 import type { Clock } from "../../../platform/clock/index.js";
 import type { Db } from "../../../platform/db/index.js";
 import type { IdGenerator } from "../../../platform/ids/index.js";
+import { SpanKind, type Tracing } from "../../../platform/tracing/index.js";
 import {
   type AttemptEnd,
   type Claim,
@@ -53,13 +54,17 @@ export interface SenderOptions {
   /** for notifications created without an address (the consumer left it to the sender) */
   resolveRecipient?: RecipientResolver;
   random?: () => number;
+  /** each attempt continues the trace stored with its notification (a span per attempt when recording) */
+  tracing?: Tracing;
 }
 
 type Failure = Extract<DeliveryResult, { ok: false }> & { reason?: "invalid" | "no_recipient" };
+/** What one attempt came to, and to whom. */
+type Attempt = { result: DeliveryResult | Failure; recipient?: { address: string; name: string } };
 
 export class NotificationSender {
-  readonly #o: Required<Omit<SenderOptions, "resolveRecipient" | "pause">> &
-    Pick<SenderOptions, "resolveRecipient"> & { pause: { baseMs: number; maxMs: number } };
+  readonly #o: Required<Omit<SenderOptions, "resolveRecipient" | "pause" | "tracing">> &
+    Pick<SenderOptions, "resolveRecipient" | "tracing"> & { pause: { baseMs: number; maxMs: number } };
   readonly #m: SenderMetrics;
   #running = false;
   #workers: Promise<void>[] = [];
@@ -173,7 +178,7 @@ export class NotificationSender {
     const { row } = claim;
     const channelName = row.channel as ChannelName;
     const t0 = performance.now();
-    const { result, recipient } = await this.#keepingTheLease(claim, () => this.#deliver(claim));
+    const { result, recipient } = await this.#keepingTheLease(claim, () => this.#tracedDelivery(claim));
     const at = this.#o.clock.date();
     const labels = { channel: row.channel, kind: row.kind };
     let end: AttemptEnd;
@@ -252,10 +257,33 @@ export class NotificationSender {
     }
   }
 
+  /** {@link #deliver} in the trace of the work that queued the notification. */
+  #tracedDelivery(claim: Claim): Promise<Attempt> {
+    const { row } = claim;
+    const tracing = this.#o.tracing;
+    if (tracing === undefined) return this.#deliver(claim);
+    const attributes = {
+      "boxoffice.notification.id": row.id,
+      "boxoffice.notification.kind": row.kind,
+      "boxoffice.notification.channel": row.channel,
+      "boxoffice.notification.attempt": claim.attempt,
+      "boxoffice.order_id": row.orderId,
+    };
+    return tracing.continueFrom(
+      row,
+      `deliver ${row.channel} ${row.kind}`,
+      SpanKind.CLIENT,
+      attributes,
+      async (span) => {
+        const out = await this.#deliver(claim);
+        span?.setAttribute("boxoffice.notification.outcome", out.result.ok ? "sent" : "failed");
+        return out;
+      },
+    );
+  }
+
   /** One attempt: payload, recipient, channel; never throws (every failure is an outcome). */
-  async #deliver(
-    claim: Claim,
-  ): Promise<{ result: DeliveryResult | Failure; recipient?: { address: string; name: string } }> {
+  async #deliver(claim: Claim): Promise<Attempt> {
     const { row } = claim;
     const fail = (detail: string, reason: Failure["reason"]): Failure => ({
       ok: false,

@@ -15,7 +15,7 @@ export interface RepositoryPortOptions {
   /** The event's summary for emails; an empty one when unknown. */
   summaryOf(q: Q, eventId: string): Promise<EventSummaryView | undefined>;
   /** Called after commits that changed what is for sale. */
-  notifyAvailabilityChanged?(eventId: string): void;
+  notifyAvailabilityChanged?(eventId: string, holdIds: readonly string[]): void;
 }
 
 export function repositoryInventoryPort(o: RepositoryPortOptions): InventoryPort {
@@ -55,6 +55,6 @@ export function repositoryInventoryPort(o: RepositoryPortOptions): InventoryPort
     markHoldSold: (tx, holdId) => markHoldSold(tx, holdId),
     returnOrderPlaces: (tx, holdId) => returnOrderPlaces(tx, holdId),
     sectionCounts: (q, invId, now) => sectionCounts(q, invId, now),
-    notifyAvailabilityChanged: (eventId) => o.notifyAvailabilityChanged?.(eventId),
+    notifyAvailabilityChanged: (eventId, holdIds) => o.notifyAvailabilityChanged?.(eventId, holdIds),
   };
 }

@@ -82,6 +82,9 @@ export interface InventoryPort {
   returnOrderPlaces(tx: Tx, holdId: string): Promise<boolean>;
   /** Per section: total, available, held, sold (one consistent read). */
   sectionCounts(q: Q, invId: number, now: Date): Promise<readonly SectionCountsView[]>;
-  /** After a commit that changed what is for sale (availability caches, WatchAvailability). */
-  notifyAvailabilityChanged(eventId: string): void;
+  /**
+   * After a commit that changed what is for sale (availability caches, WatchAvailability): the
+   * holds whose places changed, so live seat maps read those places back.
+   */
+  notifyAvailabilityChanged(eventId: string, holdIds: readonly string[]): void;
 }

@@ -83,7 +83,7 @@ function sentence(ce: ConnectError, p: Omit<Problem, "message">, ctx: ProblemCon
     case "BUYER_LIMIT_REACHED":
       return `You can buy at most ${m.limit ?? "a limited number of"} tickets for this event; ${m.remaining ?? "no"} more allowed.`;
     case "ALREADY_CHECKED_IN": {
-      const at = m.check_in_time;
+      const at = m.first_check_in_time;
       return at ? `Already checked in at ${formatDateTime(at, ctx.timeZone)}.` : "Already checked in.";
     }
     case "TICKET_VOID":

@@ -116,7 +116,7 @@ async function refusal(
 ): Promise<Verdict> {
   const p = problemOf(err, { timeZone: tz });
   if (p.reason === "ALREADY_CHECKED_IN") {
-    let firstAt = p.metadata.check_in_time ? formatDateTime(p.metadata.check_in_time, tz) : "";
+    let firstAt = p.metadata.first_check_in_time ? formatDateTime(p.metadata.first_check_in_time, tz) : "";
     let place = "";
     const ticketId = p.metadata.ticket_id;
     if (ticketId) {
@@ -132,6 +132,8 @@ async function refusal(
     return { kind: "already", place, firstAt: firstAt ? `at ${firstAt}` : "earlier" };
   }
   if (p.code === Code.NotFound) return { kind: "refused", why: "No ticket for this event has this code." };
+  // MALFORMED_CODE (a field violation on `code`): not one of ours at all; there is no field to mark here
+  if (p.code === Code.InvalidArgument) return { kind: "refused", why: "This is not a Boxoffice ticket code." };
   if (p.reason === "TICKET_VOID")
     return { kind: "refused", why: "This ticket is void (its order or the event was cancelled)." };
   if (p.code === Code.PermissionDenied)

@@ -31,8 +31,11 @@ export function failureText(reason: string): string {
       return "The payment did not complete in time. If money was taken, it is refunded automatically.";
     case "PAYMENT_ERROR":
     case "PAYMENT_FAILED":
+    case "PAYMENT_NOT_COMPLETED":
     case "CHARGE_NOT_COMPLETED":
       return "The payment provider had a problem. No money was taken.";
+    case "LATE_PAYMENT_REFUNDED":
+      return "The payment arrived after the order had closed, so it was refunded in full.";
     case "HOLD_EXPIRED":
       return "Your hold expired before the payment completed.";
     default:

@@ -90,7 +90,7 @@ describe("web: platform errors as plain messages", () => {
 
   it("ALREADY_CHECKED_IN shows the first scan's time in the venue's zone", () => {
     const p = problemOf(
-      wire(Code.FailedPrecondition, "", [info("ALREADY_CHECKED_IN", { check_in_time: "2026-12-31T19:58:00Z" })]),
+      wire(Code.FailedPrecondition, "", [info("ALREADY_CHECKED_IN", { first_check_in_time: "2026-12-31T19:58:00Z" })]),
       { ...ctx, timeZone: "Europe/Berlin" },
     );
     // 19:58 UTC is 20:58 in Berlin (the wording of the date follows the browser's locale)

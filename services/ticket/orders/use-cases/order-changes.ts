@@ -46,7 +46,8 @@ export async function currentSummary(d: OrdersDeps, w: WriteScope, eventId: stri
 function touched(d: OrdersDeps, w: WriteScope, row: OrderRow, places: boolean): void {
   w.afterCommit(() => {
     d.watch.changed(row.id);
-    if (places) d.inventory.notifyAvailabilityChanged(row.eventId);
+    // the hold names the places: live seat maps read them back (sold, or on sale again)
+    if (places) d.inventory.notifyAvailabilityChanged(row.eventId, [row.holdId]);
   });
 }
 
