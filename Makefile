@@ -131,7 +131,7 @@ bench-onsale: gen ## on-sale bench: K buyers at the sales start, all-in-one and 
 chaos: gen ## fault suite: on-sale rounds in split mode with processes and servers SIGKILLed; invariants table (CHAOS_SEED replays)
 	$(NODE) --import tsx test/chaos/run.ts
 
-chaos-short: gen
+chaos-short: gen ## one short fault round (CHAOS_SEED replays); not in make test: slower than 3 min on a shared 2-core box (docs/onsale.md)
 	$(NODE) --import tsx test/chaos/run.ts --short
 
 # the long runs kept out of make test (prerequisites only; each has its own target)

@@ -5,6 +5,8 @@
  */
 import type { ServiceModule } from "../../platform/app/index.js";
 import { type ServiceName, serviceNames } from "../../platform/config/runtime.js";
+import { prometheusRule } from "./alerts.js";
+import { dashboardConfigMap } from "./dashboard.js";
 import { allFacts, type MethodFacts } from "./facts.js";
 import { devDatabases } from "./mariadb.js";
 import { devInfraPolicies, prodInfraPolicies, servicePolicies } from "./policies.js";
@@ -28,6 +30,7 @@ export function renderManifests(facts: readonly MethodFacts[]): Map<string, Mani
   files.set("mesh/base/generated/destination-rules.yaml", [...destinationRules(), storefrontDestinationRule()]);
   files.set("mesh/base/generated/virtual-services.yaml", meshVirtualServices(facts));
   files.set("mesh/base/generated/ingress-routes.yaml", [ingressVirtualService(facts)]);
+  files.set("manifests/components/monitoring/generated/monitoring.yaml", [prometheusRule(), dashboardConfigMap()]);
   files.set("manifests/overlays/dev/generated/databases.yaml", devDatabases());
   files.set("manifests/overlays/dev/generated/infra-policies.yaml", devInfraPolicies());
   files.set("manifests/overlays/prod/generated/infra-policies.yaml", prodInfraPolicies());

@@ -147,7 +147,10 @@ export async function startProcess(opts: ProcessOptions): Promise<RunningProcess
               return createServiceClient(desc, serviceUrl(config, target, boundPort), {
                 interceptors: [
                   tracingClientInterceptor(tracing, target),
-                  resilienceInterceptor({ target }),
+                  resilienceInterceptor({
+                    target,
+                    observeBreaker: (state) => metrics.breakers.track({ caller: m.name, target }, state),
+                  }),
                   ...(identity ? [identity.interceptor()] : []),
                 ],
               });

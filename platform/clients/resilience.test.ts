@@ -5,6 +5,7 @@ import { EchoService } from "../../gen/boxoffice/testing/v1/echo_service_pb.js";
 import { failure } from "../../test/support/assert.js";
 import { startTestProcess } from "../../test/support/process.js";
 import { sleep } from "../clock/index.js";
+import { createMetrics } from "../metrics/index.js";
 import { access } from "../rpc/access.js";
 import { defineService } from "../rpc/service.js";
 import { resilienceInterceptor } from "./resilience.js";
@@ -74,6 +75,24 @@ describe("client resilience (cockatiel): timeout, retry only when safe, breaker"
     assert.equal(open.code, Code.Unavailable);
     assert.match(open.rawMessage, /circuit open/);
     assert.equal(downstream.state.hits, before, "the downstream was not called");
+  });
+
+  it("reports its breaker to circuit_breaker_state: 0 closed, 2 open", async () => {
+    const m = createMetrics({ collectDefaults: false });
+    const c = client({
+      target: "echo",
+      retries: 0,
+      breakAfter: 2,
+      halfOpenAfterMs: 60_000,
+      observeBreaker: (state) => m.breakers.track({ caller: "test", target: "echo" }, state),
+    });
+    const gauge = async () => (await m.registry.getSingleMetric("circuit_breaker_state")?.get())?.values;
+    downstream.state.failures = 0;
+    await c.echo({ message: "g-ok" });
+    assert.deepEqual(await gauge(), [{ labels: { caller: "test", target: "echo" }, value: 0 }]);
+    downstream.state.failures = 1_000;
+    for (let i = 0; i < 2; i++) await failure(c.echo({ message: `g${i}` }));
+    assert.deepEqual(await gauge(), [{ labels: { caller: "test", target: "echo" }, value: 2 }]);
   });
 
   it("counts a call's retries once toward the breaker: retried failures of one request do not open it", async () => {

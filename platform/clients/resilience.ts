@@ -24,6 +24,8 @@ export interface ResilienceOptions {
   breakAfter?: number;
   /** How long the breaker stays open before one trial call, ms (default 5000). */
   halfOpenAfterMs?: number;
+  /** Given a reader of the breaker's state (cockatiel's CircuitState), e.g. for a gauge. */
+  observeBreaker?: (state: () => number) => void;
 }
 
 /** Failures that say the downstream is in trouble (not that our request was wrong). */
@@ -56,6 +58,7 @@ export function resilienceInterceptor(opts: ResilienceOptions): Interceptor {
     halfOpenAfter: opts.halfOpenAfterMs ?? 5_000,
     breaker: new ConsecutiveBreaker(opts.breakAfter ?? 5),
   });
+  opts.observeBreaker?.(() => breaker.state);
   const perAttempt = timeout(timeoutMs, TimeoutStrategy.Aggressive);
   const retries = retry(
     handleWhen(

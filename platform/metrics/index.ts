@@ -1,8 +1,10 @@
 import { ConnectError, type Interceptor } from "@connectrpc/connect";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { observeCall } from "../rpc/stream.js";
+import { BreakerStates } from "./breakers.js";
 import { RpcMetrics } from "./rpc.js";
 
+export { BreakerStates } from "./breakers.js";
 export { codeNames, MethodStats, RpcMetrics } from "./rpc.js";
 
 /** The metrics of one process: a registry of its own (never prom-client's global one, so tests can build many). */
@@ -10,6 +12,8 @@ export interface Metrics {
   readonly registry: Registry;
   /** rpc_server_started_total, rpc_server_handled_total, rpc_server_handling_seconds, rpc_server_inflight. */
   readonly rpc: RpcMetrics;
+  /** circuit_breaker_state: every breaker of the process's outgoing calls. */
+  readonly breakers: BreakerStates;
 }
 
 /** Creates a registry with the process defaults (CPU, memory, event loop lag) and the RPC metrics. */
@@ -19,7 +23,7 @@ export function createMetrics(
   const registry = new Registry();
   if (opts.defaultLabels) registry.setDefaultLabels(opts.defaultLabels);
   if (opts.collectDefaults ?? true) collectDefaultMetrics({ register: registry });
-  return { registry, rpc: new RpcMetrics(registry) };
+  return { registry, rpc: new RpcMetrics(registry), breakers: new BreakerStates(registry) };
 }
 
 /** The code an RPC ended with: 0 when it succeeded. */

@@ -116,7 +116,14 @@ export async function startRpcServer(opts: RpcServerOptions): Promise<RpcServer>
     ),
   ];
   const accessTable = buildAccessTable(allServices);
+  const shed = new Counter({
+    name: "rpc_server_shed_total",
+    help: "Calls refused before running, by reason: overloaded (RESOURCE_EXHAUSTED at max in-flight), draining (UNAVAILABLE while shutting down), too_many_streams (health/reflection streams)",
+    labelNames: ["reason"],
+    registers: [opts.metrics.registry],
+  });
   const admission = admissionInterceptor({
+    onShed: (reason) => shed.inc({ reason }),
     maxInflight: opts.maxInflight,
     isDraining,
     exempt: controlPlane,

@@ -7,6 +7,7 @@ import { paymentContracts } from "./access.js";
 import { paymentSpec, providerProblems } from "./config.js";
 import { type PaymentDeps, paymentTiming } from "./deps.js";
 import { paymentPublishes } from "./events/published.js";
+import { chargeOutcomes } from "./metrics.js";
 import { ResilientProvider } from "./provider/resilient.js";
 import { SandboxProvider } from "./provider/sandbox.js";
 import { paymentServices } from "./rpc.js";
@@ -27,12 +28,14 @@ export const paymentModule = serviceModule({
     const db = ctx.database();
     const sandbox = new SandboxProvider({ db, clock: ctx.clock, newId: ctx.newId, slowMs: s.sandboxSlowMs });
     const policy = { timeoutMs: s.providerTimeoutMs };
+    const provider = new ResilientProvider(sandbox, policy);
+    ctx.metrics.breakers.track({ caller: "payment", target: `provider:${provider.name}` }, () => provider.circuitState);
     const deps: PaymentDeps = {
       db,
       clock: ctx.clock,
       newId: ctx.newId,
       commands: ctx.commands(),
-      provider: new ResilientProvider(sandbox, policy),
+      provider,
       sandbox,
       timing: paymentTiming(policy, { inFlightMs: s.inFlightMs, retryGraceMs: s.retryGraceMs }),
       pageTokens: new PageTokens(ctx.config.pageTokenSecret),
@@ -49,7 +52,7 @@ export const paymentModule = serviceModule({
       },
     });
     return {
-      services: paymentServices(deps),
+      services: paymentServices(deps, chargeOutcomes(ctx.metrics.registry)),
       /** For tests: the use-cases' deps (the sandbox's fault knobs among them) and the sweep. */
       internals: { deps, sweeper },
     };

@@ -4,6 +4,7 @@ import { principalOf } from "../../platform/rpc/context.js";
 import { defineService, type ServiceRegistration } from "../../platform/rpc/service.js";
 import { paymentAccess, paymentInternalAccess } from "./access.js";
 import type { PaymentDeps } from "./deps.js";
+import type { ChargeOutcomes } from "./metrics.js";
 import { charge } from "./use-cases/charge.js";
 import { getChargeOutcome } from "./use-cases/get-charge-outcome.js";
 import { getPayment } from "./use-cases/get-payment.js";
@@ -16,7 +17,7 @@ import { setSandboxFaults } from "./use-cases/set-sandbox-faults.js";
  * its result into the response; the call's signal (its deadline) bounds the provider calls and
  * waits. Access is declared in access.ts; errors map in the platform.
  */
-export function paymentServices(d: PaymentDeps): ServiceRegistration[] {
+export function paymentServices(d: PaymentDeps, outcomes?: ChargeOutcomes): ServiceRegistration[] {
   return [
     defineService(PaymentService, paymentAccess.access, {
       getPayment: async (req, ctx) => ({ payment: await getPayment(d, principalOf(ctx), req) }),
@@ -24,7 +25,16 @@ export function paymentServices(d: PaymentDeps): ServiceRegistration[] {
       setSandboxFaults: async (req, ctx) => setSandboxFaults(d, principalOf(ctx), req),
     }),
     defineService(PaymentInternalService, paymentInternalAccess.access, {
-      charge: async (req, ctx) => ({ payment: await charge(d, principalOf(ctx), req, { signal: ctx.signal }) }),
+      charge: async (req, ctx) => {
+        try {
+          const payment = await charge(d, principalOf(ctx), req, { signal: ctx.signal });
+          outcomes?.answered(payment);
+          return { payment };
+        } catch (e) {
+          outcomes?.failed(e);
+          throw e;
+        }
+      },
       refund: (req, ctx) => refund(d, principalOf(ctx), req, { signal: ctx.signal }),
       getChargeOutcome: async (req, ctx) => ({
         payment: await getChargeOutcome(d, principalOf(ctx), req, { signal: ctx.signal }),

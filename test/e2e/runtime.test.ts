@@ -74,6 +74,8 @@ describe("runtime behaviour on the one port", () => {
       assert.equal((await createClient(Health, transport).check({})).status, ServingStatus.SERVING);
       await Promise.all(slow);
       assert.equal((await echo.echo({ message: "d" })).message, "d");
+      const metrics = await (await fetch(`${proc.adminUrl}/metrics`)).text();
+      assert.match(metrics, /^rpc_server_shed_total\{reason="overloaded"\} 1$/m, "the shed call is counted");
     });
 
     it("gives calls without a deadline the default one, and refuses deadlines above the maximum", async () => {

@@ -13,6 +13,8 @@ export interface AdmissionOptions {
   maxExemptStreams: number;
   /** The same, per connection (see {@link connectionKey}). */
   maxExemptStreamsPerConnection: number;
+  /** Told of every refused call (for the shed counter). */
+  onShed?: (reason: "overloaded" | "draining" | "too_many_streams") => void;
 }
 
 /** The connection a call came on (HTTP/1.1 socket or HTTP/2 session): what per-connection limits count by. */
@@ -33,6 +35,7 @@ export function admissionInterceptor(opts: AdmissionOptions): Interceptor & { in
     const conn = req.contextValues.get(connectionKey);
     const onConn = conn === undefined ? 0 : (perConnection.get(conn) ?? 0);
     if (exemptStreams >= opts.maxExemptStreams || onConn >= opts.maxExemptStreamsPerConnection) {
+      opts.onShed?.("too_many_streams");
       const which = exemptStreams >= opts.maxExemptStreams ? "on this server" : "on this connection";
       throw new ResourceExhaustedError(
         "TOO_MANY_STREAMS",
@@ -52,8 +55,12 @@ export function admissionInterceptor(opts: AdmissionOptions): Interceptor & { in
   };
   const interceptor: Interceptor = (next) => (req) => {
     if (opts.exempt.has(req.service.typeName)) return req.stream ? exemptStream(next)(req) : next(req);
-    if (opts.isDraining()) throw new UnavailableError("DRAINING", "server is shutting down; retry on another instance");
+    if (opts.isDraining()) {
+      opts.onShed?.("draining");
+      throw new UnavailableError("DRAINING", "server is shutting down; retry on another instance");
+    }
     if (inflight >= opts.maxInflight) {
+      opts.onShed?.("overloaded");
       throw new ResourceExhaustedError(
         "OVERLOADED",
         `server is at its limit of ${opts.maxInflight} calls in progress`,

@@ -101,6 +101,11 @@ export class ResilientProvider implements PaymentProvider {
     return this.#breaker.state === CircuitState.Open || this.#breaker.state === CircuitState.Isolated;
   }
 
+  /** The breaker's cockatiel CircuitState (for the circuit_breaker_state gauge). */
+  get circuitState(): CircuitState {
+    return this.#breaker.state;
+  }
+
   charge(req: ProviderChargeRequest, opts: ProviderCallOptions = {}): Promise<ProviderChargeOutcome> {
     return this.#run(this.#money, (signal) => this.inner.charge(req, { signal }), opts.signal, "charge");
   }

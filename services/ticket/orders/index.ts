@@ -23,6 +23,7 @@ import { paymentsOver } from "./clients/payments.js";
 import type { OrdersSettings } from "./config.js";
 import type { OrdersDeps } from "./deps.js";
 import { startOrderConsumers } from "./events/consumers.js";
+import { pendingOrderGauges } from "./metrics.js";
 import type { InventoryPort } from "./ports.js";
 import { ordersHandlers, ordersInternal } from "./rpc.js";
 import { loadTicketKeys, ticketKeysPath } from "./ticket-keys.js";
@@ -105,6 +106,7 @@ export async function createOrders<S extends OrdersSettings>(
       await runEventJobs(deps, { signal });
     },
   });
+  pendingOrderGauges(ctx.metrics.registry, deps.db, ctx.clock);
   await startOrderConsumers(ctx, deps);
   const published = JSON.stringify(keys.jwks);
   return {

@@ -2,7 +2,7 @@
 import { and, asc, desc, eq, inArray, isNull, lt, lte, or, type SQL, sql } from "drizzle-orm";
 import type { Tx } from "../../../../platform/db/index.js";
 import { orderLines, orders, tickets } from "../../db/orders-schema.js";
-import type { Q } from "../../db/sql.js";
+import { type Q, utc } from "../../db/sql.js";
 import type { OrderState } from "../domain/order.js";
 
 export type OrderRow = typeof orders.$inferSelect;
@@ -111,6 +111,16 @@ export async function listOrders(q: Q, f: OrderFilter): Promise<OrderRow[]> {
     .where(and(...where))
     .orderBy(desc(orders.createTime), desc(orders.id))
     .limit(f.limit);
+}
+
+/** How many orders wait for their payment, and the oldest one's creation (the orders_unsettled index). */
+export async function pendingPayment(q: Q): Promise<{ count: number; oldest: Date | undefined }> {
+  const [row] = await q
+    .select({ count: sql<number>`count(*)`, oldest: sql<Date | string | null>`min(${orders.createTime})` })
+    .from(orders)
+    .where(and(isNull(orders.paymentOutcome), eq(orders.state, "PENDING_PAYMENT")));
+  const oldest = row?.oldest ?? null;
+  return { count: Number(row?.count ?? 0), oldest: oldest === null ? undefined : utc(oldest) };
 }
 
 /** Orders whose charge outcome is unknown and due for a question, oldest check first. */
