@@ -9,6 +9,7 @@ import type { AccessLog } from "../log/index.js";
 import { type Metrics, metricsInterceptor } from "../metrics/index.js";
 import { createReflectionV1, createReflectionV1Alpha } from "../reflection/index.js";
 import { access } from "../rpc/access.js";
+import { errorDomain, toConnectError } from "../rpc/errors.js";
 import { clientAddressKey } from "../rpc/context.js";
 import { admissionInterceptor, connectionKey } from "../rpc/interceptors/admission.js";
 import { type Authenticator, accessInterceptor, authenticationInterceptor } from "../rpc/interceptors/auth.js";
@@ -145,7 +146,20 @@ export async function startRpcServer(opts: RpcServerOptions): Promise<RpcServer>
     readMaxBytes: opts.readMaxBytes,
     shutdownSignal: shutdownController.signal,
     fallback: opts.webRoot === undefined ? unknownRoute : staticSite(opts.webRoot, unknownRoute),
-    requestGate: callGate,
+    // before the body is read: shedding and draining refuse here, so a refused call is never read
+    requestGate: (ctx) => {
+      callGate(ctx);
+      try {
+        admission.gate(ctx);
+      } catch (e) {
+        // no interceptor sees this call: count it here, with the code the client gets
+        const err = toConnectError(e, errorDomain(ctx.service.typeName));
+        const stats = opts.metrics.rpc.of(ctx.method);
+        stats.begin();
+        stats.end(err.code, 0);
+        throw err;
+      }
+    },
     lazyValues: [
       lazyValue(clientAddressKey, (req) => clientAddress(req, opts.trustedProxyHops)),
       // an HTTP/2 request's socket is a proxy per stream: the session is the connection
