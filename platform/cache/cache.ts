@@ -146,7 +146,7 @@ export class RedisCache<T> implements Cache<T> {
   async #fly(id: string, flight: Flight<T>, settle: Settle<T>): Promise<void> {
     try {
       const read = await this.#read(id);
-      if (read.entry !== undefined && read.entry.present && this.#o.clock.now() >= this.#expiresAt(read.entry)) {
+      if (read.entry?.present && this.#o.clock.now() >= this.#expiresAt(read.entry)) {
         // past its TTL, kept only to answer while the source fails: load, and serve the old
         // value only if that fails
         let value: T | undefined;
