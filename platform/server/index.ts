@@ -6,7 +6,7 @@ import { ServerReflection as ReflectionV1Alpha } from "../../gen/grpc/reflection
 import { createHealthService, Health, HealthRegistry, ServingStatus } from "../health/index.js";
 import { createRequestIdGenerator } from "../ids/index.js";
 import type { AccessLog } from "../log/index.js";
-import { type Metrics, metricsInterceptor } from "../metrics/index.js";
+import { countCallsEndingEarly, type Metrics, metricsInterceptor } from "../metrics/index.js";
 import { createReflectionV1, createReflectionV1Alpha } from "../reflection/index.js";
 import { access } from "../rpc/access.js";
 import { clientAddressKey } from "../rpc/context.js";
@@ -149,15 +149,12 @@ export async function startRpcServer(opts: RpcServerOptions): Promise<RpcServer>
     // before the body is read: shedding and draining refuse here, so a refused call is never read
     requestGate: (ctx) => {
       callGate(ctx);
+      // calls ending before the interceptors (refused here, body cut off, undecodable) are counted too
+      countCallsEndingEarly(opts.metrics, ctx);
       try {
         admission.gate(ctx);
       } catch (e) {
-        // no interceptor sees this call: count it here, with the code the client gets
-        const err = toConnectError(e, errorDomain(ctx.service.typeName));
-        const stats = opts.metrics.rpc.of(ctx.method);
-        stats.begin();
-        stats.end(err.code, 0);
-        throw err;
+        throw toConnectError(e, errorDomain(ctx.service.typeName));
       }
     },
     lazyValues: [

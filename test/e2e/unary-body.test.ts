@@ -192,6 +192,12 @@ describe("unary request bodies under admission and the deadline", function () {
       assert.ok(r.sent < 1024 * 1024, `the whole body was sent (${r.sent} bytes)`);
     });
 
+  it("counts the calls cut off at the deadline in rpc_server_handled_total (no interceptor saw them)", async () => {
+    const metrics = await (await fetch(`${proc.adminUrl}/metrics`)).text();
+    const m = metrics.match(/rpc_server_handled_total\{[^}]*method="Echo"[^}]*code="deadline_exceeded"[^}]*\} (\d+)/);
+    assert.ok(m !== null && Number(m[1]) >= 3, `deadline_exceeded Echo calls counted: ${m?.[1]}`);
+  });
+
   it("still serves ordinary unary calls over both HTTP versions", async () => {
     const h1 = createClient(EchoService, createConnectTransport({ baseUrl: proc.baseUrl, httpVersion: "1.1" }));
     const h2 = createClient(EchoService, createConnectTransport({ baseUrl: proc.baseUrl, httpVersion: "2" }));
