@@ -28,7 +28,7 @@ describe("cache: read path, single flight, negative caching, races, refresh-ahea
     const src = new FakeSource();
     const ids = Array.from({ length: 200 }, (_, i) => `j${i}`);
     for (const id of ids) src.put(id, id);
-    const a = await make(src.load, { ttlMs: 100_000 });
+    const a = await make(src.load, { ttlMs: 100_000, staleIfErrorMs: 0 });
     await Promise.all(ids.map((id) => a.cache.get(id)));
     const ttls = await Promise.all(ids.map((id) => redis.raw.pttl(key(id))));
     for (const t of ttls) assert.ok(t > 89_000 && t <= 110_000, `TTL ${t} within ±10 % of 100 s`);
@@ -128,7 +128,7 @@ describe("cache: read path, single flight, negative caching, races, refresh-ahea
     const clock = new ManualClock(Date.now());
     const src = new FakeSource();
     src.put("h1", "v1");
-    const a = await make(src.load, { clock, ttlMs: 60_000 });
+    const a = await make(src.load, { clock, ttlMs: 60_000, staleIfErrorMs: 0 });
     await a.cache.get("h1");
     const ttlBefore = await redis.raw.pttl(key("h1"));
     clock.advance(55_000); // past 0.8 × (60 s + 10 % jitter); the 1 s local entry has expired
@@ -157,6 +157,34 @@ describe("cache: read path, single flight, negative caching, races, refresh-ahea
     assert.equal(src.loads, 2, "read from Redis, not loaded");
     clock.advance(2_000); // local expired again: a hit from Redis, before the new refresh point
     assert.equal((await a.cache.get("h1"))?.name, "v1-refreshed");
+    assert.equal(src.loads, 2);
+  });
+
+  it("stale-if-error: past its TTL a value is loaded again, and answers only while the load fails", async () => {
+    const clock = new ManualClock(Date.now());
+    const src = new FakeSource();
+    src.put("s1", "v1");
+    const a = await make(src.load, { clock, ttlMs: 10_000, jitterRatio: 0, staleIfErrorMs: 60_000 });
+    await a.cache.get("s1");
+    const ttl = await redis.raw.pttl(key("s1"));
+    assert.ok(ttl > 69_000 && ttl <= 70_000, `kept in Redis for TTL + staleIfErrorMs (${ttl} ms)`);
+    clock.advance(11_000); // past the TTL (and the 1 s local entry)
+    const down = new Error("connect ECONNREFUSED");
+    let failures = 0;
+    const failing = async () => {
+      failures++;
+      throw down;
+    };
+    const b = await make(failing, { clock, ttlMs: 10_000, jitterRatio: 0, staleIfErrorMs: 60_000 });
+    assert.equal((await b.cache.get("s1"))?.name, "v1", "the old value answers while the source fails");
+    assert.equal(failures, 1, "the source was tried first");
+    assert.equal(await metric(b.registry, "cache_stale_if_error_total", { cache: "event" }), 1);
+    // kept locally for the local TTL without refresh attempts: one load attempt per key per second
+    for (let i = 0; i < 20; i++) assert.equal((await b.cache.get("s1"))?.name, "v1");
+    assert.equal(failures, 1);
+    // once the source answers, the new value replaces the old one
+    src.put("s1", "v2", 2);
+    assert.equal((await a.cache.get("s1"))?.name, "v2", "a working source is always asked past the TTL");
     assert.equal(src.loads, 2);
   });
 

@@ -68,7 +68,7 @@ export class RedisCache<T> implements Cache<T> {
     this.#retries = new InvalidationRetries(
       (id) => this.#deleteAndPublish(id),
       this.#log,
-      o.ttlMs * (1 + o.jitterRatio) + o.pendingTtlMs,
+      o.ttlMs * (1 + o.jitterRatio) + o.staleIfErrorMs + o.pendingTtlMs,
     );
   }
 
@@ -146,6 +146,29 @@ export class RedisCache<T> implements Cache<T> {
   async #fly(id: string, flight: Flight<T>, settle: Settle<T>): Promise<void> {
     try {
       const read = await this.#read(id);
+      if (read.entry?.present && this.#o.clock.now() >= this.#expiresAt(read.entry)) {
+        // past its TTL, kept only to answer while the source fails: load, and serve the old
+        // value only if that fails
+        let value: T | undefined;
+        try {
+          value = await this.#reload(id, flight, read.token, false);
+        } catch (err) {
+          this.#counters.staleIfError();
+          this.#log.warn({ err, id }, "cache: the source failed; serving the value past its TTL");
+          // kept here a local TTL without refreshes: one load attempt per key per local TTL
+          this.#remember(
+            id,
+            flight,
+            { ...read.entry, refreshAt: Number.POSITIVE_INFINITY },
+            read.token,
+            read.bytes ?? 0,
+          );
+          settle.resolve({ value: read.entry.value, result: "stale" });
+          return;
+        }
+        settle.resolve({ value, result: "miss" });
+        return;
+      }
       if (read.entry !== undefined) {
         const stale = read.entry.present && this.#o.clock.now() >= read.entry.refreshAt;
         this.#remember(id, flight, read.entry, read.token, read.bytes ?? 0);
@@ -211,6 +234,14 @@ export class RedisCache<T> implements Cache<T> {
     }
   }
 
+  /**
+   * When a value's TTL ends: its refresh point plus the rest of the TTL. The rest is taken from the
+   * unjittered TTL, so this is within the jitter (±10 %) of the Redis TTL the value was stored with.
+   */
+  #expiresAt(e: Entry<T>): number {
+    return e.refreshAt + this.#o.ttlMs * (1 - this.#o.refreshAheadRatio);
+  }
+
   async #reload(id: string, flight: Flight<T>, token: string | undefined, refresh: boolean): Promise<T | undefined> {
     this.#counters.load(refresh);
     const value = await this.#o.load(id);
@@ -227,7 +258,9 @@ export class RedisCache<T> implements Cache<T> {
     if (token !== undefined) {
       try {
         // false: the key was invalidated (deleted) since our read, so what we loaded may be old
-        if (!(await this.#scripts.fill(this.#prefix + id, token, encoded, ttl))) flight.tainted = true;
+        // a value outlives its TTL in Redis by staleIfErrorMs (served only when a reload fails)
+        const keep = present ? ttl + this.#o.staleIfErrorMs : ttl;
+        if (!(await this.#scripts.fill(this.#prefix + id, token, encoded, keep))) flight.tainted = true;
       } catch (err) {
         this.#redisFailed(err);
       }

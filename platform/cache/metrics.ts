@@ -8,6 +8,7 @@ export interface CacheMetrics {
   refreshes: Counter<"cache">;
   invalidations: Counter<"cache">;
   invalidationFailures: Counter<"cache">;
+  staleIfError: Counter<"cache">;
 }
 
 const byRegistry = new WeakMap<Registry, CacheMetrics>();
@@ -48,6 +49,12 @@ export function cacheMetrics(registry: Registry): CacheMetrics {
         labelNames: ["cache"],
         registers,
       }),
+      staleIfError: new Counter({
+        name: "cache_stale_if_error_total",
+        help: "Reads past a value's TTL answered with the old value because the source failed (stale-if-error).",
+        labelNames: ["cache"],
+        registers,
+      }),
     };
     byRegistry.set(registry, m);
   }
@@ -76,6 +83,7 @@ export class CacheCounters {
       refreshes: m.refreshes.labels(cache),
       invalidations: m.invalidations.labels(cache),
       invalidationFailures: m.invalidationFailures.labels(cache),
+      staleIfError: m.staleIfError.labels(cache),
     };
   }
 
@@ -99,5 +107,9 @@ export class CacheCounters {
 
   invalidationFailure(): void {
     this.#m.invalidationFailures.inc();
+  }
+
+  staleIfError(): void {
+    this.#m.staleIfError.inc();
   }
 }

@@ -47,6 +47,12 @@ export interface CacheOptions<T> {
   acceptsId?: (id: string) => boolean;
   /** Default 0.8: a hit after this share of a value's TTL triggers one background reload. */
   refreshAheadRatio?: number;
+  /**
+   * Default 600_000 (10 min): how long past its TTL a value stays in Redis to answer while `load`
+   * fails (stale-if-error). A read past the TTL always tries `load` first; only when that fails is
+   * the old value served (counted as `stale`). 0: a value vanishes at its TTL.
+   */
+  staleIfErrorMs?: number;
   /** Schema version in the key, default `"v1"`: bump it when the codec changes. */
   version?: string;
   /**
@@ -121,6 +127,7 @@ export function resolveOptions<T>(o: CacheOptions<T>): ResolvedOptions<T> {
     refreshAheadRatio: o.refreshAheadRatio ?? 0.8,
     version: o.version ?? "v1",
     pendingTtlMs: o.pendingTtlMs ?? 30_000,
+    staleIfErrorMs: o.staleIfErrorMs ?? 600_000,
   };
   if (!NAME.test(r.name)) throw new TypeError(`cache name ${JSON.stringify(r.name)}: use letters, digits, _ - .`);
   if (!NAME.test(r.version))
@@ -136,6 +143,8 @@ export function resolveOptions<T>(o: CacheOptions<T>): ResolvedOptions<T> {
   };
   for (const [k, v] of Object.entries(positive))
     if (!Number.isFinite(v) || v <= 0) throw new TypeError(`cache ${k} must be > 0`);
+  if (!Number.isFinite(r.staleIfErrorMs) || r.staleIfErrorMs < 0)
+    throw new TypeError("cache staleIfErrorMs must be >= 0");
   if (!Number.isFinite(r.localTtlMs) || r.localTtlMs < 0)
     throw new TypeError("cache localTtlMs must be >= 0 (0 disables the local tier)");
   if (!(r.jitterRatio >= 0 && r.jitterRatio < 1)) throw new TypeError("cache jitterRatio must be in [0, 1)");

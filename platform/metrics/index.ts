@@ -1,4 +1,4 @@
-import { ConnectError, type Interceptor } from "@connectrpc/connect";
+import { ConnectError, createContextKey, type HandlerContext, type Interceptor } from "@connectrpc/connect";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { observeCall } from "../rpc/stream.js";
 import { BreakerStates } from "./breakers.js";
@@ -39,9 +39,39 @@ export function codeOf(err: unknown): number {
  */
 export function metricsInterceptor(m: Metrics): Interceptor {
   return (next) => (req) => {
+    const seen = req.contextValues.get(seenKey);
+    if (seen !== undefined) seen.counted = true;
     const stats = m.rpc.of(req.method);
     stats.begin();
     const started = performance.now();
     return observeCall(next, req, (err) => stats.end(codeOf(err), (performance.now() - started) / 1000));
+  };
+}
+
+/** Set by {@link countCallsEndingEarly}; the interceptor marks the calls it counts. */
+const seenKey = createContextKey<{ counted: boolean } | undefined>(undefined, { description: "metrics: seen" });
+
+/**
+ * For the request gate: counts the calls that end before the interceptors run — refused in the
+ * gate, their body cut off at the deadline, undecodable — which the interceptor never sees. It
+ * hooks the end of the call (Connect's `abort`, called with the error before it is written, and
+ * with no reason once a call is done) and reads the code after the gates hooked before it ran,
+ * so an error they re-code in place is counted with its final code.
+ */
+export function countCallsEndingEarly(m: Metrics, ctx: HandlerContext): void {
+  const c = ctx as HandlerContext & { abort?: (reason?: unknown) => void };
+  const abort = c.abort;
+  if (typeof abort !== "function") return;
+  const seen = { counted: false };
+  ctx.values.set(seenKey, seen);
+  const started = performance.now();
+  c.abort = (reason?: unknown) => {
+    abort.call(c, reason);
+    if (!seen.counted && reason !== undefined) {
+      seen.counted = true;
+      const stats = m.rpc.of(ctx.method);
+      stats.begin();
+      stats.end(codeOf(reason), (performance.now() - started) / 1000);
+    }
   };
 }

@@ -1,4 +1,5 @@
 import type * as http from "node:http";
+import * as http2 from "node:http2";
 import {
   Code,
   ConnectError,
@@ -38,8 +39,12 @@ const authorityChars = /^[\w.:[\]-]+$/;
  *
  * - the default deadline of a unary call that brings none is written into its headers, so Connect's
  *   own per-call timer is the deadline (no second controller, composite signal and timer);
- * - a Connect unary POST body (no compression, with a content-length) is read into one buffer, not
- *   through an async iterator, and the URL is concatenated, not parsed;
+ * - a unary request body is read only once Connect asks for it — after the request gate, so a call
+ *   that admission refuses is answered without its body being read — into one buffer, not through
+ *   an async iterator, and the read is bound to the call's signal: a body still arriving when the
+ *   deadline passes ends the call with DEADLINE_EXCEEDED at the deadline, and the rest of it is
+ *   not read (the HTTP/1.1 connection closes after the answer; the HTTP/2 stream is reset with
+ *   NO_ERROR); the URL is concatenated, not parsed;
  * - the request signal fires only when the client goes away (connect-node aborts it after every
  *   call, and an abort without a reason makes a DOMException with a stack trace);
  * - a unary answer is written with one `end()` (headers and body in one write);
@@ -50,6 +55,13 @@ const authorityChars = /^[\w.:[\]-]+$/;
  */
 export function createRpcAdapter(opts: RpcAdapterOptions): (req: Req, res: Res, closed?: () => void) => void {
   opts.acceptCompression ??= [compressionGzip, compressionBrotli];
+  // Connect runs the request gate with the call's context before it reads the body: the body
+  // reader learns the call's signal (deadline, client gone, shutdown) there
+  const gate = opts.requestGate;
+  opts.requestGate = (ctx) => {
+    if (ctx.values instanceof CallValues) ctx.values.signal = ctx.signal;
+    return gate?.(ctx);
+  };
   const router = createConnectRouter(opts);
   opts.routes(router);
   const paths = new Map<string, UniversalHandler>(router.handlers.map((h) => [h.requestPath, h]));
@@ -102,17 +114,10 @@ export function createRpcAdapter(opts: RpcAdapterOptions): (req: Req, res: Res, 
       signal: controller.signal,
       contextValues: values,
     };
-    const length = Number(req.headers["content-length"]);
-    const plainUnaryPost =
-      unary &&
-      req.method === "POST" &&
-      (type === "application/json" || type === "application/proto") &&
-      req.headers["content-encoding"] === undefined &&
-      length <= readMax;
-    const body = plainUnaryPost ? readBody(req) : undefined;
-    const run = body === undefined ? h(uReq) : body.then((b) => h({ ...uReq, body: b }));
-    run
-      .then((uRes) => (unary ? writeUnary(req, res, uRes, values) : universalResponseToNodeResponse(uRes, res)))
+    let body: UnaryBody | undefined;
+    if (unary && req.method === "POST") uReq.body = body = new UnaryBody(req, values, readMax);
+    h(uReq)
+      .then((uRes) => (unary ? writeUnary(req, res, uRes, values, body) : universalResponseToNodeResponse(uRes, res)))
       .catch((reason: unknown) => fail(h, reason));
   };
 }
@@ -134,6 +139,8 @@ export function lazyValue<T>(key: ContextKey<T>, make: (req: Req) => T): LazyVal
  */
 class CallValues implements ContextValues {
   [id: symbol]: unknown;
+  /** The call's signal, set by the request gate (see createRpcAdapter). */
+  signal: AbortSignal | undefined;
   constructor(
     private readonly req: Req,
     private readonly lazy: ReadonlyMap<symbol, (req: Req) => unknown>,
@@ -159,34 +166,89 @@ class CallValues implements ContextValues {
   }
 }
 
+/** Bytes a unary body may hold beyond readMaxBytes: the gRPC / gRPC-Web envelope prefix. */
+const ENVELOPE = 5;
+
 /**
- * The whole body of a small request, as the chunks that arrived, served back as a plain async
- * iterable (Connect still checks the length against content-length and readMaxBytes).
+ * A unary request's body, read when Connect first asks for it (after the request gate) and
+ * served back as one async iterable of the chunks that arrived (Connect still checks the length
+ * against content-length and readMaxBytes). The read is bound to the call's signal: when the
+ * deadline passes (or the client goes away, or the server shuts down) the read fails with the
+ * signal's reason at once and the rest of the body is left unread (writeUnary then ends the
+ * connection or stream instead of waiting for it).
  */
-function readBody(req: Req): Promise<AsyncIterable<Uint8Array>> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.once("end", () => {
-      let i = 0;
-      const it: AsyncIterator<Uint8Array> = {
-        next: () =>
-          Promise.resolve(i < chunks.length ? { done: false, value: chunks[i++]! } : { done: true, value: undefined }),
+class UnaryBody implements AsyncIterable<Uint8Array> {
+  #read: Promise<Buffer[]> | undefined;
+
+  constructor(
+    private readonly req: Req,
+    private readonly values: CallValues,
+    private readonly readMax: number,
+  ) {}
+
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    let chunks: Buffer[] | undefined;
+    let i = 0;
+    return {
+      next: async () => {
+        chunks ??= await (this.#read ??= this.#readAll());
+        return i < chunks.length ? { done: false, value: chunks[i++]! } : { done: true, value: undefined };
+      },
+    };
+  }
+
+  #readAll(): Promise<Buffer[]> {
+    const { req, readMax } = this;
+    const signal = this.values.signal;
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let bytes = 0;
+      const stop = (e: unknown) => {
+        detach();
+        req.pause();
+        reject(e);
       };
-      resolve({ [Symbol.asyncIterator]: () => it });
+      const onData = (c: Buffer) => {
+        bytes += c.length;
+        chunks.push(c);
+        // a body without a content-length (chunked, or HTTP/2) is bounded here, not after it is all in memory
+        if (bytes > readMax + ENVELOPE)
+          stop(new ConnectError(`message is larger than configured readMaxBytes ${readMax}`, Code.ResourceExhausted));
+      };
+      const onEnd = () => {
+        detach();
+        resolve(chunks);
+      };
+      // the client went away mid-body: nothing to answer (Aborted is not reported as a failure)
+      const onError = (e: unknown) =>
+        stop(new ConnectError("request body interrupted", Code.Aborted, undefined, undefined, e));
+      const onAbort = () => stop(signal?.reason);
+      const detach = () => {
+        req.off("data", onData);
+        req.off("end", onEnd);
+        req.off("error", onError);
+        signal?.removeEventListener("abort", onAbort);
+      };
+      if (signal?.aborted) return stop(signal.reason);
+      signal?.addEventListener("abort", onAbort, { once: true });
+      req.on("data", onData);
+      req.once("end", onEnd);
+      req.once("error", onError);
     });
-    // the client went away mid-body: nothing to answer (Aborted is not reported as a failure)
-    req.once("error", (e) =>
-      reject(new ConnectError("request body interrupted", Code.Aborted, undefined, undefined, e)),
-    );
-  });
+  }
 }
 
 /** Writes a unary answer in one `end()`, after substituting a prepared answer where one applies. */
-async function writeUnary(req: Req, res: Res, u: UniversalServerResponse, values: ContextValues): Promise<void> {
+async function writeUnary(
+  req: Req,
+  res: Res,
+  u: UniversalServerResponse,
+  values: ContextValues,
+  body: UnaryBody | undefined,
+): Promise<void> {
   const chunks: Uint8Array[] = [];
   if (u.body !== undefined) for await (const c of u.body) chunks.push(c);
-  let body: Uint8Array = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+  let bytes: Uint8Array = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
   let status = u.status;
   const headers = toNodeHeaders(u.header);
   // the request id of unary calls is written here, as a plain header (see the request-log interceptor)
@@ -195,24 +257,35 @@ async function writeUnary(req: Req, res: Res, u: UniversalServerResponse, values
   const prepared = values.get(preparedKey);
   if (prepared !== undefined && status === 200) {
     if (headers["content-type"] === "application/json") {
-      body = prepared.json();
-      headers["content-length"] = String(body.byteLength);
+      bytes = prepared.json();
+      headers["content-length"] = String(bytes.byteLength);
     }
     if (req.method === "GET") {
       headers.etag = prepared.etag;
       headers["cache-control"] = "private, no-cache";
       if (matches(req.headers["if-none-match"], prepared.etag)) {
         status = 304;
-        body = new Uint8Array();
+        bytes = new Uint8Array();
         delete headers["content-length"];
         delete headers["content-type"];
       }
     }
   }
+  // the call ended before its body was all in (refused before it was read, or cut off at the
+  // deadline): nobody waits for, or reads, the rest of it
+  const cut = body !== undefined && !req.complete;
+  if (cut && !("stream" in req)) headers.connection = "close";
   const r = res as unknown as http.ServerResponse;
+  if (cut && "stream" in req) {
+    // RST_STREAM(NO_ERROR) once the answer and its trailers are out (RFC 9113 §8.1: the answer is
+    // complete, stop sending). The compatibility layer sends the trailers from its own
+    // wantTrailers listener, which runs before this one.
+    const stream = req.stream;
+    stream.once("wantTrailers", () => setImmediate(() => stream.close(http2.constants.NGHTTP2_NO_ERROR)));
+  }
   r.writeHead(status, headers);
   if (u.trailer !== undefined) r.addTrailers(toNodeHeaders(u.trailer));
-  r.end(body);
+  r.end(bytes);
 }
 
 function toNodeHeaders(h: Headers | undefined): Record<string, string> {

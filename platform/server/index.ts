@@ -6,10 +6,11 @@ import { ServerReflection as ReflectionV1Alpha } from "../../gen/grpc/reflection
 import { createHealthService, Health, HealthRegistry, ServingStatus } from "../health/index.js";
 import { createRequestIdGenerator } from "../ids/index.js";
 import type { AccessLog } from "../log/index.js";
-import { type Metrics, metricsInterceptor } from "../metrics/index.js";
+import { countCallsEndingEarly, type Metrics, metricsInterceptor } from "../metrics/index.js";
 import { createReflectionV1, createReflectionV1Alpha } from "../reflection/index.js";
 import { access } from "../rpc/access.js";
 import { clientAddressKey } from "../rpc/context.js";
+import { errorDomain, toConnectError } from "../rpc/errors.js";
 import { admissionInterceptor, connectionKey } from "../rpc/interceptors/admission.js";
 import { type Authenticator, accessInterceptor, authenticationInterceptor } from "../rpc/interceptors/auth.js";
 import { deadlineInterceptor } from "../rpc/interceptors/deadline.js";
@@ -158,7 +159,17 @@ export async function startRpcServer(opts: RpcServerOptions): Promise<RpcServer>
     readMaxBytes: opts.readMaxBytes,
     shutdownSignal: shutdownController.signal,
     fallback: opts.webRoot === undefined ? unknownRoute : staticSite(opts.webRoot, unknownRoute),
-    requestGate: callGate,
+    // before the body is read: shedding and draining refuse here, so a refused call is never read
+    requestGate: (ctx) => {
+      callGate(ctx);
+      // calls ending before the interceptors (refused here, body cut off, undecodable) are counted too
+      countCallsEndingEarly(opts.metrics, ctx);
+      try {
+        admission.gate(ctx);
+      } catch (e) {
+        throw toConnectError(e, errorDomain(ctx.service.typeName));
+      }
+    },
     lazyValues: [
       lazyValue(clientAddressKey, (req) => clientAddress(req, opts.trustedProxyHops)),
       lazyValue(carriesTraceKey, (req) => traceContextHeaders.some((h) => req.headers[h] !== undefined)),

@@ -1,4 +1,4 @@
-import { createContextKey, type Interceptor } from "@connectrpc/connect";
+import { createContextKey, type HandlerContext, type Interceptor } from "@connectrpc/connect";
 import { ResourceExhaustedError, UnavailableError } from "../errors.js";
 import { observeCall } from "../stream.js";
 
@@ -17,6 +17,12 @@ export interface AdmissionOptions {
   onShed?: (reason: "overloaded" | "draining" | "too_many_streams") => void;
 }
 
+/** A slot taken by the request gate before the body is read; the interceptor takes it over. */
+interface Reservation {
+  held: boolean;
+}
+const reservationKey = createContextKey<Reservation | undefined>(undefined, { description: "admission slot" });
+
 /** The connection a call came on (HTTP/1.1 socket or HTTP/2 session): what per-connection limits count by. */
 export const connectionKey = createContextKey<object | undefined>(undefined, { description: "connection" });
 
@@ -27,7 +33,9 @@ export const connectionKey = createContextKey<object | undefined>(undefined, { d
  * The exempt services' unary calls pass untouched (probes must see the truth), but their streams
  * are public and long-lived, so they are capped in total and per connection (RESOURCE_EXHAUSTED).
  */
-export function admissionInterceptor(opts: AdmissionOptions): Interceptor & { inflight: () => number } {
+export function admissionInterceptor(
+  opts: AdmissionOptions,
+): Interceptor & { inflight: () => number; gate: (ctx: HandlerContext) => void } {
   let inflight = 0;
   let exemptStreams = 0;
   const perConnection = new WeakMap<object, number>();
@@ -53,8 +61,7 @@ export function admissionInterceptor(opts: AdmissionOptions): Interceptor & { in
       if (conn !== undefined) perConnection.set(conn, (perConnection.get(conn) ?? 1) - 1);
     });
   };
-  const interceptor: Interceptor = (next) => (req) => {
-    if (opts.exempt.has(req.service.typeName)) return req.stream ? exemptStream(next)(req) : next(req);
+  const admit = () => {
     if (opts.isDraining()) {
       opts.onShed?.("draining");
       throw new UnavailableError("DRAINING", "server is shutting down; retry on another instance");
@@ -68,6 +75,36 @@ export function admissionInterceptor(opts: AdmissionOptions): Interceptor & { in
       );
     }
     inflight++;
+  };
+  /**
+   * The same decision, taken in the request gate — before the request body is read — so a refused
+   * call costs no body read and no buffer, and calls still receiving their bodies count as in
+   * progress. The slot passes to the interceptor when the call gets there; a call that ends before
+   * (its body too slow for the deadline, undecodable, refused by authentication or validation)
+   * gives it back when Connect ends the call (`abort`).
+   */
+  const gate = (ctx: HandlerContext) => {
+    if (opts.exempt.has(ctx.service.typeName)) return;
+    admit();
+    const slot: Reservation = { held: true };
+    ctx.values.set(reservationKey, slot);
+    const c = ctx as HandlerContext & { abort?: (reason?: unknown) => void };
+    const abort = c.abort;
+    if (typeof abort !== "function") return;
+    c.abort = (reason?: unknown) => {
+      if (slot.held) {
+        slot.held = false;
+        inflight--;
+      }
+      abort.call(c, reason);
+    };
+  };
+  const interceptor: Interceptor = (next) => (req) => {
+    if (opts.exempt.has(req.service.typeName)) return req.stream ? exemptStream(next)(req) : next(req);
+    const slot = req.contextValues.get(reservationKey);
+    if (slot?.held === true)
+      slot.held = false; // the gate's slot is ours now
+    else admit();
     if (!req.stream) {
       // unary: released when the answer (or the error) is in, with no closure of its own per call
       let answer: ReturnType<typeof next>;
@@ -96,5 +133,5 @@ export function admissionInterceptor(opts: AdmissionOptions): Interceptor & { in
     inflight--;
     throw e;
   };
-  return Object.assign(interceptor, { inflight: () => inflight });
+  return Object.assign(interceptor, { inflight: () => inflight, gate });
 }

@@ -8,7 +8,7 @@
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { Clock } from "../../../platform/clock/index.js";
-import type { Db } from "../../../platform/db/index.js";
+import { type Db, isDatabaseUnavailable } from "../../../platform/db/index.js";
 import type { IdGenerator } from "../../../platform/ids/index.js";
 import { SpanKind, type Tracing } from "../../../platform/tracing/index.js";
 import {
@@ -201,7 +201,7 @@ export class NotificationSender {
         at,
       };
     }
-    const ours = await finishAttempt(this.#o.db, claim, end);
+    const ours = await this.#finish(claim, end);
     this.#m.attemptSeconds.observe({ channel: row.channel, outcome: end.outcome }, (performance.now() - t0) / 1000);
     this.#channelOutcome(channelName, result);
     if (!ours) {
@@ -226,6 +226,29 @@ export class NotificationSender {
         { notification: row.id, kind: row.kind, attempts: claim.attempt, reason, detail: end.detail },
         "notification failed",
       );
+    }
+  }
+
+  /**
+   * Records the attempt's outcome. The sender knows it (the server accepted the message, or not),
+   * so while the database is unreachable it keeps it and tries again, with growing delays, for as
+   * long as it runs: otherwise the row would stay claimed until its lease ran out (120 s) and a
+   * message already accepted would go out a second time (the MariaDB outage test found one).
+   */
+  async #finish(claim: Claim, end: AttemptEnd): Promise<boolean> {
+    for (let failures = 0; ; failures++) {
+      try {
+        return await finishAttempt(this.#o.db, claim, end);
+      } catch (e) {
+        if (!isDatabaseUnavailable(e) || !this.#running) throw e;
+        const delayMs = Math.min(200 * 2 ** failures, 5_000);
+        if (failures === 0)
+          this.#o.logger.warn(
+            { err: e, notification: claim.row.id, outcome: end.outcome },
+            "database unavailable: keeping the attempt's outcome until it can be recorded",
+          );
+        await this.#sleep(delayMs);
+      }
     }
   }
 
