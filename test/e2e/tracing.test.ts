@@ -85,17 +85,25 @@ describe("distributed traces across processes (OTLP to an in-test receiver)", fu
     );
     assert.equal(order!.state, OrderState.CONFIRMED);
 
-    // the email is the last link; spans leave each process in batches (1 s)
+    // Spans leave each process in batches (every second), so the email's span can arrive before
+    // the hold's: wait until every link of the chain is in, not just the last one.
+    const links: Array<(s: ReceivedSpan) => boolean> = [
+      (s) => s.kind === SERVER && s.name.endsWith("TicketService/HoldSeats"),
+      (s) => s.kind === SERVER && s.name.endsWith("TicketService/Checkout"),
+      (s) => s.kind === CLIENT && s.name.endsWith("/Charge"),
+      (s) => s.kind === SERVER && s.name.endsWith("/Charge"),
+      (s) => s.kind === PRODUCER && s.name.endsWith(".payment.payment_succeeded"),
+      (s) => s.kind === CONSUMER && s.name.endsWith(".payment.payment_succeeded") && s.service === "ticket",
+      (s) => s.kind === PRODUCER && s.name.endsWith(".ticket.order_confirmed"),
+      (s) => s.kind === CONSUMER && s.name.endsWith(".ticket.order_confirmed"),
+      (s) => s.kind === SERVER && s.name.endsWith("/GetUser"),
+      (s) => s.name === "deliver EMAIL ORDER_CONFIRMED" && s.attributes["boxoffice.notification.outcome"] === "sent",
+    ];
     const spans = await eventually(
-      "the email delivery's span",
+      "every span of the chain",
       async () => {
         const t = receiver.trace(traceId);
-        return (
-          t.some(
-            (s) =>
-              s.name === "deliver EMAIL ORDER_CONFIRMED" && s.attributes["boxoffice.notification.outcome"] === "sent",
-          ) && t
-        );
+        return links.every((link) => t.some(link)) && t;
       },
       45_000,
     );
