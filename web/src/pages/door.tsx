@@ -48,7 +48,10 @@ export function DoorPage(props: { eventId: string }) {
       });
       v = {
         kind: "valid",
-        place: ticket ? placeText(section(ticket.sectionId), ticket.rowLabel, ticket.seatLabel) : "",
+        // the ticket names its section; the layout (loaded beside) only for an older answer without it
+        place: ticket
+          ? placeText(ticket.sectionName || section(ticket.sectionId), ticket.rowLabel, ticket.seatLabel)
+          : "",
         at: formatDateTime(ticket?.checkInTime ?? new Date(), tz),
       };
     } catch (err) {
@@ -124,7 +127,8 @@ async function refusal(
       try {
         const { ticket } = await ticketClient.getTicket({ ticketId });
         if (ticket?.checkInTime) firstAt = formatDateTime(ticket.checkInTime, tz);
-        if (ticket) place = placeText(section(ticket.sectionId), ticket.rowLabel, ticket.seatLabel);
+        if (ticket)
+          place = placeText(ticket.sectionName || section(ticket.sectionId), ticket.rowLabel, ticket.seatLabel);
       } catch {
         // keep what the error said
       }

@@ -136,7 +136,7 @@ export function OrderPage(props: { orderId: string }) {
                 key={t.id}
                 ticket={t}
                 eventName={info?.name}
-                sectionName={name(t.sectionId)}
+                sectionName={t.sectionName || name(t.sectionId)}
                 timeZone={info?.timeZone}
               />
             ))}

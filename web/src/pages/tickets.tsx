@@ -42,7 +42,7 @@ export function TicketsPage() {
             key={ticket.id}
             ticket={ticket}
             eventName={info?.name}
-            sectionName={info?.sections.get(ticket.sectionId)}
+            sectionName={ticket.sectionName || info?.sections.get(ticket.sectionId)}
             timeZone={info?.timeZone}
           />
         ))}
