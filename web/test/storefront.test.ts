@@ -162,6 +162,8 @@ describe("web storefront (headless Chromium, real platform)", function () {
     }
     const text = (await summary.textContent()) ?? "";
     assert.match(text, /Too many attempts\. Try again in \d+ (seconds|minutes)\./);
+    // the countdown is drawn by an effect right after the summary: wait for it, then read it
+    await page.getByRole("button", { name: /^Try again in \d+ s$/ }).waitFor({ timeout: 2_000 });
     assert.match((await submit.textContent()) ?? "", /^Try again in \d+ s$/);
     assert.equal(await submit.isDisabled(), true);
   });
