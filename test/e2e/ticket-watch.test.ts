@@ -3,12 +3,12 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
 import { type ClientHttp2Session, connect as http2Connect } from "node:http2";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { type CallOptions, type Client, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { SeatState } from "../../gen/boxoffice/ticket/v1/availability_pb.js";
 import { TicketService, type WatchAvailabilityResponse } from "../../gen/boxoffice/ticket/v1/ticket_service_pb.js";
+import { freePort } from "../../harness/system.js";
 import { sleep } from "../../platform/clock/index.js";
 import {
   clientsOf,
@@ -23,15 +23,6 @@ import {
 } from "./ticket-kit.js";
 
 const program = fileURLToPath(new URL("../../cmd/boxoffice.ts", import.meta.url));
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  s.listen(0, "127.0.0.1");
-  await once(s, "listening");
-  const { port } = s.address() as { port: number };
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 type Update = WatchAvailabilityResponse["update"];
 

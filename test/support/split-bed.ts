@@ -9,9 +9,9 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { modules } from "../../cmd/modules.js";
+import { freePort } from "../../harness/system.js";
 import { migrateServices } from "../../platform/app/index.js";
 import { generateSigningKey } from "../../platform/auth/index.js";
 import { sleep } from "../../platform/clock/index.js";
@@ -27,15 +27,6 @@ const program = fileURLToPath(new URL("../../cmd/boxoffice.ts", import.meta.url)
 const ticketChild = fileURLToPath(new URL("./ticket-orders-child.ts", import.meta.url));
 
 type Role = "ticket" | "payment" | "notification";
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  s.listen(0, "127.0.0.1");
-  await once(s, "listening");
-  const { port } = s.address() as { port: number };
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 interface Child {
   proc: ChildProcess;
