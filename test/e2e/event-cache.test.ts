@@ -3,7 +3,6 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { type Client, Code, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import type { Event } from "../../gen/boxoffice/event/v1/event_pb.js";
@@ -12,12 +11,12 @@ import { type EmbeddedServer, startRedis } from "../../harness/index.js";
 import { sleep } from "../../platform/clock/index.js";
 import type { Db } from "../../platform/db/index.js";
 import { failure } from "../support/assert.js";
+import { draftEvent } from "../support/catalog.js";
 import { startTestProcess } from "../support/process.js";
 import { countStatements } from "../support/statements.js";
 import { newUsersConfig, type TestUser, Users, usersEnv } from "../support/users.js";
 
 type Proc = Awaited<ReturnType<typeof startTestProcess>>;
-const DAY = 86_400_000;
 
 /** Counts SELECTs on the `events` table issued through a service's own pool (the driver level). */
 /** SELECTs on the events table of `db`'s database (reads a cache miss makes). */
@@ -32,36 +31,12 @@ const eventDb = (p: Proc) => p.services.get("event")!.internals!.db as Db;
 
 async function publishedEvent(events: Client<typeof EventService>, org: TestUser): Promise<Event> {
   const auth = await org.auth();
-  const { venue } = await events.createVenue(
-    {
-      requestId: randomUUID(),
-      venue: {
-        name: "Cache Hall",
-        addressLine: "Rua 1",
-        city: "Porto",
-        countryCode: "PT",
-        timeZone: "Europe/Lisbon",
-        sections: [{ name: "Floor", kind: { case: "generalAdmission", value: { capacity: 100 } } }],
-      },
-    },
-    auth,
-  );
-  const now = Date.now();
-  const { event } = await events.createEvent(
-    {
-      requestId: randomUUID(),
-      event: {
-        venueId: venue!.id,
-        name: "Cached night",
-        startTime: timestampFromMs(now + 10 * DAY),
-        endTime: timestampFromMs(now + 10 * DAY + 3 * 3600_000),
-        salesStartTime: timestampFromMs(now - 1000),
-        salesEndTime: timestampFromMs(now + 10 * DAY),
-        priceTiers: [{ sectionId: venue!.sections[0]!.id, price: { currencyCode: "EUR", amountMinor: 3000n } }],
-      },
-    },
-    auth,
-  );
+  const event = await draftEvent(events, auth, {
+    venueName: "Cache Hall",
+    eventName: "Cached night",
+    capacity: 100,
+    priceMinor: 3000n,
+  });
   return (await events.publishEvent({ requestId: randomUUID(), eventId: event!.id }, auth)).event!;
 }
 

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { fromBinary, toBinary, toJson } from "@bufbuild/protobuf";
-import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { type Client, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import type { Event } from "../../gen/boxoffice/event/v1/event_pb.js";
@@ -10,11 +9,10 @@ import {
   GetEventRequestSchema,
   GetEventResponseSchema,
 } from "../../gen/boxoffice/event/v1/event_service_pb.js";
+import { draftEvent } from "../support/catalog.js";
 import { startTestProcess } from "../support/process.js";
 import { rawRequest } from "../support/raw-http.js";
 import { newUsersConfig, type TestUser, Users, usersEnv } from "../support/users.js";
-
-const DAY = 86_400_000;
 
 /** A Connect GET of GetEvent, as a browser sends it (message in the query, no body). */
 function getPath(eventId: string, encoding: "json" | "proto" = "json"): string {
@@ -44,40 +42,13 @@ describe("GetEvent over Connect GET: ETag from the cache version, 304 while unch
   });
   after(() => proc?.stop());
 
-  async function draft(): Promise<Event> {
-    const auth = await org.auth();
-    const { venue } = await events.createVenue(
-      {
-        requestId: randomUUID(),
-        venue: {
-          name: "ETag Hall",
-          addressLine: "Rua 2",
-          city: "Porto",
-          countryCode: "PT",
-          timeZone: "Europe/Lisbon",
-          sections: [{ name: "Floor", kind: { case: "generalAdmission", value: { capacity: 50 } } }],
-        },
-      },
-      auth,
-    );
-    const now = Date.now();
-    const { event } = await events.createEvent(
-      {
-        requestId: randomUUID(),
-        event: {
-          venueId: venue!.id,
-          name: "Cached by the browser",
-          startTime: timestampFromMs(now + 10 * DAY),
-          endTime: timestampFromMs(now + 10 * DAY + 3 * 3600_000),
-          salesStartTime: timestampFromMs(now - 1000),
-          salesEndTime: timestampFromMs(now + 10 * DAY),
-          priceTiers: [{ sectionId: venue!.sections[0]!.id, price: { currencyCode: "EUR", amountMinor: 2500n } }],
-        },
-      },
-      auth,
-    );
-    return event!;
-  }
+  const draft = async (): Promise<Event> =>
+    draftEvent(events, await org.auth(), {
+      venueName: "ETag Hall",
+      eventName: "Cached by the browser",
+      capacity: 50,
+      priceMinor: 2500n,
+    });
 
   it("answers 304 while the event is unchanged, and 200 with the new version right after UpdateEvent's response", async () => {
     const auth = await org.auth();

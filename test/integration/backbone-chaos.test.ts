@@ -11,6 +11,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { sql } from "drizzle-orm";
 import { pino } from "pino";
 import { Registry } from "prom-client";
+import { prng } from "../../bench/onsale/random.js";
 import { EchoRequestSchema } from "../../gen/boxoffice/testing/v1/echo_service_pb.js";
 import { type EmbeddedServer, startMariaDb, startNats } from "../../harness/index.js";
 import { EventConsumer } from "../../platform/bus/consumer.js";
@@ -26,18 +27,6 @@ import { platformMigrations, testPrefix } from "../support/infra.js";
 
 const relayChild = fileURLToPath(new URL("../support/relay-child.ts", import.meta.url));
 const ItemCreated = eventType(EchoRequestSchema, "auth");
-
-/** mulberry32: a tiny seeded PRNG, so a failing run can be replayed with CHAOS_SEED. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("event backbone under failure (own MariaDB and NATS)", function () {
   this.timeout(240_000);

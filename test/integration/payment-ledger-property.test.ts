@@ -5,6 +5,7 @@
  * of concurrent operations still varies).
  */
 import assert from "node:assert/strict";
+import { prng } from "../../bench/onsale/random.js";
 import { ManualClock } from "../../platform/clock/index.js";
 import type { Db } from "../../platform/db/index.js";
 import { DomainError } from "../../platform/errors/index.js";
@@ -15,14 +16,7 @@ import { providerKey } from "../../services/payment/use-cases/charge-steps.js";
 import { chargeOutcome } from "../../services/payment/use-cases/get-charge-outcome.js";
 import { settleUnsettled } from "../../services/payment/use-cases/settle-unsettled.js";
 import { dropPrefix, testPrefix } from "../support/infra.js";
-import {
-  type ChargeSpec,
-  outboxEvents,
-  paymentDatabase,
-  paymentKit,
-  seededRandom,
-  ticketCaller,
-} from "../support/payment-kit.js";
+import { type ChargeSpec, outboxEvents, paymentDatabase, paymentKit, ticketCaller } from "../support/payment-kit.js";
 
 const self = servicePrincipal("payment");
 
@@ -62,12 +56,12 @@ describe("payment: randomised ledger invariants on real MariaDB", () => {
 
   it(`keeps every payment reconciled and our books equal to the provider's (seed ${seed})`, async function () {
     this.timeout(60_000);
-    const random = seededRandom(seed);
+    const random = prng(seed);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
     const clock = new ManualClock(Date.now());
     const kit = paymentKit(db, {
       clock,
-      random: seededRandom(seed + 1),
+      random: prng(seed + 1),
       policy: { halfOpenAfterMs: 200, timeoutMs: 150 },
     });
     const orders: ChargeSpec[] = [];

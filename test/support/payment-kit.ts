@@ -248,15 +248,3 @@ export async function countRows(db: Db, table: string, where?: [string, string])
   );
   return Number((rows as Array<{ n: number }>)[0]?.n);
 }
-
-/** A seeded PRNG (mulberry32) so randomised runs can be replayed from their seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
