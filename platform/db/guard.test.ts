@@ -122,4 +122,27 @@ describe("database calls are bounded (MariaDB black-holed behind a proxy)", func
       await busy.close();
     }
   });
+
+  it("a connection its holder destroys gives its permit back (once), so the pool never runs dry", async () => {
+    proxy.hole(false);
+    const small = createDb({ url: infraUrls().mariadbUrl, database, poolSize: 2, acquireTimeoutMs: 300 });
+    try {
+      // four times the pool: with the permit lost on each destroy, the third getConnection timed out
+      for (let i = 0; i < 8; i++) {
+        const conn = await small.pool.getConnection();
+        await conn.query("SELECT 1");
+        conn.destroy();
+        // a holder that also releases after destroying must not hand the permit back twice
+        if (i % 2 === 1) conn.release();
+      }
+      const [a, b] = await Promise.all([small.pool.getConnection(), small.pool.getConnection()]);
+      // both permits in use: a third waits and fails (released twice would have let it through)
+      await assert.rejects(small.pool.getConnection(), (e: unknown) => isDatabaseBusy(e) || isDatabaseUnavailable(e));
+      await assert.rejects(a.query("SELECT 1").then(() => a.destroy()).then(() => a.query("SELECT 1")));
+      b.release();
+      (await small.pool.getConnection()).release();
+    } finally {
+      await small.close();
+    }
+  });
 });

@@ -107,6 +107,18 @@ export function guardPool(pool: Pool, limits: DbLimits): Pool {
             }
             givePermit();
           };
+        // A caller that drops a connection (the outbox relay does when its lock connection failed)
+        // hands its permit back too: passed straight through, every destroy lost one permit for
+        // good, and after `connections` of them the pool refused everyone for ever — what the
+        // fault suite saw after MariaDB and NATS were killed.
+        if (prop === "destroy")
+          return () => {
+            broken ??= new Error("connection destroyed by its holder");
+            target.destroy();
+            if (released) return;
+            released = true;
+            givePermit();
+          };
         const value = Reflect.get(target, prop, receiver);
         return typeof value === "function" ? value.bind(target) : value;
       },
