@@ -138,7 +138,12 @@ describe("database calls are bounded (MariaDB black-holed behind a proxy)", func
       const [a, b] = await Promise.all([small.pool.getConnection(), small.pool.getConnection()]);
       // both permits in use: a third waits and fails (released twice would have let it through)
       await assert.rejects(small.pool.getConnection(), (e: unknown) => isDatabaseBusy(e) || isDatabaseUnavailable(e));
-      await assert.rejects(a.query("SELECT 1").then(() => a.destroy()).then(() => a.query("SELECT 1")));
+      await assert.rejects(
+        a
+          .query("SELECT 1")
+          .then(() => a.destroy())
+          .then(() => a.query("SELECT 1")),
+      );
       b.release();
       (await small.pool.getConnection()).release();
     } finally {
