@@ -56,6 +56,9 @@ export interface CommandOutcome<T> {
   replayed: boolean;
 }
 
+/** Thrown out of a transaction to roll it back: a copy of the request recorded its answer first. */
+class CopyCameFirst extends Error {}
+
 interface StepResult<T> {
   value: T;
   replayed: boolean;
@@ -164,8 +167,13 @@ export class CommandPipeline {
     };
     const flow: Flow = {
       principal,
-      transaction: async (step, schema, fn) =>
-        count(await this.#transactionStep(keyOf(step), hash, principal, schema, fn, opts.within)),
+      transaction: async (step, schema, fn) => {
+        const key = keyOf(step);
+        // record at the end only on a command's own transaction (never a consumer's: see define.ts)
+        if (def.recordAtEnd && key !== undefined && opts.within === undefined)
+          return count(await this.#recordAtEndStep(key, hash!, principal, schema, fn));
+        return count(await this.#transactionStep(key, hash, principal, schema, fn, opts.within));
+      },
       call: async (step, schema, fn) => count(await this.#callStep(keyOf(step), hash, schema, fn)),
     };
     const result = create(def.output, await def.steps(deps, flow, input, prepared));
@@ -198,6 +206,42 @@ export class CommandPipeline {
       if (stored !== undefined && stored.response !== null) return this.#replay(key!, hash!, schema, stored);
     }
     throw new Error(`idempotency record ${key!.requestId} of ${key!.method} kept disappearing`);
+  }
+
+  /**
+   * A transaction whose record is its last statement, written with the answer (CommandSpec.recordAtEnd):
+   * no record first and no update of it. A duplicate key at the end means a copy of this request
+   * committed first (earlier, or on another instance while this one ran): roll back, replay its
+   * answer. When the change throws, a copy may have committed first too (the change now refuses
+   * because that copy's effect is there): one read of the record after the rollback tells — the
+   * only statement this adds, and only to failed calls. A refusal is not recorded (as before): a
+   * retry of it acts again.
+   */
+  async #recordAtEndStep<S extends DescMessage>(
+    key: IdempotencyKey,
+    hash: Buffer,
+    principal: Principal | undefined,
+    schema: S,
+    fn: (scope: WriteScope) => Promise<MessageInitShape<S>>,
+  ): Promise<StepResult<MessageShape<S>>> {
+    const store = this.#o.idempotency;
+    // A record that vanished between our duplicate key and our read was pruned: run again.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        const value = await withTransaction(this.#o.db, async (tx) => {
+          const v = create(schema, await fn(this.scope(tx, principal)));
+          if (!(await store.claim(tx, key, hash, toBinary(schema, v)))) throw new CopyCameFirst();
+          return v;
+        });
+        return { value, replayed: false };
+      } catch (failure) {
+        // the record of a copy that came first, if any (a failed read keeps the change's own error)
+        const stored = await store.find(key).catch(() => undefined);
+        if (stored?.response != null) return this.#replay(key, hash, schema, stored);
+        if (!(failure instanceof CopyCameFirst)) throw failure;
+      }
+    }
+    throw new Error(`idempotency record ${key.requestId} of ${key.method} kept disappearing`);
   }
 
   async #callStep<S extends DescMessage>(
