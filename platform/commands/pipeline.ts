@@ -69,8 +69,10 @@ interface StepResult<T> {
  * insert-then-act): for each command it checks the request id, runs `prepare`, then the change in a
  * transaction retried on deadlock, with the idempotency record claimed first in that transaction,
  * the outbox events the change emits, the result stored for replay, and after the commit the
- * relay wake-up, the change's hooks and the command's `after`. A repeat (same caller, command and
- * request id) gets the stored result; the same id with another request gets FAILED_PRECONDITION.
+ * relay wake-up, the change's hooks and the command's `after`. A command whose first lock every
+ * copy takes too may write its record once, at the end, with the answer (`recordAtEnd`: one
+ * statement fewer). A repeat (same caller, command and request id) gets the stored result; the
+ * same id with another request gets FAILED_PRECONDITION.
  */
 export class CommandPipeline {
   readonly #o: CommandPipelineOptions;
