@@ -76,7 +76,7 @@ export interface CommandSpec<Deps, I extends DescMessage, O extends DescMessage,
    * that row instead — else it could refuse (a seat the first copy holds uncommitted) while the
    * first one succeeds, and the two copies would answer differently. A copy that arrives later
    * runs the change again, meets the record at the end (duplicate key), rolls back and replays;
-   * one whose change refuses finds the record after the rollback and replays it too.
+   * one whose change refuses reads the record before rolling back and replays it too.
    * Not for multi-step commands, nor when the command joins a consumer's transaction (`within`):
    * those keep the record first. See docs/service-template.md#idempotency.
    */

@@ -341,7 +341,10 @@ describe("command pipeline: copies on two instances, and the record at the end (
     const database = (rows as Array<{ d: string }>)[0]!.d;
     const db = createDb({ url: infraUrls().mariadbUrl, database, poolSize: 5 });
     const idempotency = new IdempotencyStore(db, clock, bed.retentionMs);
-    other = { db, commands: new CommandPipeline({ service: "cmdtest", db, clock, idempotency, requestHashKey: bed.requestHashKey }) };
+    other = {
+      db,
+      commands: new CommandPipeline({ service: "cmdtest", db, clock, idempotency, requestHashKey: bed.requestHashKey }),
+    };
   });
   after(() => other.db.close());
   const on = (commands: CommandPipeline): CommandDeps => ({ commands });
@@ -358,7 +361,9 @@ describe("command pipeline: copies on two instances, and the record at the end (
       requestId: (req) => req.requestId,
       recordAtEnd,
       async execute(_d: CommandDeps, w, req) {
-        await w.tx.execute(sql`INSERT INTO race_keys (k, n) VALUES (${req.message}, 1) ON DUPLICATE KEY UPDATE n = n + 1`);
+        await w.tx.execute(
+          sql`INSERT INTO race_keys (k, n) VALUES (${req.message}, 1) ON DUPLICATE KEY UPDATE n = n + 1`,
+        );
         if (unique) {
           const [found] = (await w.tx.execute(
             sql`SELECT COUNT(*) AS n FROM race_widgets WHERE name = ${req.message}`,

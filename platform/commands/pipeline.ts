@@ -10,6 +10,7 @@ import type { EventType } from "../bus/events.js";
 import type { Outbox } from "../bus/outbox.js";
 import type { Clock } from "../clock/index.js";
 import { type Db, type Tx, withTransaction } from "../db/index.js";
+import { DomainError } from "../errors/index.js";
 import { type Principal, principalKey } from "../principal/index.js";
 import type { Command, CommandDeps, Flow } from "./define.js";
 import {
@@ -58,6 +59,13 @@ export interface CommandOutcome<T> {
 
 /** Thrown out of a transaction to roll it back: a copy of the request recorded its answer first. */
 class CopyCameFirst extends Error {}
+
+/** Thrown out of a transaction to roll it back and replay `stored`, the record a copy committed. */
+class Recorded extends Error {
+  constructor(readonly stored: IdempotencyRecord) {
+    super("a copy of this request recorded its answer first");
+  }
+}
 
 interface StepResult<T> {
   value: T;
@@ -214,10 +222,10 @@ export class CommandPipeline {
    * A transaction whose record is its last statement, written with the answer (CommandSpec.recordAtEnd):
    * no record first and no update of it. A duplicate key at the end means a copy of this request
    * committed first (earlier, or on another instance while this one ran): roll back, replay its
-   * answer. When the change throws, a copy may have committed first too (the change now refuses
-   * because that copy's effect is there): one read of the record after the rollback tells — the
-   * only statement this adds, and only to failed calls. A refusal is not recorded (as before): a
-   * retry of it acts again.
+   * answer. When the change refuses (a DomainError), a copy may have committed first too (its
+   * effect is why this one refuses): one read of the record — the only statement this adds, and
+   * only to refusals — on the same connection before the rollback, so a refusal never queues for
+   * the pool a second time. A refusal is not recorded (as before): a retry of it acts again.
    */
   async #recordAtEndStep<S extends DescMessage>(
     key: IdempotencyKey,
@@ -227,20 +235,35 @@ export class CommandPipeline {
     fn: (scope: WriteScope) => Promise<MessageInitShape<S>>,
   ): Promise<StepResult<MessageShape<S>>> {
     const store = this.#o.idempotency;
+    // a committed record of this key makes the transaction roll back and the call replay it
+    const replayIfRecorded = async (tx: Tx) => {
+      const stored = await store.find(key, tx).catch(() => undefined); // a failed read keeps the first error
+      if (stored?.response != null) throw new Recorded(stored);
+    };
     // A record that vanished between our duplicate key and our read was pruned: run again.
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
         const value = await withTransaction(this.#o.db, async (tx) => {
-          const v = create(schema, await fn(this.scope(tx, principal)));
-          if (!(await store.claim(tx, key, hash, toBinary(schema, v)))) throw new CopyCameFirst();
-          return v;
+          let v: MessageShape<S>;
+          try {
+            v = create(schema, await fn(this.scope(tx, principal)));
+          } catch (e) {
+            if (e instanceof DomainError) await replayIfRecorded(tx);
+            throw e;
+          }
+          if (await store.claim(tx, key, hash, toBinary(schema, v))) return v;
+          await replayIfRecorded(tx);
+          throw new CopyCameFirst();
         });
         return { value, replayed: false };
       } catch (failure) {
-        // the record of a copy that came first, if any (a failed read keeps the change's own error)
+        if (failure instanceof Recorded) return this.#replay(key, hash, schema, failure.stored);
+        if (failure instanceof CopyCameFirst) continue;
+        if (failure instanceof DomainError) throw failure;
+        // not a refusal (a bug, the database): a copy's record may still answer (rare: from the pool)
         const stored = await store.find(key).catch(() => undefined);
         if (stored?.response != null) return this.#replay(key, hash, schema, stored);
-        if (!(failure instanceof CopyCameFirst)) throw failure;
+        throw failure;
       }
     }
     throw new Error(`idempotency record ${key.requestId} of ${key.method} kept disappearing`);

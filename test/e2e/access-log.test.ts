@@ -62,7 +62,8 @@ describe("access log and call logger", function () {
     const { proc, lines, client } = await processWith("errors");
     try {
       for (let i = 0; i < 3; i++) await client.echo({ message: "ok" });
-      for (let i = 0; i < 2; i++) assert.equal((await failure(client.echo({ message: "refuse" }))).code, Code.FailedPrecondition);
+      for (let i = 0; i < 2; i++)
+        assert.equal((await failure(client.echo({ message: "refuse" }))).code, Code.FailedPrecondition);
       const err = await failure(client.echo({ message: "fail" }));
       assert.equal(err.code, Code.NotFound);
       assert.equal(finished(lines).length, 0);

@@ -54,7 +54,6 @@ export interface SeatLabel {
   readonly seatLabel: string;
 }
 
-
 /** What a specific-seat claim answers: granted, or what a refusal needs to say. */
 export type SeatClaim =
   | { readonly ok: true }
@@ -91,7 +90,12 @@ export async function claimSeats(
   const exists = (l: SeatLabel) => [...l.rowLabel].length <= LABEL_MAX && [...l.seatLabel].length <= LABEL_MAX;
   // a longer label names no seat; the procedure's JSON columns are as wide as the stored labels
   const json = JSON.stringify(labels.filter(exists).map((l) => [l.rowLabel, l.seatLabel]));
-  const got = await called<{ ok: number; row_label: string | null; seat_label: string | null; available: number | null }>(
+  const got = await called<{
+    ok: number;
+    row_label: string | null;
+    seat_label: string | null;
+    available: number | null;
+  }>(
     tx,
     sql`CALL claim_seats(${t.invId}, ${section.sectionNo}, ${section.firstSeat}, ${section.firstSeat + section.capacity},
                          ${t.holdId}, ${t.until}, ${t.now}, ${section.priceMinor}, ${labels.length}, ${json}, ${cap})`,
