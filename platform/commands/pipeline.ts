@@ -140,7 +140,7 @@ export class CommandPipeline {
     const ahead = this.#running.get(key);
     if (ahead !== undefined) {
       await ahead.catch(() => undefined); // its outcome is the first run's; ours is read from the record
-      return this.#run(cmd, deps, principal, input, opts, base);
+      return this.#run(cmd, deps, principal, input, opts, base, true);
     }
     const mine = this.#run(cmd, deps, principal, input, opts, base);
     this.#running.set(key, mine);
@@ -158,6 +158,8 @@ export class CommandPipeline {
     input: MessageShape<I>,
     opts: RunOptions,
     base: IdempotencyKey | undefined,
+    /** A copy of this request just ran here: its record is likely there (read it before acting). */
+    afterCopy = false,
   ): Promise<CommandOutcome<MessageShape<O>>> {
     const def = cmd.definition;
     const prepared = await def.prepare(deps, principal, input);
@@ -181,7 +183,7 @@ export class CommandPipeline {
         const key = keyOf(step);
         // record at the end only on a command's own transaction (never a consumer's: see define.ts)
         if (def.recordAtEnd && key !== undefined && opts.within === undefined)
-          return count(await this.#recordAtEndStep(key, hash!, principal, schema, fn));
+          return count(await this.#recordAtEndStep(key, hash!, principal, schema, fn, afterCopy));
         return count(await this.#transactionStep(key, hash, principal, schema, fn, opts.within));
       },
       call: async (step, schema, fn) => count(await this.#callStep(keyOf(step), hash, schema, fn)),
@@ -233,8 +235,15 @@ export class CommandPipeline {
     principal: Principal | undefined,
     schema: S,
     fn: (scope: WriteScope) => Promise<MessageInitShape<S>>,
+    afterCopy: boolean,
   ): Promise<StepResult<MessageShape<S>>> {
     const store = this.#o.idempotency;
+    if (afterCopy) {
+      // a copy waited in memory for the first run here: one read replays it, instead of running
+      // the change again only to meet the record at its end
+      const stored = await store.find(key);
+      if (stored?.response != null) return this.#replay(key, hash, schema, stored);
+    }
     // a committed record of this key makes the transaction roll back and the call replay it
     const replayIfRecorded = async (tx: Tx) => {
       const stored = await store.find(key, tx).catch(() => undefined); // a failed read keeps the first error
