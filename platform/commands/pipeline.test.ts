@@ -348,6 +348,8 @@ describe("command pipeline: copies on two instances, and the record at the end (
   });
   after(() => other.db.close());
   const on = (commands: CommandPipeline): CommandDeps => ({ commands });
+  /** Runs of a change (committed or rolled back). */
+  let changes = 0;
 
   /**
    * The change: lock the request's key row, make one widget (or, `unique`, refuse when the widget
@@ -361,6 +363,7 @@ describe("command pipeline: copies on two instances, and the record at the end (
       requestId: (req) => req.requestId,
       recordAtEnd,
       async execute(_d: CommandDeps, w, req) {
+        changes++;
         await w.tx.execute(
           sql`INSERT INTO race_keys (k, n) VALUES (${req.message}, 1) ON DUPLICATE KEY UPDATE n = n + 1`,
         );
@@ -413,6 +416,17 @@ describe("command pipeline: copies on two instances, and the record at the end (
       assert.deepEqual([first.replayed, again.replayed, again.result.message], [false, true, first.result.message]);
       assert.equal(await made(req.message), 1, "the repeat's change was rolled back");
     }
+  });
+
+  it("record at the end: copies waiting in memory on one instance replay the record without running the change", async () => {
+    const req = echo("copies at the end", rid(), 100);
+    const before = changes;
+    const runs = await Promise.all(
+      Array.from({ length: 8 }, () => bed.commands.run(atEnd, on(bed.commands), alice, req)),
+    );
+    assert.equal(changes - before, 1, "the change ran once");
+    assert.equal(new Set(runs.map((r) => r.result.message)).size, 1);
+    assert.equal(runs.filter((r) => r.replayed).length, 7);
   });
 
   it("record at the end: the same request_id with a different request → REQUEST_ID_REUSED, no effect", async () => {
