@@ -1,6 +1,8 @@
 -- Custom migration: a hold's specific seats of one section in one round trip (services/ticket/db/claims.ts,
 -- docs/ticket.md "Where a hold's time goes"). Claims the seats by their labels through the unique
--- label index (the labels come as a JSON array of [row, seat] pairs, read with JSON_TABLE), with a
+-- label index (the labels come as a JSON array of [row, seat] pairs, read with JSON_TABLE; the join
+-- order and the index are forced: on a small table the optimizer would rather scan the section,
+-- and a scanning UPDATE trips over every seat another buyer is claiming), with a
 -- zero lock-wait timeout: a seat another transaction is claiming counts as taken (1205, only that
 -- statement is rolled back). When every seat was free, records them as the hold's items and
 -- answers one row with ok = 1; otherwise answers ok = 0 and, for each label that exists, a row with
@@ -29,7 +31,7 @@ BEGIN
 		UPDATE JSON_TABLE(p_labels, '$[*]' COLUMNS (
 				`r` varchar(8) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin PATH '$[0]',
 				`l` varchar(8) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin PATH '$[1]')) AS jt
-			JOIN `seats` s ON s.`inv_id` = p_inv AND s.`section_no` = p_section AND s.`row_label` = jt.`r` AND s.`seat_label` = jt.`l`
+			STRAIGHT_JOIN `seats` s FORCE INDEX (`seats_label`) ON s.`inv_id` = p_inv AND s.`section_no` = p_section AND s.`row_label` = jt.`r` AND s.`seat_label` = jt.`l`
 			SET s.`hold_id` = p_hold, s.`taken_until` = p_until
 			WHERE s.`taken_until` IS NULL OR s.`taken_until` <= p_now;
 		SET claimed = ROW_COUNT();
@@ -40,7 +42,7 @@ BEGIN
 			FROM JSON_TABLE(p_labels, '$[*]' COLUMNS (
 				`r` varchar(8) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin PATH '$[0]',
 				`l` varchar(8) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin PATH '$[1]')) AS jt
-			JOIN `seats` s ON s.`inv_id` = p_inv AND s.`section_no` = p_section AND s.`row_label` = jt.`r` AND s.`seat_label` = jt.`l`;
+			STRAIGHT_JOIN `seats` s FORCE INDEX (`seats_label`) ON s.`inv_id` = p_inv AND s.`section_no` = p_section AND s.`row_label` = jt.`r` AND s.`seat_label` = jt.`l`;
 		SELECT 1 AS `ok`, NULL AS `row_label`, NULL AS `seat_label`, NULL AS `available`;
 	ELSE
 		SELECT 0 AS `ok`, s.`row_label`, s.`seat_label`, (SELECT COUNT(*) FROM (
@@ -49,6 +51,6 @@ BEGIN
 			FROM JSON_TABLE(p_labels, '$[*]' COLUMNS (
 				`r` varchar(8) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin PATH '$[0]',
 				`l` varchar(8) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin PATH '$[1]')) AS jt
-			JOIN `seats` s ON s.`inv_id` = p_inv AND s.`section_no` = p_section AND s.`row_label` = jt.`r` AND s.`seat_label` = jt.`l`;
+			STRAIGHT_JOIN `seats` s FORCE INDEX (`seats_label`) ON s.`inv_id` = p_inv AND s.`section_no` = p_section AND s.`row_label` = jt.`r` AND s.`seat_label` = jt.`l`;
 	END IF;
 END;
