@@ -301,10 +301,12 @@ export async function benchHolds(o: HoldBenchOptions): Promise<HoldBenchResult> 
   // batch: /proc counts in 10 ms ticks, so a batch, not a call, is the unit
   const oneEnd = performance.now() + ms;
   const oneCpu = { grant: 0, refusal: 0 };
+  const oneStatements = { grant: 0, refusal: 0 };
   let i = 0;
   while (i + 10 <= probe.length && performance.now() < oneEnd && nextPair + 5 <= 2 * rowsPer * 50) {
     const pairs = Array.from({ length: 5 }, () => nextPair++);
     for (const refuse of [false, true]) {
+      const q0 = await questions(status);
       const cpu0 = cpuSeconds(o.pid);
       for (const k of pairs) {
         const t = performance.now();
@@ -318,6 +320,8 @@ export async function benchHolds(o: HoldBenchOptions): Promise<HoldBenchResult> 
         }
       }
       oneCpu[refuse ? "refusal" : "grant"] += cpuSeconds(o.pid) - cpu0;
+      // minus the status read itself (the second one counts itself)
+      oneStatements[refuse ? "refusal" : "grant"] += (await questions(status)) - q0 - 1;
     }
   }
 
@@ -397,7 +401,8 @@ export async function benchHolds(o: HoldBenchOptions): Promise<HoldBenchResult> 
       `granted p50 ${f1(pct(hot.granted, 0.5))} / p99 ${f1(pct(hot.granted, 0.99))} ms (${hot.refused.length} refused, ${hot.granted.length} granted)`,
     `  refusals vs grants, one caller at a time (no queueing): refused p50 ${f1(pct(oneRefusal, 0.5))} / p99 ${f1(pct(oneRefusal, 0.99))} ms, ` +
       `granted p50 ${f1(pct(oneGrant, 0.5))} / p99 ${f1(pct(oneGrant, 0.99))} ms (${oneRefusal.length} refused, ${oneGrant.length} granted${oneBad > 0 ? `, ${oneBad} UNEXPECTED` : ""}); ` +
-      `server CPU per refusal ${f1((oneCpu.refusal * 1000) / Math.max(1, oneRefusal.length))} ms, per grant ${f1((oneCpu.grant * 1000) / Math.max(1, oneGrant.length))} ms`,
+      `server CPU per refusal ${f1((oneCpu.refusal * 1000) / Math.max(1, oneRefusal.length))} ms, per grant ${f1((oneCpu.grant * 1000) / Math.max(1, oneGrant.length))} ms; ` +
+      `statements per refusal ${f1(oneStatements.refusal / Math.max(1, oneRefusal.length))}, per grant ${f1(oneStatements.grant / Math.max(1, oneGrant.length))}`,
     `  oversold (from the rows after the run): ${oversold.seats} seats in two live holds, ${oversold.ga} GA sections over capacity, ${oversold.negative} negative stripes`,
     `  buyers: ${CONCURRENCY} × ${perWorker} minted tokens; ${reholds} holds replaced the buyer's earlier hold (ran out of new buyers)`,
     "",

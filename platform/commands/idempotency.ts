@@ -60,7 +60,9 @@ export function requestIdReused(key: IdempotencyKey): FailedPreconditionError {
  * it: see the boundary rules). Insert-then-act: {@link claim} inserts the record first, in the
  * effect's transaction; a concurrent duplicate blocks on that row until the first commits, then
  * finds it and replays. The record commits or rolls back with the effect, so a failed attempt
- * leaves nothing and a retry may succeed. Records live at least `retentionMs`.
+ * leaves nothing and a retry may succeed. A command declared `recordAtEnd` inserts its record last,
+ * with the answer, instead (its own first lock makes copies wait; see define.ts). Records live at
+ * least `retentionMs`.
  */
 export class IdempotencyStore {
   constructor(

@@ -4,11 +4,13 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { sql } from "drizzle-orm";
 import { EchoRequestSchema, EchoResponseSchema } from "../../gen/boxoffice/testing/v1/echo_service_pb.js";
 import { commandBed, rid, WidgetMade } from "../../test/support/command-bed.js";
+import { infraUrls } from "../../test/support/infra.js";
 import { ManualClock } from "../clock/index.js";
-import { withTransaction } from "../db/index.js";
-import { DomainError } from "../errors/index.js";
+import { createDb, type Db, withTransaction } from "../db/index.js";
+import { DomainError, FailedPreconditionError } from "../errors/index.js";
 import { servicePrincipal, userPrincipal } from "../principal/index.js";
-import { type CommandDeps, command } from "./index.js";
+import { IdempotencyStore } from "./idempotency.js";
+import { type CommandDeps, CommandPipeline, command } from "./index.js";
 
 /**
  * The command pipeline on real MariaDB: AIP-155 idempotency (insert-then-act), outbox events in
@@ -317,5 +319,153 @@ describe("command pipeline: copies of one request under a small pool (real Maria
     assert.equal(await bed.count("SELECT COUNT(*) AS n FROM slow_widgets WHERE name = 'copied'"), 1);
     assert.equal(new Set(results.map((r) => r.result.message)).size, 1, "one answer for every copy");
     assert.equal(results.filter((r) => !r.replayed).length, 1, "one original, nine replays");
+  });
+});
+
+/**
+ * Two "instances" (two pipelines, each with its own pool, on one database) and commands whose record
+ * is written once, at the end (`recordAtEnd`), beside the same commands with the record first. Each
+ * change first locks a row keyed by the request's message, as HoldSeats locks the buyer row, so a
+ * copy running on the other instance waits there.
+ */
+describe("command pipeline: copies on two instances, and the record at the end (real MariaDB)", () => {
+  const clock = new ManualClock(Date.UTC(2030, 0, 1));
+  const bed = commandBed(clock, [
+    "CREATE TABLE race_keys (k VARCHAR(100) PRIMARY KEY, n INT NOT NULL)",
+    "CREATE TABLE race_widgets (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(100) NOT NULL)",
+  ]);
+  const alice = userPrincipal("alice", ["CUSTOMER"]);
+  let other: { db: Db; commands: CommandPipeline };
+  before(async () => {
+    const [rows] = await bed.db.pool.query("SELECT DATABASE() AS d");
+    const database = (rows as Array<{ d: string }>)[0]!.d;
+    const db = createDb({ url: infraUrls().mariadbUrl, database, poolSize: 5 });
+    const idempotency = new IdempotencyStore(db, clock, bed.retentionMs);
+    other = {
+      db,
+      commands: new CommandPipeline({ service: "cmdtest", db, clock, idempotency, requestHashKey: bed.requestHashKey }),
+    };
+  });
+  after(() => other.db.close());
+  const on = (commands: CommandPipeline): CommandDeps => ({ commands });
+  /** Runs of a change (committed or rolled back). */
+  let changes = 0;
+
+  /**
+   * The change: lock the request's key row, make one widget (or, `unique`, refuse when the widget
+   * already exists: a repeat of a made widget then refuses, as a re-hold of held seats would).
+   */
+  const raceCommand = (name: string, recordAtEnd: boolean, unique: boolean) =>
+    command({
+      name,
+      input: EchoRequestSchema,
+      output: EchoResponseSchema,
+      requestId: (req) => req.requestId,
+      recordAtEnd,
+      async execute(_d: CommandDeps, w, req) {
+        changes++;
+        await w.tx.execute(
+          sql`INSERT INTO race_keys (k, n) VALUES (${req.message}, 1) ON DUPLICATE KEY UPDATE n = n + 1`,
+        );
+        if (unique) {
+          const [found] = (await w.tx.execute(
+            sql`SELECT COUNT(*) AS n FROM race_widgets WHERE name = ${req.message}`,
+          )) as unknown as [Array<{ n: number }>];
+          if (Number(found[0]?.n) > 0) throw new FailedPreconditionError("WIDGET_EXISTS", `${req.message} exists`);
+        }
+        await w.tx.execute(sql`INSERT INTO race_widgets (name) VALUES (${req.message})`);
+        if (req.delayMs > 0) await w.tx.execute(sql`DO SLEEP(${req.delayMs / 1000})`);
+        return { message: `${req.message} ${Math.random()}` };
+      },
+    });
+  const modes = [
+    { mode: "record first", cmd: raceCommand("cmdtest.RaceFirst", false, false) },
+    { mode: "record at the end", cmd: raceCommand("cmdtest.RaceAtEnd", true, false) },
+    { mode: "record at the end, a repeat refuses", cmd: raceCommand("cmdtest.RaceAtEndUnique", true, true) },
+  ];
+  const made = (name: string) => bed.count("SELECT COUNT(*) AS n FROM race_widgets WHERE name = ?", name);
+  const records = (id: string) => bed.count("SELECT COUNT(*) AS n FROM idempotency_records WHERE request_id = ?", id);
+  const echo = (message: string, requestId: string, delayMs = 0) =>
+    create(EchoRequestSchema, { message, requestId, delayMs });
+
+  for (const { mode, cmd } of modes) {
+    it(`${mode}: one request on two instances at once (and twice on one): one effect, one answer`, async () => {
+      for (let round = 0; round < 6; round++) {
+        const req = echo(`race ${mode} ${round}`, rid(), round % 2 === 0 ? 30 : 0);
+        const runs = await Promise.all([
+          bed.commands.run(cmd, on(bed.commands), alice, req),
+          other.commands.run(cmd, on(other.commands), alice, req),
+          other.commands.run(cmd, on(other.commands), alice, req),
+        ]);
+        assert.equal(await made(req.message), 1, `${req.message}: exactly one widget`);
+        assert.equal(new Set(runs.map((r) => r.result.message)).size, 1, `${req.message}: one answer for all`);
+        assert.equal(runs.filter((r) => !r.replayed).length, 1, `${req.message}: one original, two replays`);
+        assert.equal(await records(req.requestId), 1);
+      }
+    });
+  }
+
+  const atEnd = modes[1]!.cmd;
+  const atEndUnique = modes[2]!.cmd;
+
+  it("record at the end: a later repeat replays the first answer (its change refused or was rolled back)", async () => {
+    for (const cmd of [atEnd, atEndUnique]) {
+      const req = echo(`repeat ${cmd.definition.name}`, rid());
+      const first = await bed.commands.run(cmd, on(bed.commands), alice, req);
+      const again = await other.commands.run(cmd, on(other.commands), alice, req);
+      assert.deepEqual([first.replayed, again.replayed, again.result.message], [false, true, first.result.message]);
+      assert.equal(await made(req.message), 1, "the repeat's change was rolled back");
+    }
+  });
+
+  it("record at the end: copies waiting in memory on one instance replay the record without running the change", async () => {
+    const req = echo("copies at the end", rid(), 100);
+    const before = changes;
+    const runs = await Promise.all(
+      Array.from({ length: 8 }, () => bed.commands.run(atEnd, on(bed.commands), alice, req)),
+    );
+    assert.equal(changes - before, 1, "the change ran once");
+    assert.equal(new Set(runs.map((r) => r.result.message)).size, 1);
+    assert.equal(runs.filter((r) => r.replayed).length, 7);
+  });
+
+  it("record at the end: the same request_id with a different request → REQUEST_ID_REUSED, no effect", async () => {
+    const id = rid();
+    await atEnd(on(bed.commands), alice, echo("reused original", id));
+    await assert.rejects(
+      atEnd(on(other.commands), alice, echo("reused other", id)),
+      (e: unknown) => e instanceof DomainError && e.reason === "REQUEST_ID_REUSED",
+    );
+    assert.equal(await made("reused other"), 0);
+  });
+
+  it("record at the end: a refusal records nothing, and a retry of it acts", async () => {
+    await atEndUnique(on(bed.commands), alice, echo("taken", rid()));
+    const id = rid();
+    await assert.rejects(
+      atEndUnique(on(bed.commands), alice, echo("taken", id)),
+      (e: unknown) => e instanceof DomainError && e.reason === "WIDGET_EXISTS",
+    );
+    assert.equal(await records(id), 0, "no record of a refusal");
+    await bed.db.pool.query("DELETE FROM race_widgets WHERE name = 'taken'");
+    const retry = await bed.commands.run(atEndUnique, on(bed.commands), alice, echo("taken", id));
+    assert.equal(retry.replayed, false);
+    assert.equal(await made("taken"), 1);
+  });
+
+  it("record at the end: one statement fewer per call than the record first", async () => {
+    const questions = async () => {
+      const [rows] = await bed.db.pool.query("SHOW GLOBAL STATUS LIKE 'Questions'");
+      return Number((rows as Array<{ Value: string }>)[0]!.Value);
+    };
+    const statements = async (cmd: typeof atEnd) => {
+      const q0 = await questions();
+      for (let i = 0; i < 10; i++) await bed.commands.run(cmd, on(bed.commands), alice, echo(`counted ${i}`, rid()));
+      return (await questions()) - q0 - 1; // the SHOW that read the counter counts itself
+    };
+    const first = await statements(modes[0]!.cmd);
+    const last = await statements(atEnd);
+    // BEGIN, record, key row, widget, answer, COMMIT against BEGIN, key row, widget, record, COMMIT
+    assert.equal(first - last, 10, `${first} vs ${last} statements for 10 calls`);
   });
 });

@@ -10,6 +10,7 @@ import type { EventType } from "../bus/events.js";
 import type { Outbox } from "../bus/outbox.js";
 import type { Clock } from "../clock/index.js";
 import { type Db, type Tx, withTransaction } from "../db/index.js";
+import { DomainError } from "../errors/index.js";
 import { type Principal, principalKey } from "../principal/index.js";
 import type { Command, CommandDeps, Flow } from "./define.js";
 import {
@@ -56,6 +57,16 @@ export interface CommandOutcome<T> {
   replayed: boolean;
 }
 
+/** Thrown out of a transaction to roll it back: a copy of the request recorded its answer first. */
+class CopyCameFirst extends Error {}
+
+/** Thrown out of a transaction to roll it back and replay `stored`, the record a copy committed. */
+class Recorded extends Error {
+  constructor(readonly stored: IdempotencyRecord) {
+    super("a copy of this request recorded its answer first");
+  }
+}
+
 interface StepResult<T> {
   value: T;
   replayed: boolean;
@@ -66,8 +77,10 @@ interface StepResult<T> {
  * insert-then-act): for each command it checks the request id, runs `prepare`, then the change in a
  * transaction retried on deadlock, with the idempotency record claimed first in that transaction,
  * the outbox events the change emits, the result stored for replay, and after the commit the
- * relay wake-up, the change's hooks and the command's `after`. A repeat (same caller, command and
- * request id) gets the stored result; the same id with another request gets FAILED_PRECONDITION.
+ * relay wake-up, the change's hooks and the command's `after`. A command whose first lock every
+ * copy takes too may write its record once, at the end, with the answer (`recordAtEnd`: one
+ * statement fewer). A repeat (same caller, command and request id) gets the stored result; the
+ * same id with another request gets FAILED_PRECONDITION.
  */
 export class CommandPipeline {
   readonly #o: CommandPipelineOptions;
@@ -127,7 +140,7 @@ export class CommandPipeline {
     const ahead = this.#running.get(key);
     if (ahead !== undefined) {
       await ahead.catch(() => undefined); // its outcome is the first run's; ours is read from the record
-      return this.#run(cmd, deps, principal, input, opts, base);
+      return this.#run(cmd, deps, principal, input, opts, base, true);
     }
     const mine = this.#run(cmd, deps, principal, input, opts, base);
     this.#running.set(key, mine);
@@ -145,6 +158,8 @@ export class CommandPipeline {
     input: MessageShape<I>,
     opts: RunOptions,
     base: IdempotencyKey | undefined,
+    /** A copy of this request just ran here: its record is likely there (read it before acting). */
+    afterCopy = false,
   ): Promise<CommandOutcome<MessageShape<O>>> {
     const def = cmd.definition;
     const prepared = await def.prepare(deps, principal, input);
@@ -164,8 +179,13 @@ export class CommandPipeline {
     };
     const flow: Flow = {
       principal,
-      transaction: async (step, schema, fn) =>
-        count(await this.#transactionStep(keyOf(step), hash, principal, schema, fn, opts.within)),
+      transaction: async (step, schema, fn) => {
+        const key = keyOf(step);
+        // record at the end only on a command's own transaction (never a consumer's: see define.ts)
+        if (def.recordAtEnd && key !== undefined && opts.within === undefined)
+          return count(await this.#recordAtEndStep(key, hash!, principal, schema, fn, afterCopy));
+        return count(await this.#transactionStep(key, hash, principal, schema, fn, opts.within));
+      },
       call: async (step, schema, fn) => count(await this.#callStep(keyOf(step), hash, schema, fn)),
     };
     const result = create(def.output, await def.steps(deps, flow, input, prepared));
@@ -198,6 +218,64 @@ export class CommandPipeline {
       if (stored !== undefined && stored.response !== null) return this.#replay(key!, hash!, schema, stored);
     }
     throw new Error(`idempotency record ${key!.requestId} of ${key!.method} kept disappearing`);
+  }
+
+  /**
+   * A transaction whose record is its last statement, written with the answer (CommandSpec.recordAtEnd):
+   * no record first and no update of it. A duplicate key at the end means a copy of this request
+   * committed first (earlier, or on another instance while this one ran): roll back, replay its
+   * answer. When the change refuses (a DomainError), a copy may have committed first too (its
+   * effect is why this one refuses): one read of the record — the only statement this adds, and
+   * only to refusals — on the same connection before the rollback, so a refusal never queues for
+   * the pool a second time. A refusal is not recorded (as before): a retry of it acts again.
+   */
+  async #recordAtEndStep<S extends DescMessage>(
+    key: IdempotencyKey,
+    hash: Buffer,
+    principal: Principal | undefined,
+    schema: S,
+    fn: (scope: WriteScope) => Promise<MessageInitShape<S>>,
+    afterCopy: boolean,
+  ): Promise<StepResult<MessageShape<S>>> {
+    const store = this.#o.idempotency;
+    if (afterCopy) {
+      // a copy waited in memory for the first run here: one read replays it, instead of running
+      // the change again only to meet the record at its end
+      const stored = await store.find(key);
+      if (stored?.response != null) return this.#replay(key, hash, schema, stored);
+    }
+    // a committed record of this key makes the transaction roll back and the call replay it
+    const replayIfRecorded = async (tx: Tx) => {
+      const stored = await store.find(key, tx).catch(() => undefined); // a failed read keeps the first error
+      if (stored?.response != null) throw new Recorded(stored);
+    };
+    // A record that vanished between our duplicate key and our read was pruned: run again.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        const value = await withTransaction(this.#o.db, async (tx) => {
+          let v: MessageShape<S>;
+          try {
+            v = create(schema, await fn(this.scope(tx, principal)));
+          } catch (e) {
+            if (e instanceof DomainError) await replayIfRecorded(tx);
+            throw e;
+          }
+          if (await store.claim(tx, key, hash, toBinary(schema, v))) return v;
+          await replayIfRecorded(tx);
+          throw new CopyCameFirst();
+        });
+        return { value, replayed: false };
+      } catch (failure) {
+        if (failure instanceof Recorded) return this.#replay(key, hash, schema, failure.stored);
+        if (failure instanceof CopyCameFirst) continue;
+        if (failure instanceof DomainError) throw failure;
+        // not a refusal (a bug, the database): a copy's record may still answer (rare: from the pool)
+        const stored = await store.find(key).catch(() => undefined);
+        if (stored?.response != null) return this.#replay(key, hash, schema, stored);
+        throw failure;
+      }
+    }
+    throw new Error(`idempotency record ${key.requestId} of ${key.method} kept disappearing`);
   }
 
   async #callStep<S extends DescMessage>(

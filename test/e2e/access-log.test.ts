@@ -6,18 +6,19 @@ import { pino } from "pino";
 import { EchoService } from "../../gen/boxoffice/testing/v1/echo_service_pb.js";
 import { access } from "../../platform/rpc/access.js";
 import { loggerKey } from "../../platform/rpc/context.js";
-import { NotFoundError } from "../../platform/rpc/errors.js";
+import { FailedPreconditionError, NotFoundError } from "../../platform/rpc/errors.js";
 import { defineService } from "../../platform/rpc/service.js";
 import { failure } from "../support/assert.js";
 import { startTestProcess } from "../support/process.js";
 
-/** Echo that fails for "fail", logs through the call's logger for "log", and sleeps past any deadline for "hang". */
+/** Echo that fails for "fail", refuses (sold out) for "refuse", logs through the call's logger for "log", and sleeps past any deadline for "hang". */
 const echo = defineService(
   EchoService,
   { echo: access.public(), echoStream: access.public() },
   {
     async echo(req, ctx) {
       if (req.message === "fail") throw new NotFoundError("thing", "t-1");
+      if (req.message === "refuse") throw new FailedPreconditionError("SOLD_OUT", "nothing left");
       if (req.message === "log") ctx.values.get(loggerKey)?.logger.info("inside the handler");
       // ignores its signal on purpose: the deadline must still answer the caller
       if (req.message === "hang") await new Promise((r) => setTimeout(r, 1500));
@@ -57,10 +58,12 @@ const failed = (lines: Line[]) => lines.filter((l) => l.msg === "rpc failed");
 describe("access log and call logger", function () {
   this.timeout(30_000);
 
-  it("errors-only (production's default): no line for a successful call, one per failure, every call counted", async () => {
+  it("errors-only (production's default): no line for a successful call or a refusal, one per failure, every call counted", async () => {
     const { proc, lines, client } = await processWith("errors");
     try {
       for (let i = 0; i < 3; i++) await client.echo({ message: "ok" });
+      for (let i = 0; i < 2; i++)
+        assert.equal((await failure(client.echo({ message: "refuse" }))).code, Code.FailedPrecondition);
       const err = await failure(client.echo({ message: "fail" }));
       assert.equal(err.code, Code.NotFound);
       assert.equal(finished(lines).length, 0);
@@ -75,6 +78,7 @@ describe("access log and call logger", function () {
         /rpc_server_handled_total\{service="boxoffice\.testing\.v1\.EchoService",method="Echo",code="ok"\} 3\b/,
       );
       assert.match(metrics, /rpc_server_handled_total\{[^}]*method="Echo",code="not_found"\} 1\b/);
+      assert.match(metrics, /rpc_server_handled_total\{[^}]*method="Echo",code="failed_precondition"\} 2\b/);
     } finally {
       await proc.stop();
     }
@@ -85,12 +89,18 @@ describe("access log and call logger", function () {
     try {
       await client.echo({ message: "ok" }, { headers: { "x-request-id": "given-1" } });
       await client.echo({ message: "log" }, { headers: { "x-request-id": "given-2" } });
+      await failure(client.echo({ message: "refuse" }, { headers: { "x-request-id": "given-3" } }));
       assert.deepEqual(
         finished(lines).map((l) => [l.requestId, l.code]),
         [
           ["given-1", "ok"],
           ["given-2", "ok"],
         ],
+      );
+      assert.deepEqual(
+        failed(lines).map((l) => [l.requestId, l.code]),
+        [["given-3", "failed_precondition"]],
+        "in development a refusal has its line",
       );
       const inside = lines.find((l) => l.msg === "inside the handler");
       assert.equal(inside?.requestId, "given-2");

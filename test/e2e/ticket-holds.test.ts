@@ -144,6 +144,25 @@ describe("ticket: holds and availability through the one port", function () {
     await t.tickets.releaseHold({ requestId: randomUUID(), holdId: a.id }, buyer);
   });
 
+  it("a later repeat answers the first hold even when its change would now refuse or succeed again, and holds nothing", async () => {
+    // HoldSeats writes its idempotency record at the end (recordAtEnd): a repeat runs the change
+    // again, which either refuses (the seat is someone else's now) or succeeds (the seat is free
+    // again); both are rolled back and the first answer is replayed
+    const buyer = await mint.as();
+    const rid = randomUUID();
+    const a = await hold(buyer, [seat(stalls, "2", "6")], rid);
+    await t.tickets.releaseHold({ requestId: randomUUID(), holdId: a.id }, buyer);
+    const taker = await mint.as();
+    const other = await hold(taker, [seat(stalls, "2", "6")]);
+    assert.equal((await hold(buyer, [seat(stalls, "2", "6")], rid)).id, a.id, "the seat is taken: replayed");
+    await t.tickets.releaseHold({ requestId: randomUUID(), holdId: other.id }, taker);
+    assert.equal((await hold(buyer, [seat(stalls, "2", "6")], rid)).id, a.id, "the seat is free: replayed");
+    const last = await mint.as();
+    const third = await hold(last, [seat(stalls, "2", "6")]);
+    assert.equal(third.state, HoldState.ACTIVE, "the repeats held nothing");
+    await t.tickets.releaseHold({ requestId: randomUUID(), holdId: third.id }, last);
+  });
+
   it("a place already held: SEATS_UNAVAILABLE with section_id and what is left; nothing of the request is held", async () => {
     const first = await mint.as();
     const second = await mint.as();

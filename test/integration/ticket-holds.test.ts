@@ -107,6 +107,47 @@ describe("ticket holds on real MariaDB: claims, limits, lifecycle, lazy expiry",
     await assertInvariants(db, inv.invId, at());
   });
 
+  it("a claim in flight: its seat refuses at once, the seat beside it in the same small section is granted", async () => {
+    // claim_seats reaches the asked seats through the label index: it must neither wait for nor
+    // trip over (zero lock-wait timeout) another buyer's uncommitted claim of a neighbouring seat
+    const inv = await smallEvent();
+    let commit!: () => void;
+    const gate = new Promise<void>((r) => {
+      commit = r;
+    });
+    let claimed!: () => void;
+    const inFlight = new Promise<void>((r) => {
+      claimed = r;
+    });
+    const carol = withTransaction(db, async (tx) => {
+      const r = await placeHold(tx, {
+        inventory: inv,
+        holdId: id(),
+        buyerId: "carol",
+        now: at(),
+        expireTime: at(TTL),
+        items: normaliseItems([seat(inv, 0, "3", "1")], inv.sections, inv.sales.maxPerOrder),
+        stripeHint: 0,
+      });
+      claimed();
+      await gate;
+      return r;
+    });
+    await inFlight;
+    const started = Date.now();
+    const dave = await hold(inv, "dave", [seat(inv, 0, "3", "2")]);
+    assert.equal(dave.hold.state, "ACTIVE");
+    await refused(hold(inv, "erin", [seat(inv, 0, "3", "1"), seat(inv, 0, "3", "3")]), "SEATS_UNAVAILABLE");
+    assert.ok(Date.now() - started < 2_000, "neither waited for carol's claim");
+    commit();
+    assert.equal((await carol).hold.state, "ACTIVE");
+    assert.deepEqual(await counts(inv), [
+      [16, 2, 0],
+      [20, 0, 0],
+    ]);
+    await assertInvariants(db, inv.invId, at());
+  });
+
   it("all or nothing: one taken seat refuses the hold with the section and what is left, and holds nothing", async () => {
     const inv = await smallEvent();
     await hold(inv, "alice", [seat(inv, 0, "2", "2")]);

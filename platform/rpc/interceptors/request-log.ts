@@ -21,6 +21,14 @@ export function requestIdOf(header: Headers, newRequestId: IdGenerator): string 
 /** Codes that mean the server (not the caller) has a problem: logged as warnings. */
 const serverSide = new Set(["unknown", "internal", "data_loss", "unavailable", "deadline_exceeded"]);
 
+/**
+ * Refusals by the system's state, which are normal traffic (a sold-out section at an on-sale answers
+ * FAILED_PRECONDITION to most buyers; a stale etag ABORTED; a second create ALREADY_EXISTS): logged
+ * like successful calls (all: every one; errors: none; sample: the same share), so an on-sale does
+ * not write a line per refused hold. Metrics count them whatever the access log says.
+ */
+const refusals = new Set(["failed_precondition", "aborted", "already_exists"]);
+
 const procedures = new WeakMap<DescMethod, string>();
 function procedure(m: DescMethod): string {
   let p = procedures.get(m);
@@ -60,6 +68,7 @@ export interface RequestLogOptions {
 export function requestLogInterceptor(o: RequestLogOptions): Interceptor {
   const policy = o.accessLog ?? { kind: "all" };
   const okShare = policy.kind === "all" ? 1 : policy.kind === "sample" ? policy.ratio : 0;
+  const sampled = () => okShare === 1 || (okShare > 0 && Math.random() < okShare);
   return (next) => async (req) => {
     // the tracing interceptor (outside) may have taken it already, to forward it
     const requestId = req.contextValues.get(requestIdKey) || requestIdOf(req.header, o.newRequestId);
@@ -71,7 +80,7 @@ export function requestLogInterceptor(o: RequestLogOptions): Interceptor {
     const finish = (err: unknown) => {
       if (err === undefined) {
         const level = quiet ? "debug" : "info";
-        if ((okShare === 1 || (okShare > 0 && Math.random() < okShare)) && o.logger.isLevelEnabled(level))
+        if (sampled() && o.logger.isLevelEnabled(level))
           call.logger[level]({ code: "ok", durationMs: elapsed(started) }, "rpc finished");
         return;
       }
@@ -79,6 +88,7 @@ export function requestLogInterceptor(o: RequestLogOptions): Interceptor {
       // Errors carry the request id too, so a client can quote it (errors are when it matters).
       if (err instanceof ConnectError) err.metadata.set(requestIdHeader, requestId);
       const code = codeNames[ce.code] ?? "unknown";
+      if (refusals.has(code) && !sampled()) return;
       const level = serverSide.has(code) ? "warn" : quiet ? "debug" : "info";
       if (o.logger.isLevelEnabled(level))
         call.logger[level]({ code, durationMs: elapsed(started), error: ce.rawMessage }, "rpc failed");

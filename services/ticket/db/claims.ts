@@ -13,7 +13,7 @@ import { sql } from "drizzle-orm";
 import type { Tx } from "../../../platform/db/index.js";
 import { allocateBestAvailable, type RowSeats } from "../domain/allocation.js";
 import type { SectionInfo } from "./inventory.js";
-import { isBusy, type Q, rows, run } from "./sql.js";
+import { called, type Q, rows, run } from "./sql.js";
 
 const free = (now: Date) => sql`(taken_until IS NULL OR taken_until <= ${now})`;
 const sectionRange = (s: SectionInfo) => sql`seat_no >= ${s.firstSeat} AND seat_no < ${s.firstSeat + s.capacity}`;
@@ -41,35 +41,6 @@ export async function countFreeSeats(
   return Number(r?.n ?? 0);
 }
 
-/**
- * What a refused specific-seat claim needs, in one statement: which of `labels` exist (seat
- * number, or undefined for an unknown label — the caller's mistake) and the section's free seats
- * as {@link countFreeSeats} counts them (seats `exceptHold` took in this transaction count as free).
- * When no label exists there is no row to carry the count: `available` is then undefined.
- */
-export async function refusalFacts(
-  q: Q,
-  invId: number,
-  section: SectionInfo,
-  labels: readonly SeatLabel[],
-  now: Date,
-  opts: { exceptHold: string; cap: number },
-): Promise<{ found: Array<number | undefined>; available: number | undefined }> {
-  const got = await rows<{ seat_no: number; row_label: string; seat_label: string; available: number }>(
-    q,
-    sql`SELECT seat_no, row_label, seat_label, (SELECT COUNT(*) FROM (
-          SELECT 1 FROM seats WHERE inv_id = ${invId} AND ${sectionRange(section)}
-            AND (${free(now)} OR hold_id = ${opts.exceptHold}) LIMIT ${opts.cap}) AS f) AS available
-        FROM seats WHERE inv_id = ${invId} AND ${labelMatch(section.sectionNo, labels)}`,
-  );
-  const key = (r: string, l: string) => `${r}\u0000${l}`;
-  const by = new Map(got.map((g) => [key(g.row_label, g.seat_label), g.seat_no]));
-  return {
-    found: labels.map((l) => by.get(key(l.rowLabel, l.seatLabel))),
-    available: got[0] === undefined ? undefined : Number(got[0].available),
-  };
-}
-
 export interface ClaimTarget {
   readonly invId: number;
   readonly holdId: string;
@@ -83,54 +54,60 @@ export interface SeatLabel {
   readonly seatLabel: string;
 }
 
-const labelMatch = (sectionNo: number, labels: readonly SeatLabel[]) =>
-  sql`section_no = ${sectionNo} AND (${sql.join(
-    labels.map((l) => sql`(row_label = ${l.rowLabel} AND seat_label = ${l.seatLabel})`),
-    sql` OR `,
-  )})`;
+/** What a specific-seat claim answers: granted, or what a refusal needs to say. */
+export type SeatClaim =
+  | { readonly ok: true }
+  | {
+      readonly ok: false;
+      /** For each label asked: whether the seat exists (an unknown label is the caller's mistake). */
+      readonly found: boolean[];
+      /**
+       * The section's free seats counted up to the cap (seats this claim matched count as free:
+       * the caller rolls back); undefined when no label exists (no row to carry the count).
+       */
+      readonly available: number | undefined;
+    };
+
+/** The longest row or seat label the inventory stores (varchar(8), as the contract allows). */
+const LABEL_MAX = 8;
 
 /**
- * Specific seats of one section by their labels (through the unique label index, so no separate
- * lookup), all or nothing: true when every seat exists, was free and is now the hold's. A seat
- * locked by another transaction counts as taken (no wait). On false the caller rolls back (what
- * this statement matched may be the hold's now) and tells unknown labels from taken seats with
- * resolveSeats — only on that refusal path.
+ * Specific seats of one section by their labels, all or nothing, in one round trip (procedure
+ * `claim_seats`, custom migration 0007): the conditional UPDATE through the unique label index with
+ * a zero lock-wait timeout (a seat another transaction is claiming counts as taken, no wait), then,
+ * when every seat was free, the hold's `hold_seats` rows; otherwise which labels exist and the
+ * section's free seats counted up to `cap` — what the refusal says. On a refusal the caller rolls
+ * back (what the UPDATE matched may be the hold's now).
  */
 export async function claimSeats(
   tx: Tx,
   t: ClaimTarget,
-  sectionNo: number,
+  section: SectionInfo,
   labels: readonly SeatLabel[],
-): Promise<boolean> {
-  if (labels.length === 0) return true;
-  try {
-    const r = await run(
-      tx,
-      sql`SET STATEMENT innodb_lock_wait_timeout = 0 FOR
-          UPDATE seats SET hold_id = ${t.holdId}, taken_until = ${t.until}
-          WHERE inv_id = ${t.invId} AND ${labelMatch(sectionNo, labels)} AND ${free(t.now)}`,
-    );
-    return r.affectedRows === labels.length;
-  } catch (e) {
-    if (isBusy(e)) return false; // the statement was rolled back
-    throw e;
-  }
-}
-
-/** Records claimed specific seats as the hold's items, reading their numbers as it inserts. */
-export async function recordClaimedSeats(
-  tx: Tx,
-  t: ClaimTarget,
-  sectionNo: number,
-  labels: readonly SeatLabel[],
-  priceMinor: number,
-): Promise<void> {
-  await run(
+  cap: number,
+): Promise<SeatClaim> {
+  if (labels.length === 0) return { ok: true };
+  const exists = (l: SeatLabel) => [...l.rowLabel].length <= LABEL_MAX && [...l.seatLabel].length <= LABEL_MAX;
+  // a longer label names no seat; the procedure's JSON columns are as wide as the stored labels
+  const json = JSON.stringify(labels.filter(exists).map((l) => [l.rowLabel, l.seatLabel]));
+  const got = await called<{
+    ok: number;
+    row_label: string | null;
+    seat_label: string | null;
+    available: number | null;
+  }>(
     tx,
-    sql`INSERT INTO hold_seats (hold_id, seat_no, inv_id, section_no, price_minor)
-        SELECT ${t.holdId}, seat_no, inv_id, section_no, ${priceMinor} FROM seats
-        WHERE inv_id = ${t.invId} AND ${labelMatch(sectionNo, labels)}`,
+    sql`CALL claim_seats(${t.invId}, ${section.sectionNo}, ${section.firstSeat}, ${section.firstSeat + section.capacity},
+                         ${t.holdId}, ${t.until}, ${t.now}, ${section.priceMinor}, ${labels.length}, ${json}, ${cap})`,
   );
+  if (got[0]?.ok === 1) return { ok: true };
+  const key = (r: string, l: string) => `${r}\u0000${l}`;
+  const seen = new Set(got.map((g) => key(g.row_label!, g.seat_label!)));
+  return {
+    ok: false,
+    found: labels.map((l) => seen.has(key(l.rowLabel, l.seatLabel))),
+    available: got[0] === undefined ? undefined : Number(got[0].available),
+  };
 }
 
 interface CandidateRow {

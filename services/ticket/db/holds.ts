@@ -14,7 +14,7 @@ import { effectiveState, type HoldState } from "../domain/hold.js";
 import type { NormalisedItems } from "../domain/items.js";
 import { assertBuyerCap, assertOnSale } from "../domain/limits.js";
 import { mergeTakes, type StripeTake } from "../domain/stripes.js";
-import { type ClaimTarget, claimBestAvailable, claimSeats, recordClaimedSeats, refusalFacts } from "./claims.js";
+import { type ClaimTarget, claimBestAvailable, claimSeats, type SeatClaim } from "./claims.js";
 import { takeGa } from "./ga.js";
 import type { Inventory, SectionInfo } from "./inventory.js";
 import { transitionHold } from "./lifecycle.js";
@@ -123,8 +123,8 @@ export async function placeHold(tx: Tx, input: PlaceHoldInput): Promise<PlacedHo
     const s = section(no);
     const specific = items.seats.filter((x) => x.sectionNo === no);
     if (specific.length > 0) {
-      if (!(await claimSeats(tx, target, no, specific))) await refuseSeats(tx, inv, s, items, input.holdId, now);
-      await recordClaimedSeats(tx, target, no, specific, s.priceMinor);
+      const claim = await claimSeats(tx, target, s, specific, REFUSAL_COUNT_CAP);
+      if (!claim.ok) refuseSeats(s, specific, claim);
       for (const x of specific)
         heldSeats.push({
           sectionId: s.sectionId,
@@ -208,33 +208,20 @@ export async function placeHold(tx: Tx, input: PlaceHoldInput): Promise<PlacedHo
  * A specific-seat claim failed: an unknown label is the caller's mistake (INVALID_ARGUMENT, found
  * only now, on the refusal path), otherwise some seat is taken (SEATS_UNAVAILABLE with the count).
  */
-async function refuseSeats(
-  tx: Tx,
-  inv: Inventory,
-  s: SectionInfo,
-  items: NormalisedItems,
-  holdId: string,
-  now: Date,
-): Promise<never> {
-  const asked = items.seats.filter((x) => x.sectionNo === s.sectionNo);
-  // one statement: which labels exist, and the section's free seats (counted up to the cap)
-  const { found, available } = await refusalFacts(tx, inv.invId, s, asked, now, {
-    exceptHold: holdId,
-    cap: REFUSAL_COUNT_CAP,
-  });
+function refuseSeats(s: SectionInfo, asked: NormalisedItems["seats"], claim: SeatClaim & { ok: false }): never {
   const unknown = asked.flatMap((x, i) =>
-    found[i] === undefined
-      ? [
+    claim.found[i]
+      ? []
+      : [
           {
             field: `items[${x.index}].seat`,
             description: "no such row and seat in this section",
             reason: "UNKNOWN_SEAT",
           },
-        ]
-      : [],
+        ],
   );
-  if (unknown.length > 0 || available === undefined) throw new InvalidArgumentError(unknown);
-  throw new SeatsUnavailableError(s.sectionId, available);
+  if (unknown.length > 0 || claim.available === undefined) throw new InvalidArgumentError(unknown);
+  throw new SeatsUnavailableError(s.sectionId, claim.available);
 }
 
 /** A hold with its places and prices; undefined when unknown. */

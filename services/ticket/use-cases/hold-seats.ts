@@ -21,6 +21,9 @@ export const holdSeats = command({
   input: HoldSeatsRequestSchema,
   output: HoldSchema,
   requestId: (req) => req.requestId,
+  // The change's first statement (hold_begin) locks the buyer row, which every copy of this request
+  // locks too: a concurrent copy waits there, so the record can be written once, at the end.
+  recordAtEnd: true,
   async prepare(d: TicketDeps, principal, req) {
     const user = requireUser(principal);
     const inventory = await inventoryOf(d, req.eventId);

@@ -19,6 +19,9 @@ export const releaseHold = command({
   input: ReleaseHoldRequestSchema,
   output: HoldSchema,
   requestId: (req) => req.requestId,
+  // Its first lock is the hold row's compare-and-set, which every copy of this request takes too
+  // (the owner read before it never changes): the record can be written once, at the end.
+  recordAtEnd: true,
   prepare(_d: TicketDeps, principal) {
     const user = requireUser(principal);
     return { user, admin: hasRole(principal, "ADMIN") };
