@@ -284,7 +284,14 @@ async function sandboxOkOutcome(
     if (state === "CONFIRMED") continue;
     // the fault in force (injected, not yet restarted or reset) when it sent Checkout
     const hit = faults.find((f) => f.atMs <= r.checkoutStartMs! && f.atMs + f.downMs >= r.checkoutStartMs!);
-    const why = `${state ?? "no order"}${r.failureReason ? ` ${r.failureReason}` : r.error ? ` (${r.error.slice(0, 60)})` : ""}, ${hit ? `Checkout during ${hit.name}` : "no fault in force at its Checkout"}`;
+    const seen = r.failureReason
+      ? ` ${r.failureReason}`
+      : r.error
+        ? ` (${r.error.replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, "…").slice(0, 70)})` // ids apart, alike errors count together
+        : r.final !== state
+          ? ` (the buyer's last word: ${r.final})`
+          : "";
+    const why = `${state ?? "no order"}${seen}, ${hit ? `Checkout during ${hit.name}` : "no fault in force at its Checkout"}`;
     others[why] = (others[why] ?? 0) + 1;
   }
   return {
