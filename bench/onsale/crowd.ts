@@ -3,8 +3,6 @@
  * run), sending them at the on-sale (a burst at the sales start, or a stream over a round for the
  * fault suite), and waiting until the notification queue has drained.
  */
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { createConnection } from "mysql2/promise";
 import type { SeededUser } from "../../cmd/seed-users.js";
 import { sleep } from "../../platform/clock/index.js";
@@ -15,20 +13,19 @@ import type { OnsaleEvent } from "./event-setup.js";
 import { TABLES } from "./invariants.js";
 import { prng } from "./random.js";
 import type { Recorder } from "./record.js";
-
-const bin = fileURLToPath(new URL("../../bin/boxoffice", import.meta.url));
+import { spawnBoxoffice } from "./stack.js";
 
 /** `boxoffice seed users n` against the stack's auth database; the users with their tokens. */
 export function seedBuyers(env: Record<string, string>, n: number, tokenTtlSeconds = 7200): Promise<SeededUser[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, ["seed", "users", String(n), "--token-ttl", String(tokenTtlSeconds)], {
+    const child = spawnBoxoffice(["seed", "users", String(n), "--token-ttl", String(tokenTtlSeconds)], {
       env,
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";
     let err = "";
-    child.stdout.on("data", (b) => (out += b));
-    child.stderr.on("data", (b) => (err += b));
+    child.stdout!.on("data", (b) => (out += b));
+    child.stderr!.on("data", (b) => (err += b));
     child.on("error", reject);
     child.on("exit", (code) => {
       if (code !== 0) return reject(new Error(`seed users exited with ${code}: ${err.trim()}`));

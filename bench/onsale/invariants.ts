@@ -429,3 +429,35 @@ export async function orderStatesByHold(
     await conn.end();
   }
 }
+
+/**
+ * What is still settling after the crowd: orders PENDING_PAYMENT (reconciliation asks payment after
+ * BOXOFFICE_TICKET_RECONCILE_AFTER_SECONDS), notifications not yet sent, and CONFIRMED orders whose
+ * ORDER_CONFIRMED notification is not SENT (the event may still be on its way). All zero = settled:
+ * the fault suite's recovery window waits for this, not for a fixed time.
+ */
+export async function unsettled(db: {
+  mariadbUrl: string;
+  prefix: string;
+}): Promise<{ pendingOrders: number; pendingNotifications: number; confirmedWithoutEmail: number }> {
+  const conn = await connect(db.mariadbUrl);
+  try {
+    const t = dbNames(db.prefix);
+    const [rows] = await conn.query(
+      `SELECT
+         (SELECT COUNT(*) FROM ${t.orders} WHERE state = 'PENDING_PAYMENT') AS pendingOrders,
+         (SELECT COUNT(*) FROM ${t.notifications} WHERE state = 'PENDING') AS pendingNotifications,
+         (SELECT COUNT(*) FROM ${t.orders} o WHERE o.state = 'CONFIRMED' AND NOT EXISTS (
+            SELECT 1 FROM ${t.notifications} n
+            WHERE n.kind = 'ORDER_CONFIRMED' AND n.order_id = o.id AND n.state = 'SENT')) AS confirmedWithoutEmail`,
+    );
+    const r = (rows as Row[])[0];
+    return {
+      pendingOrders: Number(r?.pendingOrders ?? 0),
+      pendingNotifications: Number(r?.pendingNotifications ?? 0),
+      confirmedWithoutEmail: Number(r?.confirmedWithoutEmail ?? 0),
+    };
+  } finally {
+    await conn.end();
+  }
+}

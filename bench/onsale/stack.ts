@@ -5,9 +5,12 @@
  * process for everything (`all`) or one per service (`split`, addressed through
  * BOXOFFICE_<SVC>_URL as in the cluster and in `make dev-split`). Child processes, never
  * in-process services: the load generator must not share an event loop with the servers, and the
- * fault suite SIGKILLs them.
+ * fault suite SIGKILLs them. With BENCH_PLATFORM=dist (what `make chaos`, `make chaos-short` and
+ * `make test` set after `make build`) the children run the compiled program as the container image
+ * does — a process is ready in ~1 s instead of the 10–50 s tsx needs to compile on a busy box,
+ * which is most of a killed service's "down" time; without it, through tsx (ad-hoc runs, no build).
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, type StdioOptions, spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -20,8 +23,17 @@ import { sleep } from "../../platform/clock/index.js";
 import { type ServiceName, serviceNames } from "../../platform/config/runtime.js";
 import { type DevSecrets, devSecrets, secretsEnv } from "../../scripts/dev-secrets.js";
 import { splitUrls } from "../../scripts/split-ports.js";
+import { platformProgram } from "../processes.js";
 
-const bin = fileURLToPath(new URL("../../bin/boxoffice", import.meta.url));
+const root = fileURLToPath(new URL("../../", import.meta.url));
+
+/** `boxoffice <args>` as a child process: the compiled program or tsx, as BENCH_PLATFORM says. */
+export function spawnBoxoffice(
+  args: readonly string[],
+  o: { env: Record<string, string>; stdio: StdioOptions },
+): ChildProcess {
+  return spawn(process.execPath, [...platformProgram().args, ...args], { cwd: root, env: o.env, stdio: o.stdio });
+}
 
 export type StackMode = "all" | "split";
 
@@ -136,7 +148,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       );
     const t0 = Date.now();
     await Promise.all(procs.map((p) => p.start()));
-    log(`${o.mode}: ${procs.length} process(es) ready in ${Date.now() - t0} ms`);
+    log(`${o.mode}: ${procs.length} process(es) ready in ${Date.now() - t0} ms (${platformProgram().label})`);
     const procOf = (s: ServiceName) => procs.find((p) => p.services.includes(s))!;
     let stopping: Promise<void> | undefined;
     return {
@@ -196,7 +208,7 @@ class ManagedProc implements ServiceProc {
     if (this.pid !== undefined) return;
     const fd = openSync(this.logFile, "a");
     writeSync(fd, `\n--- ${new Date().toISOString()} start ${this.name}\n`);
-    const child = spawn(bin, ["serve", `--services=${this.services.join(",")}`], {
+    const child = spawnBoxoffice(["serve", `--services=${this.services.join(",")}`], {
       env: { ...this.env, BOXOFFICE_PORT: String(this.port), BOXOFFICE_ADMIN_PORT: String(this.adminPort) },
       stdio: ["ignore", fd, fd],
     });

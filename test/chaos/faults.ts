@@ -27,6 +27,8 @@ export interface FaultOutcome {
   atMs: number;
   /** Checkouts in progress (started, not final) when it was injected. */
   checkoutsInFlight: number;
+  /** How long it waited at its moment for `minInFlight` checkouts in progress. */
+  aimWaitMs: number;
   /** From the injection to the restart or reset. */
   downMs: number;
   /** From the injection to a canary's confirmed and emailed order; undefined if it never healed. */

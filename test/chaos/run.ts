@@ -18,28 +18,38 @@ import { renderRound } from "./table.js";
 const short = process.argv.includes("--short") || process.env.CHAOS_SHORT === "1";
 const firstSeed = seedFrom(process.env.CHAOS_SEED);
 const rounds = Number(process.env.CHAOS_ROUNDS ?? (short ? 1 : 3));
-const buyers = Number(process.env.CHAOS_BUYERS ?? (short ? 200 : 600));
+const buyers = Number(process.env.CHAOS_BUYERS ?? (short ? 90 : 600));
 const outDir = resolve(process.env.CHAOS_OUT ?? join(".data", "chaos"));
 const log = (l: string) => process.stderr.write(`chaos: ${l}\n`);
 
+// Every fault gets a wave of 8 sandbox_slow buyers 1.5 s before its moment (the slow charge takes
+// 3 s, so their checkouts are under way then on any machine) and waits up to aimTimeoutMs for 5
+// checkouts in progress. Heal and recovery are bounds, not sleeps: a round ends when everything has
+// settled. The short round's crowd, slots and down times are what fits `make test`'s 3 minutes.
 const settings = short
   ? {
-      warmupMs: 4_000,
-      slotMs: 8_000,
+      warmupMs: 3_000,
+      slotMs: 7_000,
       minDownMs: 800,
       maxDownMs: 2_000,
-      aimTimeoutMs: 4_000,
+      aimWave: 8,
+      aimLeadMs: 1_500,
+      aimTimeoutMs: 15_000,
       healTimeoutMs: 90_000,
-      recoveryMs: 40_000,
+      buyerBudgetMs: 60_000,
+      recoveryMs: 60_000,
     }
   : {
       warmupMs: 8_000,
       slotMs: 15_000,
       minDownMs: 2_000,
       maxDownMs: 5_000,
-      aimTimeoutMs: 10_000,
+      aimWave: 8,
+      aimLeadMs: 1_500,
+      aimTimeoutMs: 20_000,
       healTimeoutMs: 120_000,
-      recoveryMs: 90_000,
+      buyerBudgetMs: 120_000,
+      recoveryMs: 120_000,
     };
 
 let failed = false;
@@ -63,9 +73,11 @@ for (let i = 0; i < rounds; i++) {
         // abandoned holds expire within the round, so "no hold ACTIVE past its expiry" is put to the test
         BOXOFFICE_TICKET_HOLD_TTL_SECONDS: "45",
         BOXOFFICE_TICKET_SWEEP_INTERVAL_MS: "2000",
-        // an order whose charge outcome was lost is asked about after this long (default 60 s):
-        // the short round's recovery window must outlast it
-        ...(short ? { BOXOFFICE_TICKET_RECONCILE_AFTER_SECONDS: "15" } : {}),
+        // an order whose charge outcome was lost is asked about after this long (default 60 s, every
+        // 5 s): the short round's recovery waits for it, so it comes sooner
+        ...(short
+          ? { BOXOFFICE_TICKET_RECONCILE_AFTER_SECONDS: "10", BOXOFFICE_TICKET_RECONCILE_EVERY_MS: "2000" }
+          : {}),
       },
       log,
     });

@@ -30,12 +30,14 @@ describe("chaos: the seeded fault plan and the verdict table (no I/O)", () => {
 
   const round = (over: Partial<RoundResult> = {}): RoundResult => ({
     seed: 7,
-    faults: [{ name: "SIGKILL ticket", atMs: 0, checkoutsInFlight: 6, downMs: 2_000, healMs: 4_000 }],
+    faults: [{ name: "SIGKILL ticket", atMs: 0, checkoutsInFlight: 6, aimWaitMs: 0, downMs: 2_000, healMs: 4_000 }],
     invariants: [
       { id: "money", title: "captured − refunded = value of CONFIRMED orders", violations: 0, examples: [] },
     ],
     okConfirmed: { confirmed: 90, checkouts: 100 },
     notCounted: [],
+    phases: { stackMs: 10_000, crowdMs: 40_000, recoveryMs: 10_000 },
+    leftUnsettled: { pendingOrders: 0, pendingNotifications: 0, confirmedWithoutEmail: 0 },
     durationMs: 60_000,
     ...over,
   });
@@ -49,9 +51,19 @@ describe("chaos: the seeded fault plan and the verdict table (no I/O)", () => {
     assert.equal(violated.ok, false);
     assert.match(violated.text, /captured 10 ≠ 9/);
     assert.equal(
-      renderRound(round({ faults: [{ name: "x", atMs: 0, checkoutsInFlight: 9, downMs: 1, healError: "never" }] })).ok,
+      renderRound(
+        round({ faults: [{ name: "x", atMs: 0, checkoutsInFlight: 9, aimWaitMs: 0, downMs: 1, healError: "never" }] }),
+      ).ok,
       false,
     );
     assert.equal(renderRound(round({ notCounted: ["SIGKILL redis hit 2 checkouts in flight (< 5)"] })).ok, false);
+  });
+
+  it("the table says whether the recovery window settled everything or ran out, and with what", () => {
+    assert.match(renderRound(round()).text, /recovery 10\.0 s \(everything settled\)/);
+    const ranOut = renderRound(
+      round({ leftUnsettled: { pendingOrders: 3, pendingNotifications: 0, confirmedWithoutEmail: 2 } }),
+    ).text;
+    assert.match(ranOut, /ran out with 3 orders pending, 0 notifications pending, 2 confirmed orders not emailed/);
   });
 });
