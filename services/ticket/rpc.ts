@@ -3,6 +3,7 @@ import { TicketInternalService } from "../../gen/boxoffice/ticket/v1/ticket_inte
 import { TicketService } from "../../gen/boxoffice/ticket/v1/ticket_service_pb.js";
 import { principalOf } from "../../platform/rpc/context.js";
 import { defineService, type ServiceRegistration, unimplementedService } from "../../platform/rpc/service.js";
+import { sharedStream } from "../../platform/rpc/shared-stream.js";
 import { ticketAccess, ticketInternalAccess } from "./access.js";
 import type { OrdersPart, TicketDeps } from "./deps.js";
 import { getAvailability } from "./use-cases/get-availability.js";
@@ -24,7 +25,7 @@ export function ticketServices(d: TicketDeps, orders: OrdersPart | undefined): S
     "getAvailability" | "watchAvailability" | "holdSeats" | "releaseHold"
   > = {
     getAvailability: async (req, ctx) => ({ availability: await getAvailability(d, principalOf(ctx), req) }),
-    watchAvailability: (req, ctx) => watchAvailability(d, principalOf(ctx), req, ctx.signal),
+    watchAvailability: (req, ctx) => watchAvailability(d, principalOf(ctx), req, ctx.signal, sharedStream(ctx)),
     holdSeats: async (req, ctx) => ({ hold: await holdSeats(d, principalOf(ctx), req) }),
     releaseHold: async (req, ctx) => ({ hold: await releaseHold(d, principalOf(ctx), req) }),
   };
