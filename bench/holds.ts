@@ -350,9 +350,14 @@ export async function benchHolds(o: HoldBenchOptions): Promise<HoldBenchResult> 
   let watched: Split;
   let rssWith: number;
   let seen: { messages: number; errors: number; ended: number };
+  // the watchers' process shares this box's cores with the server: its CPU is reported beside
+  let watcherCpu: number;
   try {
     rssWith = rssBytes(o.pid);
+    const cpu0 = cpuSeconds(watchers.pid);
+    const t0 = performance.now();
     watched = await split((w, i) => hold(gaWatchedEv.eventId, gaItems(gaWatchedEv.sections[0]!), fresh(w, i)));
+    watcherCpu = (cpuSeconds(watchers.pid) - cpu0) / ((performance.now() - t0) / 1000);
   } finally {
     seen = await watchers.stop();
   }
@@ -406,7 +411,8 @@ export async function benchHolds(o: HoldBenchOptions): Promise<HoldBenchResult> 
     row("GA (2) unwatched, right after", gaAfter),
     `  hold rate with watchers vs without (mean of before/after): ${ratio(rate(watched), (rate(ga) + rate(gaAfter)) / 2)}; ` +
       `RSS ${f1(rssBefore / 2 ** 20)} → ${f1(rssWith / 2 ** 20)} MiB = ${f1((rssWith - rssBefore) / o.watchers / 1024)} KiB per watcher; ` +
-      `${seen.messages} messages received, ${seen.errors} stream errors, ${seen.ended} streams ended early`,
+      `${seen.messages} messages received, ${seen.errors} stream errors, ${seen.ended} streams ended early; ` +
+      `the watchers' process used ${f0(watcherCpu * 1000)} ms of CPU per second while the holds ran`,
     "",
   );
   if (seen.errors > 0) errors += seen.errors;

@@ -23,7 +23,7 @@ export interface WatchersReport {
   ended: number;
 }
 
-export async function startWatchers(o: WatchersOptions): Promise<{ stop(): Promise<WatchersReport> }> {
+export async function startWatchers(o: WatchersOptions): Promise<{ pid: number; stop(): Promise<WatchersReport> }> {
   const child = spawn(process.execPath, ["--import", "tsx", "bench/support/watch-client.ts"], {
     cwd: root,
     env: { ...process.env, BENCH_WATCH: JSON.stringify(o) },
@@ -63,6 +63,7 @@ export async function startWatchers(o: WatchersOptions): Promise<{ stop(): Promi
     throw e;
   }
   return {
+    pid: child.pid!,
     async stop() {
       child.stdin!.end();
       const r = await next("messages", 30_000);

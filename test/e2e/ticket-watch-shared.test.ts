@@ -153,25 +153,28 @@ describe("ticket: WatchAvailability's shared frames", function () {
       await sleep(700); // past the interval: the change goes to every stream at the same tick
       framed.length = 0;
 
-      const buyer = await mint.as();
-      await clientsOf(proc).grpc.holdSeats(
-        {
-          requestId: randomUUID(),
-          eventId: ev.event.id,
-          items: [{ kind: { case: "generalAdmission", value: { sectionId: ev.sections[0]!, quantity: 3 } } }],
-        },
-        buyer,
-      );
-      const heldThree = (m: WatchAvailabilityResponse) =>
-        m.update.case === "change" && m.update.value.sections.some((s) => s.sectionId === ev.sections[0] && s.held === 3);
-      const changeAt = (w: RawWatch) => w.frames.findIndex((_, i) => i > 0 && heldThree(w.decode(i)));
-      for (const deadline = Date.now() + 5_000; ; await sleep(50)) {
-        if (watches.every((w) => changeAt(w) > 0) && h1.some(heldThree)) break;
-        assert.ok(
-          Date.now() < deadline,
-          `every stream sees the hold within 5 s, stuck ones notwithstanding (${watches.filter((w) => changeAt(w) > 0).length} of 40)`,
+      const holdGa = async (quantity: number) =>
+        clientsOf(proc).grpc.holdSeats(
+          {
+            requestId: randomUUID(),
+            eventId: ev.event.id,
+            items: [{ kind: { case: "generalAdmission", value: { sectionId: ev.sections[0]!, quantity } } }],
+          },
+          await mint.as(),
         );
-      }
+      const held = (n: number) => (m: WatchAvailabilityResponse) =>
+        m.update.case === "change" && m.update.value.sections.some((s) => s.sectionId === ev.sections[0] && s.held === n);
+      const heldThree = held(3);
+      const seenBy = async (match: (m: WatchAvailabilityResponse) => boolean, what: string) => {
+        for (const deadline = Date.now() + 5_000; ; await sleep(50)) {
+          const n = watches.filter((w) => w.frames.some((_, i) => i > 0 && match(w.decode(i)))).length;
+          if (n === watches.length && h1.some(match)) return;
+          assert.ok(Date.now() < deadline, `${what}: every stream within 5 s, stuck ones notwithstanding (${n} of 40)`);
+        }
+      };
+      await holdGa(3);
+      await seenBy(heldThree, "3 held");
+      const changeAt = (w: RawWatch) => w.frames.findIndex((_, i) => i > 0 && heldThree(w.decode(i)));
 
       const binary = watches.filter((w) => !w.contentType.endsWith("+json"));
       const json = watches.filter((w) => w.contentType.endsWith("+json"));
@@ -191,6 +194,9 @@ describe("ticket: WatchAvailability's shared frames", function () {
       // and built once: one binary and one JSON frame for the change, whatever the number of streams
       const ofChange = framed.filter((f) => heldThree(f.message as WatchAvailabilityResponse));
       assert.deepEqual(ofChange.map((f) => f.format).sort(), ["binary", "json"], "one frame per format");
+      // the streams go on together: the next change, an interval later, reaches every one of them
+      await holdGa(2);
+      await seenBy(held(5), "5 held");
     } finally {
       h1Abort.abort();
       await h1Done;
