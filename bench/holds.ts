@@ -347,6 +347,28 @@ export async function benchHolds(o: HoldBenchOptions): Promise<HoldBenchResult> 
     count: o.watchers,
     connections: Math.max(1, Math.ceil(o.watchers / 100)),
   });
+  // the watchers' cost apart from the holds': server CPU per second under a light, paced hold
+  // load (one caller, 20 holds/s; a new version of the map every refresh, so every stream gets a
+  // message per interval) with the watchers and again without them, over the messages they got
+  const pacedBuyers = await mint(o, o.smoke ? 20 : 2 * 20 * o.seconds + 20);
+  for (const b of pacedBuyers) await health.check({}, b);
+  let pacedNext = 0;
+  const paced = async (received?: () => Promise<number>) => {
+    const m0 = (await received?.()) ?? 0;
+    const cpu0 = cpuSeconds(o.pid);
+    const t0 = performance.now();
+    for (let n = 0; performance.now() - t0 < ms && pacedNext < pacedBuyers.length; n++) {
+      await hold(gaWatchedEv.eventId, gaItems(gaWatchedEv.sections[0]!), pacedBuyers[pacedNext++]!);
+      const wait = t0 + (n + 1) * 50 - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+    const secs = (performance.now() - t0) / 1000;
+    return {
+      cpuMsPerSec: ((cpuSeconds(o.pid) - cpu0) * 1000) / secs,
+      messagesPerSec: (((await received?.()) ?? m0) - m0) / secs,
+    };
+  };
+  let pacedWith: Awaited<ReturnType<typeof paced>>;
   let watched: Split;
   let rssWith: number;
   let seen: { messages: number; errors: number; ended: number };
@@ -358,9 +380,13 @@ export async function benchHolds(o: HoldBenchOptions): Promise<HoldBenchResult> 
     const t0 = performance.now();
     watched = await split((w, i) => hold(gaWatchedEv.eventId, gaItems(gaWatchedEv.sections[0]!), fresh(w, i)));
     watcherCpu = (cpuSeconds(watchers.pid) - cpu0) / ((performance.now() - t0) / 1000);
+    pacedWith = await paced(watchers.received);
   } finally {
     seen = await watchers.stop();
   }
+  const pacedWithout = await paced();
+  const perMessageUs =
+    ((pacedWith.cpuMsPerSec - pacedWithout.cpuMsPerSec) * 1000) / Math.max(1, pacedWith.messagesPerSec);
   // the baseline again right after, so a neighbour's burst during one of them shows
   const gaAfter = await split((w, i) => hold(gaEv.eventId, gaItems(gaEv.sections[0]!), fresh(w, i)));
 
@@ -413,6 +439,9 @@ export async function benchHolds(o: HoldBenchOptions): Promise<HoldBenchResult> 
       `RSS ${f1(rssBefore / 2 ** 20)} → ${f1(rssWith / 2 ** 20)} MiB = ${f1((rssWith - rssBefore) / o.watchers / 1024)} KiB per watcher; ` +
       `${seen.messages} messages received, ${seen.errors} stream errors, ${seen.ended} streams ended early; ` +
       `the watchers' process used ${f0(watcherCpu * 1000)} ms of CPU per second while the holds ran`,
+    `  paced holds (one caller, 20/s): server CPU ${f0(pacedWith.cpuMsPerSec)} ms/s with the watchers ` +
+      `(${f0(pacedWith.messagesPerSec)} messages/s to them), ${f0(pacedWithout.cpuMsPerSec)} ms/s without = ` +
+      `${f0(perMessageUs)} µs of server CPU per watcher message`,
     "",
   );
   if (seen.errors > 0) errors += seen.errors;

@@ -1,7 +1,8 @@
 /**
  * The watchers' process (bench/support/watchers.ts starts it): opens `count` WatchAvailability
  * streams (section counts, gRPC) over `connections` HTTP/2 connections, prints {"ready": n} once
- * every stream has its snapshot, and when its stdin closes ends them and prints what they received.
+ * every stream has its snapshot, {"count": n} (messages so far) for each line "count" on its stdin,
+ * and when its stdin closes ends them and prints what they received.
  *
  * The streams are raw HTTP/2 requests whose frames are counted, not decoded: on a 2-core box this
  * process shares the cores with the server it measures, and a full client per message (connect's
@@ -81,7 +82,8 @@ const closed = Array.from(
       });
       req.on("trailers", (t) => {
         const status = String(t["grpc-status"] ?? "");
-        if (status !== "0" && !(stopping && status === "1")) fail(`grpc-status ${status}: ${String(t["grpc-message"])}`);
+        if (status !== "0" && !(stopping && status === "1"))
+          fail(`grpc-status ${status}: ${String(t["grpc-message"])}`);
       });
       req.on("error", (e) => {
         if (!stopping) fail(e.message);
@@ -101,7 +103,10 @@ const closed = Array.from(
       req.end(request);
     }),
 );
-process.stdin.resume();
+// a line "count" on stdin: print how many messages came in so far
+process.stdin.on("data", (d: Buffer) => {
+  for (const _ of d.toString().matchAll(/count\n/g)) process.stdout.write(`${JSON.stringify({ count: messages })}\n`);
+});
 process.stdin.on("end", async () => {
   stopping = true;
   for (const s of streams) s.close();
