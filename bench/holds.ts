@@ -338,7 +338,33 @@ export async function benchHolds(o: HoldBenchOptions): Promise<HoldBenchResult> 
     ),
   );
 
-  // 5. the same GA load on another event while `watchers` watch it from another process
+  // 5. the same GA load on another event while `watchers` watch it from another process; and the
+  // watchers' cost apart from the holds': the server's CPU under a light, paced hold load (one
+  // caller, up to 20 holds/s: a new version of the map at every refresh, so every stream gets a
+  // message per interval) without the watchers (before and after) and with them
+  const pacedBuyers = await mint(o, o.smoke ? 30 : 3 * 20 * o.seconds + 30);
+  for (const b of pacedBuyers) await health.check({}, b);
+  let pacedNext = 0;
+  const paced = async (received?: () => Promise<number>) => {
+    const m0 = (await received?.()) ?? 0;
+    const cpu0 = cpuSeconds(o.pid);
+    const t0 = performance.now();
+    let holds = 0;
+    while (performance.now() - t0 < ms && pacedNext < pacedBuyers.length) {
+      await hold(gaWatchedEv.eventId, gaItems(gaWatchedEv.sections[0]!), pacedBuyers[pacedNext++]!);
+      holds++;
+      const wait = t0 + holds * 50 - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+    const secs = (performance.now() - t0) / 1000;
+    return {
+      cpuMs: (cpuSeconds(o.pid) - cpu0) * 1000,
+      holds,
+      secs,
+      messages: ((await received?.()) ?? m0) - m0,
+    };
+  };
+  const pacedBefore = await paced();
   o.log(`bench: holds: ${o.watchers} watchers`);
   const rssBefore = rssBytes(o.pid);
   const watchers = await startWatchers({
@@ -347,27 +373,6 @@ export async function benchHolds(o: HoldBenchOptions): Promise<HoldBenchResult> 
     count: o.watchers,
     connections: Math.max(1, Math.ceil(o.watchers / 100)),
   });
-  // the watchers' cost apart from the holds': server CPU per second under a light, paced hold
-  // load (one caller, 20 holds/s; a new version of the map every refresh, so every stream gets a
-  // message per interval) with the watchers and again without them, over the messages they got
-  const pacedBuyers = await mint(o, o.smoke ? 20 : 2 * 20 * o.seconds + 20);
-  for (const b of pacedBuyers) await health.check({}, b);
-  let pacedNext = 0;
-  const paced = async (received?: () => Promise<number>) => {
-    const m0 = (await received?.()) ?? 0;
-    const cpu0 = cpuSeconds(o.pid);
-    const t0 = performance.now();
-    for (let n = 0; performance.now() - t0 < ms && pacedNext < pacedBuyers.length; n++) {
-      await hold(gaWatchedEv.eventId, gaItems(gaWatchedEv.sections[0]!), pacedBuyers[pacedNext++]!);
-      const wait = t0 + (n + 1) * 50 - performance.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    }
-    const secs = (performance.now() - t0) / 1000;
-    return {
-      cpuMsPerSec: ((cpuSeconds(o.pid) - cpu0) * 1000) / secs,
-      messagesPerSec: (((await received?.()) ?? m0) - m0) / secs,
-    };
-  };
   let pacedWith: Awaited<ReturnType<typeof paced>>;
   let watched: Split;
   let rssWith: number;
@@ -384,9 +389,12 @@ export async function benchHolds(o: HoldBenchOptions): Promise<HoldBenchResult> 
   } finally {
     seen = await watchers.stop();
   }
-  const pacedWithout = await paced();
-  const perMessageUs =
-    ((pacedWith.cpuMsPerSec - pacedWithout.cpuMsPerSec) * 1000) / Math.max(1, pacedWith.messagesPerSec);
+  const pacedAfter = await paced();
+  // the server's CPU per paced hold without watchers (before and after), and what the same holds
+  // cost with them: the rest is the watchers'
+  const perHold = (pacedBefore.cpuMs + pacedAfter.cpuMs) / Math.max(1, pacedBefore.holds + pacedAfter.holds);
+  const watcherCpuMs = pacedWith.cpuMs - pacedWith.holds * perHold;
+  const perMessageUs = (watcherCpuMs * 1000) / Math.max(1, pacedWith.messages);
   // the baseline again right after, so a neighbour's burst during one of them shows
   const gaAfter = await split((w, i) => hold(gaEv.eventId, gaItems(gaEv.sections[0]!), fresh(w, i)));
 
@@ -439,8 +447,10 @@ export async function benchHolds(o: HoldBenchOptions): Promise<HoldBenchResult> 
       `RSS ${f1(rssBefore / 2 ** 20)} → ${f1(rssWith / 2 ** 20)} MiB = ${f1((rssWith - rssBefore) / o.watchers / 1024)} KiB per watcher; ` +
       `${seen.messages} messages received, ${seen.errors} stream errors, ${seen.ended} streams ended early; ` +
       `the watchers' process used ${f0(watcherCpu * 1000)} ms of CPU per second while the holds ran`,
-    `  paced holds (one caller, 20/s): server CPU ${f0(pacedWith.cpuMsPerSec)} ms/s with the watchers ` +
-      `(${f0(pacedWith.messagesPerSec)} messages/s to them), ${f0(pacedWithout.cpuMsPerSec)} ms/s without = ` +
+    `  paced holds (one caller, up to 20/s): server CPU per hold without watchers ${f1(perHold)} ms ` +
+      `(${f1(pacedBefore.holds / pacedBefore.secs)}/s before, ${f1(pacedAfter.holds / pacedAfter.secs)}/s after); with them ` +
+      `${f0(pacedWith.cpuMs / pacedWith.secs)} ms/s for ${f1(pacedWith.holds / pacedWith.secs)} holds/s and ` +
+      `${f0(pacedWith.messages / pacedWith.secs)} messages/s → ${f0(watcherCpuMs / pacedWith.secs)} ms/s for the watchers = ` +
       `${f0(perMessageUs)} µs of server CPU per watcher message`,
     "",
   );
