@@ -46,24 +46,31 @@ function envelope(data: Uint8Array): Buffer {
   return frame;
 }
 
-/**
- * One message of a stream, encoded at most once per format: the binary frame is what connect
- * writes for `application/grpc`, `grpc-web` and `connect+proto` (serialisation with
- * `toBinary`, the 5-byte envelope with flags 0), the JSON frame what it writes for the `+json`
- * content types (`toJsonString` with connect's default JSON options, as the server uses them).
- */
-export class SharedMessage<D extends DescMessage = DescMessage> {
-  #binary: Buffer | undefined;
-  #json: Buffer | undefined;
-  constructor(
-    readonly schema: D,
-    readonly message: MessageShape<D>,
-  ) {}
+/** Frames made so far, by format (tests check that a message shared by many streams was framed once). */
+export const sharedFrameCounts = { binary: 0, json: 0 };
 
-  frame(format: "binary" | "json"): Buffer {
-    if (format === "binary") return (this.#binary ??= envelope(toBinary(this.schema, this.message)));
-    return (this.#json ??= envelope(utf8.encode(toJsonString(this.schema, this.message))));
+const frames = new WeakMap<object, { binary?: Buffer; json?: Buffer }>();
+
+/**
+ * The frame of a message, made at most once per format for the message object (kept as long as
+ * the object lives): the binary frame is what connect writes for `application/grpc`, `grpc-web`
+ * and `connect+proto` (serialisation with `toBinary`, the 5-byte envelope with flags 0), the JSON
+ * frame what it writes for the `+json` content types (`toJsonString` with connect's default JSON
+ * options, as the server uses them).
+ */
+function frameOf<D extends DescMessage>(schema: D, message: MessageShape<D>, format: "binary" | "json"): Buffer {
+  let kept = frames.get(message);
+  if (kept === undefined) {
+    kept = {};
+    frames.set(message, kept);
   }
+  let frame = kept[format];
+  if (frame === undefined) {
+    frame = envelope(format === "binary" ? toBinary(schema, message) : utf8.encode(toJsonString(schema, message)));
+    kept[format] = frame;
+    sharedFrameCounts[format]++;
+  }
+  return frame;
 }
 
 const formats: Record<string, "binary" | "json"> = {
@@ -86,9 +93,12 @@ export type WriteResult =
   /** not written (compressed on this call, the stream is gone, or headers not sent): yield it instead */
   | "yield";
 
-/** Writes shared frames to one server stream. */
-export interface SharedStream {
-  write(m: SharedMessage): WriteResult;
+/**
+ * Writes shared frames to one server stream: the same message object given to many streams is
+ * framed once (a use-case shares messages by handing each stream the same object).
+ */
+export interface SharedStream<M = unknown> {
+  write(message: M): WriteResult;
   /** Calls `cb` once the stream's buffer has room again (after a `full`); the returned function cancels. */
   onDrain(cb: () => void): () => void;
 }
@@ -98,17 +108,19 @@ export interface SharedStream {
  * the call cannot take shared frames (another transport, e.g. in-memory; an unknown content type):
  * the handler then yields its messages as usual.
  */
-export function sharedStream(ctx: HandlerContext): SharedStream | undefined {
+export function sharedStream<D extends DescMessage>(
+  ctx: HandlerContext,
+  schema: D,
+): SharedStream<MessageShape<D>> | undefined {
   const res = ctx.values.get(streamResponseKey);
   const format = formats[(ctx.requestHeader.get("content-type") ?? "").toLowerCase()];
   if (res === undefined || format === undefined) return undefined;
   // compression negotiated for the response: connect compresses messages from compressMinBytes on
-  const compressed =
-    ctx.responseHeader.has("grpc-encoding") || ctx.responseHeader.has("connect-content-encoding");
+  const compressed = ctx.responseHeader.has("grpc-encoding") || ctx.responseHeader.has("connect-content-encoding");
   return {
-    write(m) {
+    write(message) {
       if (!res.headersSent || res.writableEnded || res.destroyed || ctx.signal.aborted) return "yield";
-      const frame = m.frame(format);
+      const frame = frameOf(schema, message, format);
       if (compressed && frame.byteLength - 5 >= compressMinBytes) return "yield";
       return res.write(frame) ? "written" : "full";
     },

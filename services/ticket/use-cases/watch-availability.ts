@@ -7,11 +7,20 @@ import {
 } from "../../../gen/boxoffice/ticket/v1/ticket_service_pb.js";
 import type { Clock } from "../../../platform/clock/index.js";
 import type { Principal } from "../../../platform/principal/index.js";
-import { SharedMessage, type SharedStream } from "../../../platform/rpc/shared-stream.js";
 import type { TicketDeps } from "../deps.js";
 import type { LiveEvent } from "../live-availability.js";
 import { liveChange, liveSnapshot, type View, viewKey } from "../mappers.js";
 import { inventoryOf, sectionOf } from "./inventory-of.js";
+
+/**
+ * Where a stream's messages may be written directly (rpc.ts hands in the transport's, from
+ * platform/rpc/shared-stream.ts): "written"; "full" (written, and the stream's buffer is full: no
+ * more until `onDrain` calls back); "yield" (not written: the generator yields it instead).
+ */
+export interface StreamOut<M> {
+  write(message: M): "written" | "full" | "yield";
+  onDrain(cb: () => void): () => void;
+}
 
 /**
  * WatchAvailability (public, server streaming): the snapshot first, then what changed — the counts
@@ -23,9 +32,9 @@ import { inventoryOf, sectionOf } from "./inventory-of.js";
  * After its snapshot a stream joins the {@link Fanout} of its event and view, which serves every
  * such stream of this process from one timer: each stream remembers the version of the live map
  * it last sent, and the streams that are due get the changes since then, built, encoded and
- * framed once for all that saw the same version, and written to each as the same bytes (`out`,
- * platform/rpc/shared-stream.ts; without it, or for what it cannot write, the stream yields the
- * message through connect as usual). A stream keeps no queue: one whose socket buffer is full is
+ * framed once for all that saw the same version — the same message object, which `out` (rpc.ts:
+ * platform/rpc/shared-stream.ts) frames once and writes to each stream as the same bytes; without
+ * it, or for what it cannot write, the stream yields the message through connect as usual). A stream keeps no queue: one whose socket buffer is full is
  * skipped until it drains, then sent the changes since the version it last sent, or a fresh
  * snapshot once the map's change log no longer reaches back that far. So a slow or stuck watcher
  * costs its socket buffers and a few numbers, and never slows a hold or another watcher.
@@ -35,7 +44,7 @@ export async function* watchAvailability(
   _principal: Principal | undefined,
   req: WatchAvailabilityRequest,
   signal: AbortSignal,
-  out?: SharedStream,
+  out?: StreamOut<WatchAvailabilityResponse>,
 ): AsyncGenerator<WatchAvailabilityResponse> {
   const inv = await inventoryOf(d, req.eventId);
   const view: View = { section: sectionOf(inv, req.sectionId), seats: req.includeSeats };
@@ -81,13 +90,13 @@ class Watch {
     public seen: number,
     /** When it last sent a message (the fan-out's time: the tick's grid point). */
     public lastSent: number,
-    readonly out: SharedStream | undefined,
+    readonly out: StreamOut<WatchAvailabilityResponse> | undefined,
     readonly stop: AbortSignal,
   ) {
     stop.addEventListener("abort", () => this.#wake?.(), { once: true });
   }
 
-  send(m: SharedMessage<typeof WatchAvailabilityResponseSchema>, at: number): void {
+  send(m: WatchAvailabilityResponse, at: number): void {
     this.lastSent = at;
     const wrote = this.out?.write(m) ?? "yield";
     if (wrote === "written") return;
@@ -100,7 +109,7 @@ class Watch {
       });
       return;
     }
-    this.#mail = m.message;
+    this.#mail = m;
     this.#wake?.();
   }
 
@@ -149,7 +158,7 @@ class Fanout {
   #pending = false;
   #nextHeartbeat = Number.POSITIVE_INFINITY;
   /** Messages built at `#builtAt` (the map's version), by the version a stream last sent. */
-  #built = new Map<number, SharedMessage<typeof WatchAvailabilityResponseSchema> | null>();
+  #built = new Map<number, WatchAvailabilityResponse | null>();
   #builtAt = -1;
 
   static of(live: LiveEvent, view: View, interval: number, heartbeat: number, clock: Clock): Fanout {
@@ -230,7 +239,7 @@ class Fanout {
       this.#built = new Map();
       this.#builtAt = version;
     }
-    let heartbeat: SharedMessage<typeof WatchAvailabilityResponseSchema> | undefined;
+    let heartbeat: WatchAvailabilityResponse | undefined;
     for (const w of this.#watches) {
       if (w.busy || w.stop.aborted) continue; // it says when it is ready again
       if (w.seen !== version) {
@@ -247,19 +256,16 @@ class Fanout {
         // the changes were elsewhere in the event: nothing for this view
       }
       if (at >= w.lastSent + this.heartbeat) {
-        heartbeat ??= new SharedMessage(
-          WatchAvailabilityResponseSchema,
-          create(WatchAvailabilityResponseSchema, {
-            update: { case: "heartbeat", value: { sendTime: timestampFromMs(now) } },
-          }),
-        );
+        heartbeat ??= create(WatchAvailabilityResponseSchema, {
+          update: { case: "heartbeat", value: { sendTime: timestampFromMs(now) } },
+        });
         w.send(heartbeat, at);
       } else this.#nextHeartbeat = Math.min(this.#nextHeartbeat, w.lastSent + this.heartbeat);
     }
   }
 
   /** The message for streams that last sent version `seen` (null: nothing that concerns the view). */
-  #message(seen: number, now: number): SharedMessage<typeof WatchAvailabilityResponseSchema> | null {
+  #message(seen: number, now: number): WatchAvailabilityResponse | null {
     let m = this.#built.get(seen);
     if (m !== undefined) return m;
     const { live, view } = this;
@@ -271,10 +277,7 @@ class Fanout {
             const change = liveChange(live, seen, changes, view, now);
             return change === undefined ? { case: undefined } : { case: "change", value: change };
           })();
-    m =
-      update.case === undefined
-        ? null
-        : new SharedMessage(WatchAvailabilityResponseSchema, create(WatchAvailabilityResponseSchema, { update }));
+    m = update.case === undefined ? null : create(WatchAvailabilityResponseSchema, { update });
     this.#built.set(seen, m);
     return m;
   }
