@@ -177,7 +177,7 @@ export async function benchHolds(o: HoldBenchOptions): Promise<HoldBenchResult> 
     ticket.holdSeats({ requestId: randomUUID(), eventId, items }, as);
 
   /** A closed loop whose refusals are timed apart from its grants. */
-  const split = async (fn: (w: number, i: number) => Promise<unknown>): Promise<Split> => {
+  const split = async (fn: (w: number, i: number) => Promise<unknown>, durationMs = ms): Promise<Split> => {
     const granted: number[] = [];
     const refused: number[] = [];
     let bad = 0;
@@ -186,7 +186,7 @@ export async function benchHolds(o: HoldBenchOptions): Promise<HoldBenchResult> 
     const cpu0 = cpuSeconds(o.pid);
     const q0 = await questions(status);
     const w0 = await statusValue(status, "Innodb_row_lock_waits");
-    const all = await measure(CONCURRENCY, ms, async (w, i) => {
+    const all = await measure(CONCURRENCY, durationMs, async (w, i) => {
       const t = performance.now();
       try {
         await fn(w, i);
@@ -342,7 +342,51 @@ export async function benchHolds(o: HoldBenchOptions): Promise<HoldBenchResult> 
     ),
   );
 
-  // 5. the same GA load on another event while `watchers` watch it from another process
+  // 5. the same GA load on another event while `watchers` watch it from another process; and the
+  // watchers' cost apart from the holds': the server's CPU under a light, paced hold load (one
+  // caller, up to 20 holds/s: a new version of the map at every refresh, so every stream gets a
+  // message per interval) without the watchers (before and after) and with them
+  const pacedBuyers = await mint(o, o.smoke ? 30 : 3 * 20 * o.seconds + 30);
+  for (const b of pacedBuyers) await health.check({}, b);
+  let pacedNext = 0;
+  const paced = async (received?: () => Promise<number>) => {
+    const m0 = (await received?.()) ?? 0;
+    const cpu0 = cpuSeconds(o.pid);
+    const t0 = performance.now();
+    let holds = 0;
+    while (performance.now() - t0 < ms && pacedNext < pacedBuyers.length) {
+      await hold(gaWatchedEv.eventId, gaItems(gaWatchedEv.sections[0]!), pacedBuyers[pacedNext++]!);
+      holds++;
+      const wait = t0 + holds * 50 - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+    const secs = (performance.now() - t0) / 1000;
+    return {
+      cpuMs: (cpuSeconds(o.pid) - cpu0) * 1000,
+      holds,
+      secs,
+      messages: ((await received?.()) ?? m0) - m0,
+    };
+  };
+  const pacedBefore = await paced();
+  // interleaved (shown beside the target, not judged): with the watchers connected, short slices
+  // alternate GA holds on the watched event (every stream gets its changes) and on the unwatched
+  // one (the same streams stay silent), each buyer new to its event, so the box's drift between
+  // runs moves both sides alike; the two events' own costs still differ (docs/ticket.md)
+  const sliceMs = o.smoke ? 250 : 1500;
+  const slices = o.smoke ? 2 : 2 * Math.max(2, Math.round(ms / sliceMs));
+  const perSlicer = o.smoke ? 5 : Math.ceil((slices * sliceMs) / 1000) * 6;
+  const sliceBuyers: CallOptions[][] = [];
+  for (let w = 0; w < CONCURRENCY; w++) sliceBuyers.push(await mint(o, perSlicer));
+  await Promise.all(sliceBuyers.map(async (mine) => Promise.all(mine.map((b) => health.check({}, b)))));
+  const sliceCursor = new Array<number>(CONCURRENCY).fill(0);
+  let sliceReholds = 0;
+  const sliceBuyer = (w: number) => {
+    const k = sliceCursor[w]!++;
+    if (k >= perSlicer) sliceReholds++;
+    return sliceBuyers[w]![k % perSlicer]!;
+  };
+  const interleaved = { watched: [] as Split[], quiet: [] as Split[] };
   o.log(`bench: holds: ${o.watchers} watchers`);
   const rssBefore = rssBytes(o.pid);
   const watchers = await startWatchers({
@@ -351,15 +395,33 @@ export async function benchHolds(o: HoldBenchOptions): Promise<HoldBenchResult> 
     count: o.watchers,
     connections: Math.max(1, Math.ceil(o.watchers / 100)),
   });
+  let pacedWith: Awaited<ReturnType<typeof paced>>;
   let watched: Split;
   let rssWith: number;
   let seen: { messages: number; errors: number; ended: number };
+  // the watchers' process shares this box's cores with the server: its CPU is reported beside
+  let watcherCpu: number;
   try {
     rssWith = rssBytes(o.pid);
+    const cpu0 = cpuSeconds(watchers.pid);
+    const t0 = performance.now();
     watched = await split((w, i) => hold(gaWatchedEv.eventId, gaItems(gaWatchedEv.sections[0]!), fresh(w, i)));
+    watcherCpu = (cpuSeconds(watchers.pid) - cpu0) / ((performance.now() - t0) / 1000);
+    pacedWith = await paced(watchers.received);
+    for (let k = 0; k < slices; k++) {
+      const ev = k % 2 === 0 ? gaWatchedEv : gaEv;
+      const slice = await split((w) => hold(ev.eventId, gaItems(ev.sections[0]!), sliceBuyer(w)), sliceMs);
+      interleaved[k % 2 === 0 ? "watched" : "quiet"].push(slice);
+    }
   } finally {
     seen = await watchers.stop();
   }
+  const pacedAfter = await paced();
+  // the server's CPU per paced hold without watchers (before and after), and what the same holds
+  // cost with them: the rest is the watchers'
+  const perHold = (pacedBefore.cpuMs + pacedAfter.cpuMs) / Math.max(1, pacedBefore.holds + pacedAfter.holds);
+  const watcherCpuMs = pacedWith.cpuMs - pacedWith.holds * perHold;
+  const perMessageUs = (watcherCpuMs * 1000) / Math.max(1, pacedWith.messages);
   // the baseline again right after, so a neighbour's burst during one of them shows
   const gaAfter = await split((w, i) => hold(gaEv.eventId, gaItems(gaEv.sections[0]!), fresh(w, i)));
 
@@ -385,7 +447,15 @@ export async function benchHolds(o: HoldBenchOptions): Promise<HoldBenchResult> 
     );
   };
   const rate = (s: Split) => s.granted.length / o.seconds;
-  for (const s of [specific, hot, ga, best, watched, gaAfter]) errors += s.all.errors; // bad refusals included
+  const sideRate = (xs: Split[]) => xs.reduce((a, x) => a + x.granted.length, 0) / ((xs.length * sliceMs) / 1000);
+  const sideCpu = (xs: Split[]) => {
+    const calls = xs.reduce((a, x) => a + x.granted.length + x.refused.length + x.bad + x.shed, 0);
+    return (
+      xs.reduce((a, x) => a + x.cpuMs * (x.granted.length + x.refused.length + x.bad + x.shed), 0) / Math.max(1, calls)
+    );
+  };
+  for (const s of [specific, hot, ga, best, watched, gaAfter, ...interleaved.watched, ...interleaved.quiet])
+    errors += s.all.errors; // bad refusals included
   errors += oneBad;
   lines.push(
     `Holds through the one port (gRPC, in-process Node client, ${CONCURRENCY} buyers, ${o.seconds} s each; ticket pool ${o.servicePool} connections)`,
@@ -411,12 +481,23 @@ export async function benchHolds(o: HoldBenchOptions): Promise<HoldBenchResult> 
     row("GA (2) unwatched, right after", gaAfter),
     `  hold rate with watchers vs without (mean of before/after): ${ratio(rate(watched), (rate(ga) + rate(gaAfter)) / 2)}; ` +
       `RSS ${f1(rssBefore / 2 ** 20)} → ${f1(rssWith / 2 ** 20)} MiB = ${f1((rssWith - rssBefore) / o.watchers / 1024)} KiB per watcher; ` +
-      `${seen.messages} messages received, ${seen.errors} stream errors, ${seen.ended} streams ended early`,
+      `${seen.messages} messages received, ${seen.errors} stream errors, ${seen.ended} streams ended early; ` +
+      `the watchers' process used ${f0(watcherCpu * 1000)} ms of CPU per second while the holds ran`,
+    `  paced holds (one caller, up to 20/s): server CPU per hold without watchers ${f1(perHold)} ms ` +
+      `(${f1(pacedBefore.holds / pacedBefore.secs)}/s before, ${f1(pacedAfter.holds / pacedAfter.secs)}/s after); with them ` +
+      `${f0(pacedWith.cpuMs / pacedWith.secs)} ms/s for ${f1(pacedWith.holds / pacedWith.secs)} holds/s and ` +
+      `${f0(pacedWith.messages / pacedWith.secs)} messages/s → ${f0(watcherCpuMs / pacedWith.secs)} ms/s for the watchers = ` +
+      `${f0(perMessageUs)} µs of server CPU per watcher message`,
+    `  interleaved (${slices} slices of ${sliceMs} ms, watchers connected throughout): watched event ${f0(sideRate(interleaved.watched))}/s ` +
+      `(${f1(sideCpu(interleaved.watched))} ms CPU per hold), unwatched event ${f0(sideRate(interleaved.quiet))}/s ` +
+      `(${f1(sideCpu(interleaved.quiet))} ms CPU per hold) = ${ratio(sideRate(interleaved.watched), sideRate(interleaved.quiet))}` +
+      (sliceReholds > 0 ? `; ${sliceReholds} re-holds (ran out of new buyers)` : ""),
     "",
   );
   if (seen.errors > 0) errors += seen.errors;
   if (oversold.seats + oversold.ga + oversold.negative > 0) errors++;
   const drop = 1 - rate(watched) / ((rate(ga) + rate(gaAfter)) / 2);
+  const interleavedDrop = 1 - sideRate(interleaved.watched) / sideRate(interleaved.quiet);
   const targets: Array<[string, boolean, string]> = [
     [
       "specific seats uncontended ≥ 25 % of the raw claim rate",
@@ -456,7 +537,11 @@ export async function benchHolds(o: HoldBenchOptions): Promise<HoldBenchResult> 
       oversold.seats + oversold.ga + oversold.negative === 0,
       String(oversold.seats + oversold.ga + oversold.negative),
     ],
-    [`hold throughput drop with ${o.watchers} watchers < 15 %`, drop < 0.15, `${(drop * 100).toFixed(1)}%`],
+    [
+      `hold throughput drop with ${o.watchers} watchers < 15 %`,
+      drop < 0.15,
+      `${(drop * 100).toFixed(1)}% (interleaved slices: ${(interleavedDrop * 100).toFixed(1)}%)`,
+    ],
   ];
   lines.push(
     `Hold targets (issue 12; this run${o.smoke ? ", SMOKE: not judged" : ""}):`,

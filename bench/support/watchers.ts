@@ -1,7 +1,8 @@
 /**
  * WatchAvailability watchers in a process of their own (bench/support/watch-client.ts), so their
  * client work never shares the bench's or the server's event loop: `start` resolves once every
- * stream has its snapshot; `stop` ends them and says what they received.
+ * stream has its snapshot; `received` says how many messages came in so far; `stop` ends them and
+ * says what they received.
  */
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -23,7 +24,15 @@ export interface WatchersReport {
   ended: number;
 }
 
-export async function startWatchers(o: WatchersOptions): Promise<{ stop(): Promise<WatchersReport> }> {
+export interface Watchers {
+  /** The watchers' process (its CPU time is read from /proc). */
+  pid: number;
+  /** Messages received so far, every stream together. */
+  received(): Promise<number>;
+  stop(): Promise<WatchersReport>;
+}
+
+export async function startWatchers(o: WatchersOptions): Promise<Watchers> {
   const child = spawn(process.execPath, ["--import", "tsx", "bench/support/watch-client.ts"], {
     cwd: root,
     env: { ...process.env, BENCH_WATCH: JSON.stringify(o) },
@@ -45,8 +54,8 @@ export async function startWatchers(o: WatchersOptions): Promise<{ stop(): Promi
   const next = async (key: string, timeoutMs: number): Promise<Record<string, number>> => {
     const until = Date.now() + timeoutMs;
     for (;;) {
-      const found = lines.find((l) => key in l);
-      if (found) return found;
+      const at = lines.findIndex((l) => key in l);
+      if (at >= 0) return lines.splice(at, 1)[0]!;
       if (child.exitCode !== null) throw new Error(`watchers exited with ${child.exitCode}`);
       if (Date.now() > until) throw new Error(`watchers: no ${key} within ${timeoutMs} ms`);
       await new Promise<void>((r) => {
@@ -63,6 +72,11 @@ export async function startWatchers(o: WatchersOptions): Promise<{ stop(): Promi
     throw e;
   }
   return {
+    pid: child.pid!,
+    async received() {
+      child.stdin!.write("count\n");
+      return (await next("count", 30_000)).count ?? 0;
+    },
     async stop() {
       child.stdin!.end();
       const r = await next("messages", 30_000);

@@ -14,6 +14,7 @@ import { compressionBrotli, compressionGzip, universalResponseToNodeResponse } f
 import type { Logger } from "pino";
 import { requestIdKey } from "../rpc/context.js";
 import { platformAdapterKey, preparedKey } from "../rpc/prepared.js";
+import { type StreamResponse, streamResponseKey } from "../rpc/shared-stream.js";
 import type { Req, Res } from "./http.js";
 
 export interface RpcAdapterOptions extends ConnectRouterOptions {
@@ -51,7 +52,9 @@ const authorityChars = /^[\w.:[\]-]+$/;
  * - a prepared answer (platform/rpc/prepared.ts) replaces the body of a Connect JSON answer, and a
  *   Connect GET gets its ETag, `Cache-Control: private, no-cache`, and 304 on If-None-Match.
  *
- * Streams and everything else are written by connect-node's own `universalResponseToNodeResponse`.
+ * Streams and everything else are written by connect-node's own `universalResponseToNodeResponse`;
+ * a server-streaming handler may write shared message frames between its messages itself
+ * (platform/rpc/shared-stream.ts).
  */
 export function createRpcAdapter(opts: RpcAdapterOptions): (req: Req, res: Res, closed?: () => void) => void {
   opts.acceptCompression ??= [compressionGzip, compressionBrotli];
@@ -84,6 +87,8 @@ export function createRpcAdapter(opts: RpcAdapterOptions): (req: Req, res: Res, 
     }
     const unary = h.method.methodKind === "unary";
     const values = new CallValues(req, lazy).set(platformAdapterKey, true);
+    // a live feed writes the frames it shares with other streams itself (platform/rpc/shared-stream.ts)
+    if (h.method.methodKind === "server_streaming") values.set(streamResponseKey, res as unknown as StreamResponse);
     const controller = new AbortController();
     res.once("close", () => {
       if (!res.writableEnded) controller.abort(clientGone);

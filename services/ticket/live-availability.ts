@@ -2,9 +2,10 @@
  * Live seat maps: for each event this process has watchers (or recent seat-map readers) for, one
  * {@link SeatMap} loaded once from the rows and then moved forward by change notices
  * (availability-feed.ts). A refresh loop reads back the seats of the holds the notices name, the
- * GA counts, and applies lazy expiry; each refresh with a change is one new version, and waiting
- * streams wake. Every watcher of an event shares the one map and the messages built from it
- * (mappers.ts), so 2,000 watchers cost one read per refresh, not 2,000.
+ * GA counts, and applies lazy expiry; each refresh with a change is one new version, which the
+ * streams' fan-outs (use-cases/watch-availability.ts) pick up at their next tick. Every watcher of
+ * an event shares the one map and the messages built from it (mappers.ts), so 2,000 watchers cost
+ * one read per refresh, not 2,000.
  *
  * A map nobody uses for `idleMs` is dropped. Every `resyncMs`, and whenever notices may have been
  * lost (the Redis subscription was down), a map reads all its seats again: the log of changes
@@ -40,7 +41,6 @@ export class LiveEvent {
   pendingResync = false;
   busy = false;
   lastResync = 0;
-  readonly #waiters = new Set<() => void>();
 
   constructor(
     readonly eventId: string,
@@ -49,29 +49,9 @@ export class LiveEvent {
     readonly labels: SeatLabels,
   ) {}
 
-  /**
-   * Resolves at the next version, after `timeoutMs`, or when `signal` aborts, whichever is first;
-   * leaves nothing behind (no listener, no timer) once it has.
-   */
-  wait(timeoutMs: number, signal: AbortSignal): Promise<void> {
-    if (signal.aborted) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.#waiters.delete(done);
-        signal.removeEventListener("abort", done);
-        resolve();
-      };
-      const timer = setTimeout(done, Math.max(0, timeoutMs));
-      this.#waiters.add(done);
-      signal.addEventListener("abort", done, { once: true });
-    });
-  }
-
-  /** Wakes every waiting stream (after a new version). */
-  wake(): void {
+  /** A new version: what was built for the previous one is dropped (streams see the version at their next tick). */
+  versionChanged(): void {
     this.built.clear();
-    for (const w of [...this.#waiters]) w();
   }
 }
 
@@ -133,7 +113,7 @@ export class LiveAvailability implements LiveMaps {
   stop(): void {
     clearInterval(this.#timer);
     this.#unlisten();
-    for (const live of this.#events.values()) live.wake();
+    for (const live of this.#events.values()) live.versionChanged();
     this.#events.clear();
   }
 
@@ -243,7 +223,7 @@ export class LiveAvailability implements LiveMaps {
     live.map.expire(this.#o.clock.now());
     if (live.map.commit()) {
       live.asOf = now;
-      live.wake();
+      live.versionChanged();
     }
   }
 }

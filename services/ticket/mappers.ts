@@ -165,7 +165,8 @@ export interface View {
   readonly seats: boolean;
 }
 
-const viewKey = (v: View) => `${v.section?.sectionNo ?? "*"}:${v.seats ? "s" : "c"}`;
+/** A view as a key (for what is built once per view and shared). */
+export const viewKey = (v: View) => `${v.section?.sectionNo ?? "*"}:${v.seats ? "s" : "c"}`;
 
 /** A full snapshot of a live map (shared by every stream of the same view at this version). */
 export function liveSnapshot(live: LiveEvent, view: View, nowMs: number): Availability {

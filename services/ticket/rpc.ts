@@ -1,8 +1,9 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import { TicketInternalService } from "../../gen/boxoffice/ticket/v1/ticket_internal_service_pb.js";
-import { TicketService } from "../../gen/boxoffice/ticket/v1/ticket_service_pb.js";
+import { TicketService, WatchAvailabilityResponseSchema } from "../../gen/boxoffice/ticket/v1/ticket_service_pb.js";
 import { principalOf } from "../../platform/rpc/context.js";
 import { defineService, type ServiceRegistration, unimplementedService } from "../../platform/rpc/service.js";
+import { sharedStream } from "../../platform/rpc/shared-stream.js";
 import { ticketAccess, ticketInternalAccess } from "./access.js";
 import type { OrdersPart, TicketDeps } from "./deps.js";
 import { getAvailability } from "./use-cases/get-availability.js";
@@ -24,7 +25,8 @@ export function ticketServices(d: TicketDeps, orders: OrdersPart | undefined): S
     "getAvailability" | "watchAvailability" | "holdSeats" | "releaseHold"
   > = {
     getAvailability: async (req, ctx) => ({ availability: await getAvailability(d, principalOf(ctx), req) }),
-    watchAvailability: (req, ctx) => watchAvailability(d, principalOf(ctx), req, ctx.signal),
+    watchAvailability: (req, ctx) =>
+      watchAvailability(d, principalOf(ctx), req, ctx.signal, sharedStream(ctx, WatchAvailabilityResponseSchema)),
     holdSeats: async (req, ctx) => ({ hold: await holdSeats(d, principalOf(ctx), req) }),
     releaseHold: async (req, ctx) => ({ hold: await releaseHold(d, principalOf(ctx), req) }),
   };
