@@ -69,6 +69,11 @@ export function toConnectError(err: unknown, domain: string): ConnectError {
     return new ConnectError(err.message, err.code, undefined, details, err);
   }
   if (err instanceof ConnectError) return err;
+  if (isClientGone(err)) {
+    // the caller hung up while we were still writing to it (a watcher closed its tab): no bug, and
+    // nobody is left to read the answer
+    return new ConnectError("the client closed the call", Code.Canceled, undefined, undefined, err);
+  }
   if (isDatabaseBusy(err)) {
     // every connection busy with this process's own work: overload, shed like the admission bound
     const shed = new ResourceExhaustedError("OVERLOADED", "the server is busy; try again shortly", 500);
@@ -90,4 +95,21 @@ export function toConnectError(err: unknown, domain: string): ConnectError {
     );
   }
   return new ConnectError("internal error", Code.Internal, undefined, undefined, err);
+}
+
+/** Node's errors for a write to a stream or socket the peer has already closed or reset. */
+const clientGoneCodes = new Set([
+  "ERR_HTTP2_INVALID_STREAM",
+  "ERR_HTTP2_STREAM_ERROR",
+  "ERR_STREAM_DESTROYED",
+  "ERR_STREAM_WRITE_AFTER_END",
+  "ERR_STREAM_PREMATURE_CLOSE",
+  "ECONNRESET",
+  "EPIPE",
+]);
+
+/** True for a failed write to a caller that has gone away (see {@link toConnectError}). */
+export function isClientGone(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" && clientGoneCodes.has(code);
 }

@@ -63,4 +63,14 @@ describe("domain errors → Connect errors (one place)", () => {
     assert.equal(hidden.code, Code.Internal);
     assert.doesNotMatch(hidden.message, /secret detail/);
   });
+
+  it("a write to a caller that has gone away is CANCELED, not INTERNAL (no bug to log)", () => {
+    // what http2's compat layer throws when connect writes to a stream the client reset
+    const gone = Object.assign(new Error("The stream has been destroyed"), { code: "ERR_HTTP2_INVALID_STREAM" });
+    assert.equal(toConnectError(gone, "d").code, Code.Canceled);
+    const reset = Object.assign(new Error("write EPIPE"), { code: "EPIPE" });
+    assert.equal(toConnectError(reset, "d").code, Code.Canceled);
+    const other = Object.assign(new Error("boom"), { code: "ERR_SOMETHING_ELSE" });
+    assert.equal(toConnectError(other, "d").code, Code.Internal);
+  });
 });
