@@ -22,7 +22,7 @@ import { InvalidArgumentError, NotFoundError } from "../../../../platform/errors
 import { requireUser } from "../../../../platform/principal/index.js";
 import { HoldNotActiveError, SalesClosedError } from "../../domain/errors.js";
 import { factOf } from "../clients/payments.js";
-import { insertOrder, lockOrder, type OrderRow, orderState, orderView } from "../db/orders.js";
+import { insertOrder, lockOrder, type OrderRow, orderState, orderView, withDetails } from "../db/orders.js";
 import { eventCancelled } from "../db/work.js";
 import type { OrdersDeps } from "../deps.js";
 import { linesOf, totalOf } from "../domain/places.js";
@@ -81,7 +81,14 @@ export const checkout = multiStepCommand({
     await flow.transaction("settle", OrderSchema, async (w) => {
       const fact = factOf(payment);
       const after = fact === undefined ? undefined : await applyPaymentFact(d, w, orderId, fact);
-      settled = after?.view !== undefined ? toOrder(after.view) : await current(d, orderId, w);
+      // confirmed here: the view this change built; settled by someone else first (the consumer of
+      // the payment's event often is): the locked row with its lines and tickets
+      settled =
+        after?.view !== undefined
+          ? toOrder(after.view)
+          : after !== undefined
+            ? toOrder((await withDetails(w.tx, [after.row]))[0]!)
+            : await current(d, orderId, w);
       return settled;
     });
     return settled ?? current(d, orderId);
