@@ -11,11 +11,11 @@ import { randomUUID } from "node:crypto";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { type CallOptions, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
+import { createPool, type Pool } from "mysql2/promise";
 import { AuthService } from "../gen/boxoffice/auth/v1/auth_service_pb.js";
 import { EventService } from "../gen/boxoffice/event/v1/event_service_pb.js";
 import { OrderState } from "../gen/boxoffice/ticket/v1/order_pb.js";
 import { TicketService } from "../gen/boxoffice/ticket/v1/ticket_service_pb.js";
-import { createPool, type Pool } from "mysql2/promise";
 import { type LoadResult, measure, row } from "./load.js";
 import { cpuSeconds } from "./processes.js";
 
