@@ -7,9 +7,9 @@
 import { sql } from "drizzle-orm";
 import { sectionCounts } from "../db/availability.js";
 import { loadHold } from "../db/holds.js";
-import { cancelSales, loadInventory } from "../db/inventory.js";
+import { cancelSales, loadEventSummary, loadInventory } from "../db/inventory.js";
 import { convertHold, markHoldSold, returnOrderPlaces } from "../db/lifecycle.js";
-import { type Q, rows, utc } from "../db/sql.js";
+import { type Q, rows } from "../db/sql.js";
 import type { EventSummaryView, InventoryPort } from "./ports.js";
 
 export interface RepositoryPortOptions {
@@ -36,32 +36,7 @@ export function repositoryInventoryPort(o: RepositoryPortOptions): InventoryPort
         summary,
       };
     },
-    async loadSummary(q, eventId) {
-      if (o.summaryOf !== undefined) return o.summaryOf(q, eventId);
-      const [r] = await rows<{
-        name: string;
-        start_time: Date | string | null;
-        end_time: Date | string | null;
-        time_zone: string;
-        venue_name: string;
-        venue_city: string;
-        layout_version: number | string;
-      }>(
-        q,
-        sql`SELECT name, start_time, end_time, time_zone, venue_name, venue_city, layout_version
-              FROM inventories WHERE event_id = ${eventId}`,
-      );
-      // as loadInventory: a row with no layout yet (only a cancellation) is no inventory
-      if (r === undefined || Number(r.layout_version) === 0) return undefined;
-      return {
-        name: r.name,
-        startTime: r.start_time === null ? undefined : utc(r.start_time),
-        endTime: r.end_time === null ? undefined : utc(r.end_time),
-        timeZone: r.time_zone,
-        venueName: r.venue_name,
-        venueCity: r.venue_city,
-      };
-    },
+    loadSummary: (q, eventId) => (o.summaryOf ?? loadEventSummary)(q, eventId),
     loadHold: (q, holdId, now) => loadHold(q, holdId, now),
     async lockSalesStatus(tx, eventId) {
       const [row] = await rows<{ status: "ON_SALE" | "CANCELLED" }>(
