@@ -11,11 +11,13 @@ import { randomUUID } from "node:crypto";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { type CallOptions, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
+import { createPool, type Pool } from "mysql2/promise";
 import { AuthService } from "../gen/boxoffice/auth/v1/auth_service_pb.js";
 import { EventService } from "../gen/boxoffice/event/v1/event_service_pb.js";
 import { OrderState } from "../gen/boxoffice/ticket/v1/order_pb.js";
 import { TicketService } from "../gen/boxoffice/ticket/v1/ticket_service_pb.js";
-import { measure, row } from "./load.js";
+import { type LoadResult, measure, row } from "./load.js";
+import { cpuSeconds } from "./processes.js";
 
 /** Where to sell: an on-sale event and one of its general-admission sections. */
 export interface PurchaseTarget {
@@ -33,7 +35,92 @@ export interface PurchaseBench {
   readonly concurrency: number;
   /** Another way to open the event (a test process without the event service). */
   readonly open?: () => Promise<PurchaseTarget>;
+  /** The platform's process: its CPU time per purchase is read from /proc. */
+  readonly pid?: number;
+  /** MariaDB (any database): statements per purchase from its global Questions counter. */
+  readonly mariadbUrl?: string;
+  /** MariaDB's process, when the bench started it: its CPU time per purchase. */
+  readonly mariadbPid?: number;
+  /** The platform's admin port: RPCs, events published and events consumed per purchase. */
+  readonly adminUrl?: string;
 }
+
+/** What a measured phase cost, per operation: server CPU, statements, RPCs and messages. */
+interface Cost {
+  cpuMs: number;
+  dbCpuMs: number;
+  statements: number;
+  lockWaits: number;
+  rpcs: number;
+  published: number;
+  consumed: number;
+}
+
+/** Counters read before and after a phase (NaN when the bench was not told where to read them). */
+async function counters(o: PurchaseBench, status: Pool | undefined): Promise<Cost> {
+  let rpcs = Number.NaN;
+  let published = Number.NaN;
+  let consumed = Number.NaN;
+  if (o.adminUrl !== undefined) {
+    const text = await (await fetch(`${o.adminUrl}/metrics`)).text();
+    const sum = (name: string) =>
+      [...text.matchAll(new RegExp(`^${name}\\{[^}]*\\} (\\d+)`, "gm"))].reduce((n, m) => n + Number(m[1]), 0);
+    rpcs = sum("rpc_server_handled_total");
+    published = sum("bus_outbox_published_total");
+    consumed = sum("bus_consumer_handled_total");
+  }
+  let statements = Number.NaN;
+  let lockWaits = Number.NaN;
+  if (status !== undefined) {
+    const [r] = await status.query("SHOW GLOBAL STATUS WHERE Variable_name IN ('Questions', 'Innodb_row_lock_waits')");
+    const value = (name: string) =>
+      Number((r as Array<{ Variable_name: string; Value: string }>).find((v) => v.Variable_name === name)?.Value);
+    statements = value("Questions");
+    lockWaits = value("Innodb_row_lock_waits");
+  }
+  const cpuMs = (pid: number | undefined) => (pid === undefined ? Number.NaN : cpuSeconds(pid) * 1000);
+  return {
+    cpuMs: cpuMs(o.pid),
+    dbCpuMs: cpuMs(o.mariadbPid),
+    statements,
+    lockWaits,
+    rpcs,
+    published,
+    consumed,
+  };
+}
+
+/** Runs a measured phase and divides what the counters moved by the operations done. */
+async function costed(
+  o: PurchaseBench,
+  status: Pool | undefined,
+  run: () => Promise<LoadResult>,
+): Promise<{ r: LoadResult; per: Cost }> {
+  const before = await counters(o, status);
+  const r = await run();
+  const after = await counters(o, status);
+  const n = Math.max(r.ops + r.errors, 1);
+  const per = (k: keyof Cost) => (after[k] - before[k]) / n;
+  // the status read itself is one statement on each side
+  const statements = (after.statements - before.statements - 1) / n;
+  return {
+    r,
+    per: {
+      cpuMs: per("cpuMs"),
+      dbCpuMs: per("dbCpuMs"),
+      statements,
+      lockWaits: per("lockWaits"),
+      rpcs: per("rpcs"),
+      published: per("published"),
+      consumed: per("consumed"),
+    },
+  };
+}
+
+const costLine = (c: Cost) =>
+  `${c.cpuMs.toFixed(1)} ms platform CPU + ${c.dbCpuMs.toFixed(1)} ms MariaDB CPU, ${c.statements.toFixed(1)} statements ` +
+  `(${c.lockWaits.toFixed(2)} row lock waits), ${c.rpcs.toFixed(1)} RPCs served, ${c.published.toFixed(1)} events published, ` +
+  `${c.consumed.toFixed(1)} consumed`;
 
 /** A published event with one large GA section, once the ticket service sells it. */
 export async function publishedGaEvent(baseUrl: string, asAdmin: CallOptions): Promise<PurchaseTarget> {
@@ -108,10 +195,26 @@ export async function benchPurchase(o: PurchaseBench): Promise<{ lines: string[]
       },
       buyers[w]!,
     );
+  const status =
+    o.mariadbUrl === undefined ? undefined : createPool({ uri: o.mariadbUrl, connectionLimit: 1, timezone: "Z" });
+  try {
+    return await phases(o, ticket, buyers, hold, status);
+  } finally {
+    await status?.end();
+  }
+}
+
+async function phases(
+  o: PurchaseBench,
+  ticket: ReturnType<typeof createClient<typeof TicketService>>,
+  buyers: CallOptions[],
+  hold: (w: number) => ReturnType<ReturnType<typeof createClient<typeof TicketService>>["holdSeats"]>,
+  status: Pool | undefined,
+): Promise<{ lines: string[]; errors: number }> {
   // holds alone (each buyer's new hold releases the previous one): the ceiling of a purchase
   await measure(o.concurrency, 300, hold);
-  const holds = await measure(o.concurrency, o.seconds * 1000, hold);
-  const purchases = await measure(o.concurrency, o.seconds * 1000, async (w) => {
+  const { r: holds, per: holdCost } = await costed(o, status, () => measure(o.concurrency, o.seconds * 1000, hold));
+  const purchase = async (w: number) => {
     const { hold: h } = await hold(w);
     const { order } = await ticket.checkout(
       { requestId: randomUUID(), holdId: h!.id, paymentToken: "sandbox_ok" },
@@ -122,13 +225,20 @@ export async function benchPurchase(o: PurchaseBench): Promise<{ lines: string[]
       for await (const u of ticket.watchOrder({ orderId: order!.id }, buyers[w]!))
         if (u.update.case === "order") state = u.update.value.state;
     if (state !== OrderState.CONFIRMED) throw new Error(`order ${order!.id} ended ${OrderState[state]}`);
-  });
+  };
+  // a short unmeasured round first: the checkout path's code gets compiled before it is timed
+  await measure(o.concurrency, 500, purchase);
+  const { r: purchases, per: purchaseCost } = await costed(o, status, () =>
+    measure(o.concurrency, o.seconds * 1000, purchase),
+  );
   return {
     errors: holds.errors + purchases.errors,
     lines: [
       row("HoldSeats, 1 GA place (the purchase's ceiling)", holds),
       row("purchase: hold → checkout → CONFIRMED", purchases),
       `${"purchases vs holds".padEnd(44)} ${((purchases.perSec / Math.max(holds.perSec, 1e-9)) * 100).toFixed(0)}% of the hold rate; p50/p99 hold-to-confirmed ${purchases.p50Ms.toFixed(1)} / ${purchases.p99Ms.toFixed(1)} ms`,
+      `${"per hold".padEnd(44)} ${costLine(holdCost)}`,
+      `${"per purchase (its hold included)".padEnd(44)} ${costLine(purchaseCost)}`,
     ],
   };
 }

@@ -184,6 +184,10 @@ try {
       // a purchase takes seconds at 32 in flight here: a window of several of them
       seconds: smoke ? 0.5 : Math.max(10, 2 * seconds),
       concurrency: purchaseBuyers,
+      pid: platform.pid,
+      mariadbUrl: infra.mariadbUrl,
+      mariadbPid: infra.started.find((s) => s.kind === "mariadb")?.pid,
+      adminUrl: platform.adminUrl,
     });
     out.push(
       "",

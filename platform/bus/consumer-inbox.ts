@@ -54,20 +54,34 @@ export function applyOnce(
       throw e;
     }
     if (env.aggregateType !== "" && env.aggregateId !== "") {
-      const row = await lockAggregate(tx, opts.group ?? consumer, env, now);
-      if (kind === "latest-state") {
-        const version = Number(env.aggregateVersion);
+      const version = Number(env.aggregateVersion);
+      const sequence = Number(env.aggregateSequence);
+      // When the aggregate is new here and the event applies to a new row (most events on the
+      // purchase path: an order's, a payment's first), the row is created holding what the event
+      // sets, saving the update — one round trip per event.
+      const appliesToNew = kind === "latest-state" ? version > 0 : sequence === 1;
+      const first = appliesToNew
+        ? {
+            version: kind === "latest-state" ? version : Math.max(version, 0),
+            sequence: kind === "latest-state" ? 0 : 1,
+          }
+        : { version: 0, sequence: 0 };
+      const row = await lockAggregate(tx, opts.group ?? consumer, env, now, first);
+      if (row.created && appliesToNew) {
+        // applied: the new row says so
+      } else if (kind === "latest-state") {
         if (row.version >= version) return "stale";
         await tx.update(inboxAggregates).set({ version, updateTime: now }).where(row.key);
       } else {
-        const sequence = Number(env.aggregateSequence);
         if (sequence > 0) {
           if (sequence > row.sequence + 1) {
             throw new WaitingForEarlierEvent(`${env.aggregateType}/${env.aggregateId}`, sequence, row.sequence);
           }
           if (sequence === row.sequence + 1) {
-            const version = Math.max(row.version, Number(env.aggregateVersion));
-            await tx.update(inboxAggregates).set({ sequence, version, updateTime: now }).where(row.key);
+            await tx
+              .update(inboxAggregates)
+              .set({ sequence, version: Math.max(row.version, version), updateTime: now })
+              .where(row.key);
           } else if (!opts.replay) return "stale";
         }
       }
@@ -82,8 +96,17 @@ export function applyOnce(
   });
 }
 
-/** The group's row for the event's aggregate, locked for the transaction (created when new). */
-async function lockAggregate(tx: Tx, consumer: string, env: EventEnvelope, now: Date) {
+/**
+ * The group's row for the event's aggregate, locked for the transaction; created with `first` when
+ * new (`created`: the row holds `first`, not an earlier state).
+ */
+async function lockAggregate(
+  tx: Tx,
+  consumer: string,
+  env: EventEnvelope,
+  now: Date,
+  first: { version: number; sequence: number } = { version: 0, sequence: 0 },
+) {
   const key = and(
     eq(inboxAggregates.consumer, consumer),
     eq(inboxAggregates.aggregateType, env.aggregateType),
@@ -97,17 +120,17 @@ async function lockAggregate(tx: Tx, consumer: string, env: EventEnvelope, now: 
       .from(inboxAggregates)
       .where(key)
       .for("update");
-    if (row !== undefined) return { key, version: Number(row.version), sequence: Number(row.sequence) };
+    if (row !== undefined) return { key, version: Number(row.version), sequence: Number(row.sequence), created: false };
     try {
       await tx.insert(inboxAggregates).values({
         consumer,
         aggregateType: env.aggregateType,
         aggregateId: env.aggregateId,
-        version: 0,
-        sequence: 0,
+        version: first.version,
+        sequence: first.sequence,
         updateTime: now,
       });
-      return { key, version: 0, sequence: 0 };
+      return { key, ...first, created: true };
     } catch (e) {
       if (!isDuplicateKey(e) || attempt > 0) throw e;
     }

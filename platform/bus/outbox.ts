@@ -1,6 +1,6 @@
 import type { DescMessage, MessageInitShape } from "@bufbuild/protobuf";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { and, eq, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import type { Clock } from "../clock/index.js";
 import type { InfraNames } from "../config/names.js";
 import type { Db, Tx } from "../db/index.js";
@@ -111,16 +111,20 @@ export class Outbox {
  * The next gap-free sequence number of `aggregate`'s published events, taken in `tx`: the counter
  * row stays locked until the transaction ends, so concurrent writers about one aggregate get
  * consecutive numbers in commit order, and a rolled-back transaction leaves no gap.
+ *
+ * One round trip: the upsert hands its new value back through `LAST_INSERT_ID(expr)`, which
+ * MariaDB returns in the statement's OK packet as the insert id (the counter idiom of its manual),
+ * instead of a SELECT after it — every statement is a round trip on the write path.
  */
 async function nextSequence(tx: Tx, aggregate: AggregateRef): Promise<number> {
   if (aggregate.type === "" || aggregate.id === "") return 0;
-  await tx
+  const [r] = (await tx
     .insert(outboxSequences)
-    .values({ aggregateType: aggregate.type, aggregateId: aggregate.id, lastSequence: 1 })
-    .onDuplicateKeyUpdate({ set: { lastSequence: sql`${outboxSequences.lastSequence} + 1` } });
-  const [row] = await tx
-    .select({ last: outboxSequences.lastSequence })
-    .from(outboxSequences)
-    .where(and(eq(outboxSequences.aggregateType, aggregate.type), eq(outboxSequences.aggregateId, aggregate.id)));
-  return Number(row?.last ?? 0);
+    .values({ aggregateType: aggregate.type, aggregateId: aggregate.id, lastSequence: sql`LAST_INSERT_ID(1)` })
+    .onDuplicateKeyUpdate({
+      set: { lastSequence: sql`LAST_INSERT_ID(${outboxSequences.lastSequence} + 1)` },
+    })) as unknown as [{ insertId: number }];
+  const n = Number(r.insertId);
+  if (!(n > 0)) throw new Error(`outbox sequence of ${aggregate.type} ${aggregate.id}: no value came back`);
+  return n;
 }

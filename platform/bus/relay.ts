@@ -1,6 +1,7 @@
 import { type JetStreamClient, jetstream } from "@nats-io/jetstream";
 import { headers, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import { and, asc, inArray, isNull, lt, not, sql } from "drizzle-orm";
+import { drizzle, type MySql2Database } from "drizzle-orm/mysql2";
 import type { PoolConnection } from "mysql2/promise";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
@@ -52,6 +53,10 @@ type Row = {
  * wait when one of its rows fails. Each publish carries `Nats-Msg-Id` = event id and waits for the
  * JetStream ack before the row is marked sent; a crash in between is covered by the stream's
  * duplicate window. Woken right after commits (core NATS subject), it also sweeps every `sweepMs`.
+ *
+ * The relay reads and marks its rows on the lock's own connection: a named lock lives exactly as
+ * long as its session, so a statement that succeeds there proves the lock is still ours, with no
+ * separate check per batch (each statement is a round trip, and the relay runs after every commit).
  */
 export class OutboxRelay {
   readonly #o: Required<RelayOptions>;
@@ -59,12 +64,15 @@ export class OutboxRelay {
   readonly #m: RelayMetrics;
   readonly #lockName: string;
   #lockConn: PoolConnection | undefined;
+  /** Drizzle over the lock's connection: the batch's statements run in the session holding the lock. */
+  #lockOrm: MySql2Database | undefined;
   #running = false;
   #loop: Promise<void> | undefined;
   #wakeup: (() => void) | undefined;
   #woken = false;
   #sub: Subscription | undefined;
   #lastPrune = 0;
+  #lastGauges = Number.NEGATIVE_INFINITY;
 
   constructor(opts: RelayOptions) {
     this.#o = {
@@ -136,13 +144,13 @@ export class OutboxRelay {
     }
   }
 
-  /** True while this relay holds its service's outbox lock (takes it when free). */
+  /**
+   * True while this relay holds its service's outbox lock (takes it when free). A held lock is not
+   * asked about: the batch runs on its connection, and a lost connection (the only way to lose the
+   * lock) fails that statement, which gives the lock up (`#releaseLock(true)` in `#run`).
+   */
   async #holdLock(): Promise<boolean> {
-    if (this.#lockConn !== undefined) {
-      const [rows] = await this.#lockConn.query("SELECT IS_USED_LOCK(?) = CONNECTION_ID() AS mine", [this.#lockName]);
-      if ((rows as Array<{ mine: number | null }>)[0]?.mine === 1) return true;
-      await this.#releaseLock(true);
-    }
+    if (this.#lockConn !== undefined) return true;
     const conn = await this.#o.db.pool.getConnection();
     try {
       const [rows] = await conn.query("SELECT GET_LOCK(?, 0) AS got", [this.#lockName]);
@@ -155,6 +163,7 @@ export class OutboxRelay {
       throw e;
     }
     this.#lockConn = conn;
+    this.#lockOrm = drizzle(conn);
     this.#m.leader.set({ service: this.#o.service, instance: this.#o.instance }, 1);
     this.#o.logger.info({ instance: this.#o.instance }, "outbox relay took the lock");
     return true;
@@ -164,6 +173,7 @@ export class OutboxRelay {
     const conn = this.#lockConn;
     if (conn === undefined) return;
     this.#lockConn = undefined;
+    this.#lockOrm = undefined;
     this.#m.leader.set({ service: this.#o.service, instance: this.#o.instance }, 0);
     if (broken) {
       conn.destroy();
@@ -178,7 +188,8 @@ export class OutboxRelay {
   }
 
   async #publishBatch(): Promise<{ rows: number; failed: number }> {
-    const orm = this.#o.db.orm;
+    const orm = this.#lockOrm;
+    if (orm === undefined) return { rows: 0, failed: 0 };
     const now = new Date(this.#o.clock.now());
     // An aggregate whose earliest unsent row is waiting out a retry delay sends nothing yet (its
     // order holds); every other unsent row is eligible.
@@ -271,9 +282,14 @@ export class OutboxRelay {
     }
   }
 
-  /** Backlog gauges every iteration; pruning of old sent rows once a minute. */
+  /**
+   * Backlog gauges at most once per `sweepMs` (a scrape comes every few seconds; the relay runs after
+   * every commit); pruning of old sent rows once a minute.
+   */
   async #housekeeping(): Promise<void> {
-    const orm = this.#o.db.orm;
+    const orm = this.#lockOrm;
+    if (orm === undefined || performance.now() - this.#lastGauges < this.#o.sweepMs) return;
+    this.#lastGauges = performance.now();
     const now = this.#o.clock.now();
     const [stats] = await orm
       .select({ n: sql<number>`COUNT(*)`, oldest: sql<Date | null>`MIN(${outboxEvents.createTime})` })

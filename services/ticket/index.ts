@@ -79,12 +79,11 @@ export const ticketModule = serviceModule({
       sectionCounts,
       notifyAvailabilityChanged: (eventId, holdIds) => feed.changed(eventId, holdIds),
     };
-    // The order half (services/ticket/orders): its own port over the same repository, with the
-    // event summary this half stores and this half's availability notices.
+    // The order half (services/ticket/orders): its own port over the same repository (the event
+    // summary is the inventory row's) and this half's availability notices.
     const orders = await createOrders(
       ctx,
       repositoryInventoryPort({
-        summaryOf: async (q, eventId) => (await loadInventory(q, eventId))?.summary,
         notifyAvailabilityChanged: (eventId, holdIds) => feed.changed(eventId, holdIds),
       }),
     );

@@ -36,13 +36,22 @@ export function minorToDecimal(amountMinor: number, currencyCode: string): strin
   return `${sign}${abs.slice(0, -digits)}.${abs.slice(-digits)}`;
 }
 
+/** Zones already asked about (building a formatter to ask costs a few hundred µs); bounded. */
+const knownZones = new Map<string, boolean>();
+
 /** True for an IANA time zone name the runtime knows ("Europe/Berlin", "UTC"). */
 export function validTimeZone(zone: string): boolean {
   if (zone.length === 0 || zone.length > 64) return false;
+  const known = knownZones.get(zone);
+  if (known !== undefined) return known;
+  let valid: boolean;
   try {
     new Intl.DateTimeFormat("en", { timeZone: zone });
-    return true;
+    valid = true;
   } catch {
-    return false;
+    valid = false;
   }
+  if (knownZones.size >= 512) knownZones.clear();
+  knownZones.set(zone, valid);
+  return valid;
 }

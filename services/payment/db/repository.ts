@@ -145,6 +145,14 @@ export async function releasePayment(q: Q, id: string, attempts: number, at: Dat
 
 /** Writes a changed payment; `p.version` is the new version and the row must still be at the one before. */
 export async function savePayment(tx: Tx, p: Payment, previousVersion: number): Promise<void> {
+  if (!(await savePaymentIf(tx, p, previousVersion))) throw new Error(`payment ${p.id} changed under a locked update`);
+}
+
+/**
+ * The same update as a compare-and-set on `previousVersion`, without a lock taken first: false when
+ * the payment is no longer at that version (nothing written). The update itself locks the row.
+ */
+export async function savePaymentIf(tx: Tx, p: Payment, previousVersion: number): Promise<boolean> {
   const [res] = await tx
     .update(payments)
     .set({
@@ -157,7 +165,7 @@ export async function savePayment(tx: Tx, p: Payment, previousVersion: number): 
       updateTime: p.updateTime,
     })
     .where(and(eq(payments.id, p.id), eq(payments.version, previousVersion)));
-  if (res.affectedRows !== 1) throw new Error(`payment ${p.id} changed under a locked update`);
+  return res.affectedRows === 1;
 }
 
 /** PENDING payments nobody holds whose last attempt is older than `attemptBefore`, oldest first. */

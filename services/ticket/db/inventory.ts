@@ -276,6 +276,33 @@ interface InventoryRow {
   venue_city: string;
 }
 
+type SummaryRow = Pick<InventoryRow, "name" | "start_time" | "end_time" | "time_zone" | "venue_name" | "venue_city">;
+
+function summaryOfRow(inv: SummaryRow): EventSummary {
+  return {
+    name: inv.name,
+    startTime: inv.start_time === null ? undefined : utc(inv.start_time),
+    endTime: inv.end_time === null ? undefined : utc(inv.end_time),
+    timeZone: inv.time_zone,
+    venueName: inv.venue_name,
+    venueCity: inv.venue_city,
+  };
+}
+
+/**
+ * Only the event's summary, in one read (the order half's emails need nothing else); undefined as
+ * for {@link loadInventory}.
+ */
+export async function loadEventSummary(q: Q, eventId: string): Promise<EventSummary | undefined> {
+  const [inv] = await rows<SummaryRow & Pick<InventoryRow, "layout_version">>(
+    q,
+    sql`SELECT name, start_time, end_time, time_zone, venue_name, venue_city, layout_version
+          FROM inventories WHERE event_id = ${eventId}`,
+  );
+  if (inv === undefined || Number(inv.layout_version) === 0) return undefined;
+  return summaryOfRow(inv);
+}
+
 /** The inventory of an event with its sections, or undefined when none (or only a cancellation) exists. */
 export async function loadInventory(q: Q, eventId: string): Promise<Inventory | undefined> {
   const [inv] = await rows<InventoryRow>(
@@ -301,14 +328,7 @@ export async function loadInventory(q: Q, eventId: string): Promise<Inventory | 
     layoutVersion: Number(inv.layout_version),
     organizerId: inv.organizer_id,
     venueId: inv.venue_id,
-    summary: {
-      name: inv.name,
-      startTime: inv.start_time === null ? undefined : utc(inv.start_time),
-      endTime: inv.end_time === null ? undefined : utc(inv.end_time),
-      timeZone: inv.time_zone,
-      venueName: inv.venue_name,
-      venueCity: inv.venue_city,
-    },
+    summary: summaryOfRow(inv),
     sales: {
       eventId: inv.event_id,
       status: inv.status,

@@ -62,6 +62,8 @@ export interface SectionCountsView {
 export interface InventoryPort {
   /** The event's inventory; undefined when none was materialised. */
   loadInventory(q: Q, eventId: string): Promise<InventoryView | undefined>;
+  /** Only the event's summary (what emails show): a single read on the purchase path. */
+  loadSummary(q: Q, eventId: string): Promise<EventSummaryView | undefined>;
   loadHold(q: Q, holdId: string, now: Date): Promise<HoldPlacesView | undefined>;
   /**
    * The event's sales status, read with a shared lock on its inventory row: stopping sales writes

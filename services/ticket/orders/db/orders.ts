@@ -58,6 +58,17 @@ export async function withDetails(q: Q, rows: readonly OrderRow[]): Promise<Orde
   }));
 }
 
+/** An order's lines in line order (its tickets are issued from them). */
+export function linesOfOrder(q: Q, id: string): Promise<LineRow[]> {
+  return q.select().from(orderLines).where(eq(orderLines.orderId, id)).orderBy(asc(orderLines.lineNo));
+}
+
+/** Just the order's state (one indexed read; undefined for an unknown order). */
+export async function orderState(q: Q, id: string): Promise<OrderState | undefined> {
+  const [row] = await q.select({ state: orders.state }).from(orders).where(eq(orders.id, id));
+  return row?.state as OrderState | undefined;
+}
+
 export async function orderView(q: Q, id: string): Promise<OrderView | undefined> {
   const row = await findOrder(q, id);
   return row === undefined ? undefined : (await withDetails(q, [row]))[0];

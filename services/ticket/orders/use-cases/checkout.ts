@@ -15,14 +15,14 @@
  */
 import { create } from "@bufbuild/protobuf";
 import { type Payment, PaymentSchema } from "../../../../gen/boxoffice/payment/v1/payment_pb.js";
-import { OrderSchema } from "../../../../gen/boxoffice/ticket/v1/order_pb.js";
+import { type Order, OrderSchema } from "../../../../gen/boxoffice/ticket/v1/order_pb.js";
 import { CheckoutRequestSchema } from "../../../../gen/boxoffice/ticket/v1/ticket_service_pb.js";
 import { multiStepCommand, type WriteScope } from "../../../../platform/commands/index.js";
 import { InvalidArgumentError, NotFoundError } from "../../../../platform/errors/index.js";
 import { requireUser } from "../../../../platform/principal/index.js";
 import { HoldNotActiveError, SalesClosedError } from "../../domain/errors.js";
 import { factOf } from "../clients/payments.js";
-import { insertOrder, lockOrder, type OrderView, orderView } from "../db/orders.js";
+import { insertOrder, lockOrder, type OrderRow, orderState, orderView, withDetails } from "../db/orders.js";
 import { eventCancelled } from "../db/work.js";
 import type { OrdersDeps } from "../deps.js";
 import { linesOf, totalOf } from "../domain/places.js";
@@ -53,8 +53,7 @@ export const checkout = multiStepCommand({
     try {
       payment = await flow.call("charge", PaymentSchema, async () => {
         // Settled meanwhile (the consumer, the sweeper, a cancel): never charge a closed order.
-        const now = await orderView(d.db.orm, orderId);
-        if (now === undefined || now.row.state !== "PENDING_PAYMENT" || amountMinor === 0) throw new NoOutcome();
+        if (amountMinor === 0 || (await orderState(d.db.orm, orderId)) !== "PENDING_PAYMENT") throw new NoOutcome();
         const r = await d.payments.charge(
           {
             orderId,
@@ -76,12 +75,23 @@ export const checkout = multiStepCommand({
       if (amountMinor === 0) await flow.transaction("settle-free", OrderSchema, (w) => settleFree(d, w, orderId));
       return current(d, orderId);
     }
+    // The order this call's own settle step committed: the answer, without reading it back. A
+    // replayed step (a repeat of the request) did not run here: the order is read as it stands.
+    let settled: Order | undefined;
     await flow.transaction("settle", OrderSchema, async (w) => {
       const fact = factOf(payment);
-      if (fact !== undefined) await applyPaymentFact(d, w, orderId, fact);
-      return current(d, orderId, w);
+      const after = fact === undefined ? undefined : await applyPaymentFact(d, w, orderId, fact);
+      // confirmed here: the view this change built; settled by someone else first (the consumer of
+      // the payment's event often is): the locked row with its lines and tickets
+      settled =
+        after?.view !== undefined
+          ? toOrder(after.view)
+          : after !== undefined
+            ? toOrder((await withDetails(w.tx, [after.row]))[0]!)
+            : await current(d, orderId, w);
+      return settled;
     });
-    return current(d, orderId);
+    return settled ?? current(d, orderId);
   },
 });
 
@@ -106,26 +116,34 @@ async function placeOrder(d: OrdersDeps, w: WriteScope, holdId: string, buyerId:
   const lines = linesOf(hold).map((l) => ({ ...l, orderId }));
   const converted = await d.inventory.convertHold(w.tx, holdId, orderId, now);
   if (converted === undefined) throw new NotFoundError("hold", holdId);
-  await insertOrder(
-    w.tx,
-    {
-      id: orderId,
-      userId: buyerId,
-      eventId: hold.eventId,
-      holdId,
-      state: "PENDING_PAYMENT",
-      quantity: hold.quantity,
-      currencyCode: hold.currencyCode,
-      totalMinor: totalOf(lines),
-      createTime: now,
-      updateTime: now,
-      nextCheckTime: new Date(now.getTime() + d.settings.reconcileAfterSeconds * 1000),
-    },
-    lines,
-  );
+  // every column written (the table's defaults spelled out), so the answer is this row, not a read-back
+  const row: OrderRow = {
+    id: orderId,
+    userId: buyerId,
+    eventId: hold.eventId,
+    holdId,
+    state: "PENDING_PAYMENT",
+    quantity: hold.quantity,
+    currencyCode: hold.currencyCode,
+    totalMinor: totalOf(lines),
+    paymentId: null,
+    paymentOutcome: null,
+    paymentFailureCode: "",
+    failureReason: "",
+    cancelReason: "",
+    latePayment: false,
+    version: 1,
+    createTime: now,
+    updateTime: now,
+    confirmTime: null,
+    cancelTime: null,
+    nextCheckTime: new Date(now.getTime() + d.settings.reconcileAfterSeconds * 1000),
+    eventStartTime: null,
+    eventRevision: 0,
+  };
+  await insertOrder(w.tx, row, lines);
   w.afterCommit(() => d.watch.changed(orderId));
-  const v: OrderView = (await orderView(w.tx, orderId))!;
-  return create(OrderSchema, toOrder(v));
+  return create(OrderSchema, toOrder({ row, lines, ticketIds: [] }));
 }
 
 /** A free order (total 0) is confirmed without a charge. */

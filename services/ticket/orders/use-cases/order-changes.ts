@@ -5,7 +5,15 @@
  * order's places with it, emits the order's event and wakes watchers after the commit.
  */
 import type { WriteScope } from "../../../../platform/commands/index.js";
-import { type LineRow, lockOrder, type OrderRow, orderView, transition, updateOrder } from "../db/orders.js";
+import {
+  linesOfOrder,
+  lockOrder,
+  type OrderRow,
+  type OrderView,
+  orderView,
+  transition,
+  updateOrder,
+} from "../db/orders.js";
 import { insertTickets, voidTickets } from "../db/tickets.js";
 import { latestReschedule, oweRefund } from "../db/work.js";
 import type { OrdersDeps } from "../deps.js";
@@ -28,8 +36,7 @@ const noSummary: EventSummaryView = { name: "", timeZone: "", venueName: "", ven
 
 /** The event as an email should show it now: the inventory's summary, with the newest start time heard of. */
 export async function currentSummary(d: OrdersDeps, w: WriteScope, eventId: string) {
-  const inv = await d.inventory.loadInventory(w.tx, eventId);
-  const summary = inv?.summary ?? noSummary;
+  const summary = (await d.inventory.loadSummary(w.tx, eventId)) ?? noSummary;
   const moved = await latestReschedule(w.tx, eventId);
   if (moved === undefined) return { summary, revision: 0 };
   return {
@@ -51,11 +58,20 @@ function touched(d: OrdersDeps, w: WriteScope, row: OrderRow, places: boolean): 
   });
 }
 
-/** PENDING_PAYMENT → CONFIRMED: places SOLD, one signed ticket per place, OrderConfirmed. */
-export async function confirmOrder(d: OrdersDeps, w: WriteScope, row: OrderRow, paymentId: string | undefined) {
+/**
+ * PENDING_PAYMENT → CONFIRMED: places SOLD, one signed ticket per place, OrderConfirmed. Returns
+ * the confirmed order, built from the locked row and what this change wrote (no read-back: every
+ * statement is a round trip on the purchase path, docs/orders.md "Purchase path cost").
+ */
+export async function confirmOrder(
+  d: OrdersDeps,
+  w: WriteScope,
+  row: OrderRow,
+  paymentId: string | undefined,
+): Promise<OrderView> {
   const now = new Date(w.now);
   const { summary, revision } = await currentSummary(d, w, row.eventId);
-  const ok = await transition(w.tx, row.id, "PENDING_PAYMENT", {
+  const change = {
     state: "CONFIRMED",
     paymentId: paymentId ?? null,
     paymentOutcome: paymentId === undefined ? "NONE" : "SUCCEEDED",
@@ -63,11 +79,14 @@ export async function confirmOrder(d: OrdersDeps, w: WriteScope, row: OrderRow, 
     updateTime: now,
     eventStartTime: summary.startTime ?? null,
     eventRevision: revision,
-  });
+  } satisfies Partial<OrderRow>;
+  const ok = await transition(w.tx, row.id, "PENDING_PAYMENT", change);
   if (!ok) throw new Error(`order ${row.id} left PENDING_PAYMENT under its lock`);
   await d.inventory.markHoldSold(w.tx, row.holdId);
-  const view = (await orderView(w.tx, row.id))!;
-  const places = ticketPlaces(row.eventId, view.lines as LineRow[], () => d.newId());
+  // the row is locked and a pending order has no tickets: the order is the row plus this change
+  const lines = await linesOfOrder(w.tx, row.id);
+  const confirmed: OrderRow = { ...row, ...change, version: row.version + 1 };
+  const places = ticketPlaces(row.eventId, lines, () => d.newId());
   await insertTickets(
     w.tx,
     places.map((p) => ({
@@ -90,9 +109,10 @@ export async function confirmOrder(d: OrdersDeps, w: WriteScope, row: OrderRow, 
       issueTime: now,
     })),
   );
-  const issued = { ...view, ticketIds: places.map((p) => p.id).sort() };
+  const issued: OrderView = { row: confirmed, lines, ticketIds: places.map((p) => p.id).sort() };
   await w.emit(orderConfirmed(issued, toEventSummary(row.eventId, summary), now));
   touched(d, w, row, true);
+  return issued;
 }
 
 /** PENDING_PAYMENT → FAILED: places back on sale, OrderFailed. */
@@ -164,23 +184,25 @@ export async function cancelOrderIn(
 
 /**
  * Applies what was learned about an order's charge (domain/order.ts#settle says what it means):
- * confirm, fail, refund a late success, or only record the outcome. Undefined for an order this
- * service does not have (another deployment's payment, or one never committed).
+ * confirm, fail, refund a late success, or only record the outcome. Returns the order's row as it
+ * stands after the fact, with the whole order when confirming built it (`view`); undefined for an
+ * order this service does not have (another deployment's payment, or one never committed).
  */
 export async function applyPaymentFact(
   d: OrdersDeps,
   w: WriteScope,
   orderId: string,
   fact: PaymentFact,
-): Promise<OrderRow | undefined> {
+): Promise<{ row: OrderRow; view?: OrderView } | undefined> {
   const row = await lockOrder(w.tx, orderId);
   if (row === undefined) return undefined;
   const s = settle({ state: row.state as OrderState, paymentOutcome: row.paymentOutcome as PaymentOutcome }, fact);
   const now = new Date(w.now);
   switch (s.kind) {
-    case "confirm":
-      await confirmOrder(d, w, row, s.paymentId);
-      break;
+    case "confirm": {
+      const view = await confirmOrder(d, w, row, s.paymentId);
+      return { row: view.row, view };
+    }
     case "fail":
       await failOrder(d, w, row, s);
       break;
@@ -202,7 +224,8 @@ export async function applyPaymentFact(
       await updateOrder(w.tx, row.id, { paymentOutcome: s.outcome, paymentId: row.paymentId ?? s.paymentId ?? null });
       break;
     case "none":
-      break;
+      return { row }; // nothing changed: the locked row is the order
   }
-  return lockOrder(w.tx, orderId);
+  const after = await lockOrder(w.tx, orderId);
+  return after === undefined ? undefined : { row: after };
 }
