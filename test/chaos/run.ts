@@ -78,6 +78,13 @@ for (let i = 0; i < rounds; i++) {
         ...(short
           ? { BOXOFFICE_TICKET_RECONCILE_AFTER_SECONDS: "10", BOXOFFICE_TICKET_RECONCILE_EVERY_MS: "2000" }
           : {}),
+        // An email claimed by a notification process that is then SIGKILLed stays its own for the
+        // lease (default 120 s), and one that failed on a killed MariaDB waits its first retry
+        // (default 30 s, doubling): both outlast the recovery window, so the round shortens them
+        // (the same code paths, on the round's clock).
+        BOXOFFICE_NOTIFICATION_LEASE_MS: "15000",
+        BOXOFFICE_NOTIFICATION_RETRY_BASE_MS: "2000",
+        BOXOFFICE_NOTIFICATION_RETRY_MAX_MS: "15000",
       },
       log,
     });

@@ -18,6 +18,7 @@ import { randomUUID } from "node:crypto";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Hold } from "../../gen/boxoffice/ticket/v1/hold_pb.js";
 import { type Order, OrderState } from "../../gen/boxoffice/ticket/v1/order_pb.js";
+import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { sleep } from "../../platform/clock/index.js";
 import { reason } from "../support/assert.js";
 import { eventually } from "../support/orders-bed.js";
@@ -103,7 +104,27 @@ describe(`checkout invariants after a randomised run (${RUNS} checkouts, payment
     let outage: Promise<void> | undefined;
     let outages = 0;
     let duringOutage = 0;
-    const outcomes = { refused: 0, errors: 0 };
+    const outcomes = { refused: 0, errors: 0, paymentUnavailable: 0, retried: 0 };
+    // Checkout as a client does: PAYMENT_UNAVAILABLE (payment away, nothing charged) leaves the order
+    // waiting; half the buyers retry with the same request_id until payment answers, the others
+    // walk away and leave the order to reconciliation
+    const checkout = async (buyer: TestUser, hold: Hold, token: string, retries: boolean): Promise<Order> => {
+      const requestId = randomUUID();
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await bed.checkout(buyer, hold, token, requestId);
+        } catch (e) {
+          const err = ConnectError.from(e);
+          if (err.code !== Code.Unavailable || reason(err) !== "PAYMENT_UNAVAILABLE") throw e;
+          outcomes.paymentUnavailable++;
+          const orderId = err.findDetails(ErrorInfoSchema)[0]?.metadata.order_id ?? "";
+          // a patient client gives up after ~20 s, as a buyer would
+          if (!retries || attempt >= 40) return bed.order(buyer, orderId);
+          outcomes.retried++;
+          await sleep(500);
+        }
+      }
+    };
     const worker = async (buyer: TestUser) => {
       for (let i = next++; i < RUNS; i = next++) {
         // checkouts go on during an outage (they stay pending, then settle), a dozen of them; the
@@ -123,7 +144,7 @@ describe(`checkout invariants after a randomised run (${RUNS} checkouts, payment
               eventually(
                 "ticket reaching payment again",
                 async () => {
-                  const probe = await bed.checkout(buyer, await bed.hold(buyer, ev, { ga: 1 }));
+                  const probe = await checkout(buyer, await bed.hold(buyer, ev, { ga: 1 }), "sandbox_ok", false);
                   orders.push({ buyer, order: probe });
                   if (probe.state !== OrderState.PENDING_PAYMENT) return true;
                   await sleep(500);
@@ -152,7 +173,7 @@ describe(`checkout invariants after a randomised run (${RUNS} checkouts, payment
           outcomes.refused++;
           hold = await bed.hold(buyer, ev, { ga: plan.ga });
         }
-        const order = await bed.checkout(buyer, hold, plan.token);
+        const order = await checkout(buyer, hold, plan.token, i % 2 === 0);
         orders.push({ buyer, order });
         if (plan.cancel && order.state === OrderState.CONFIRMED)
           await bed.ticket
@@ -186,7 +207,7 @@ describe(`checkout invariants after a randomised run (${RUNS} checkouts, payment
       ]),
     );
     process.stderr.write(
-      `    ${orders.length} checkouts in ${ran} ms (${outcomes.refused} seat holds refused, bought as GA; payment killed ${outages}×), settled ${settledAt - t0 - ran} ms after the last; ${JSON.stringify(states)}\n`,
+      `    ${orders.length} checkouts in ${ran} ms (${outcomes.refused} seat holds refused, bought as GA; payment killed ${outages}×, ${outcomes.paymentUnavailable} answered PAYMENT_UNAVAILABLE, ${outcomes.retried} retries), settled ${settledAt - t0 - ran} ms after the last; ${JSON.stringify(states)}\n`,
     );
     const [why] = await bed.ticketDb.pool.query(
       "SELECT failure_reason r, payment_failure_code c, COUNT(*) n FROM orders WHERE state = 'FAILED' GROUP BY r, c ORDER BY n DESC",

@@ -12,8 +12,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { type Order, OrderState } from "../../gen/boxoffice/ticket/v1/order_pb.js";
+import { OrderState } from "../../gen/boxoffice/ticket/v1/order_pb.js";
 import { TicketState } from "../../gen/boxoffice/ticket/v1/ticket_pb.js";
+import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { ticketKeysPath } from "../../services/ticket/orders/ticket-keys.js";
 import { reason, rejects } from "../support/assert.js";
 import { eventually } from "../support/orders-bed.js";
@@ -184,7 +185,7 @@ describe("Checkout across ticket and payment processes (e2e)", function () {
     assert.equal((JSON.parse(r.stdout) as { ticketId: string }).ticketId, tickets[0]!.id);
   });
 
-  it("payment SIGKILLed mid-charge: orders stay pending, the breaker opens, everything settles after the restart", async () => {
+  it("payment SIGKILLed mid-charge: taken charges stay pending and confirm after the restart; checkouts while it is away answer PAYMENT_UNAVAILABLE, a retry charges, the rest fail with nothing charged", async () => {
     const ev = await bed.open([{ kind: "ga", capacity: 200, price: 1500 }]);
     const buyers = await Promise.all(Array.from({ length: 6 }, (_, i) => bed.users.customer(`k${i}`)));
     const holds = await Promise.all(buyers.map((b) => bed.hold(b, ev, { ga: 1 })));
@@ -205,15 +206,37 @@ describe("Checkout across ticket and payment processes (e2e)", function () {
       answered.every((o) => o.state === OrderState.PENDING_PAYMENT),
       "no outcome known: pending",
     );
-    // payment is down: more checkouts stay pending, and once the breaker is open they answer at once
-    const more: Order[] = [];
+    // payment is down: more checkouts answer UNAVAILABLE PAYMENT_UNAVAILABLE (nothing charged, the
+    // order waits for a retry), and once the breaker is open they answer at once
+    const more: {
+      order: string;
+      buyer: TestUser;
+      hold: Awaited<ReturnType<typeof bed.hold>>;
+      requestId: ReturnType<typeof randomUUID>;
+    }[] = [];
     const extra = await Promise.all(Array.from({ length: 6 }, (_, i) => bed.users.customer(`d${i}`)));
     for (const b of extra) {
       const t0 = Date.now();
-      more.push(await bed.checkout(b, await bed.hold(b, ev, { ga: 1 })));
+      const hold = await bed.hold(b, ev, { ga: 1 });
+      const requestId = randomUUID();
+      const e = await rejects(bed.checkout(b, hold, "sandbox_ok", requestId), Code.Unavailable, "payment away");
+      assert.equal(reason(e), "PAYMENT_UNAVAILABLE");
+      more.push({ order: e.findDetails(ErrorInfoSchema)[0]?.metadata.order_id ?? "", buyer: b, hold, requestId });
       if (more.length === 6) assert.ok(Date.now() - t0 < 1000, "breaker open: no waiting on a dead peer");
     }
-    assert.ok(more.every((o) => o.state === OrderState.PENDING_PAYMENT));
+    // the last buyer keeps retrying with the same request_id (each UNAVAILABLE answer keeps its order
+    // waiting): once payment is back, its waiting order is charged
+    const back = more.at(-1)!;
+    const retrying = eventually(
+      "the retried Checkout confirmed",
+      async () => {
+        const o = await bed
+          .checkout(back.buyer, back.hold, "sandbox_ok", back.requestId)
+          .catch((e: unknown) => (ConnectError.from(e).code === Code.Unavailable ? undefined : Promise.reject(e)));
+        return o?.state === OrderState.CONFIRMED && o;
+      },
+      60_000,
+    );
     await new Promise((r) => setTimeout(r, 1500));
     assert.equal(
       await bed.count("SELECT COUNT(*) n FROM orders WHERE event_id = ? AND state = 'PENDING_PAYMENT'", [ev.eventId]),
@@ -231,11 +254,15 @@ describe("Checkout across ticket and payment processes (e2e)", function () {
         ["SUCCEEDED"],
       );
     }
-    for (const [i, o] of more.entries()) {
-      const s = await bed.settled(extra[i]!, o.id, 60_000);
-      assert.equal(s.state, OrderState.FAILED, `never reached payment: ${o.id}`);
+    const confirmed = await retrying;
+    assert.equal(confirmed.id, back.order, "the order that waited, not a second one");
+    assert.equal((await paymentOf(back.order)).charges, 1);
+    // nobody retried the others: nothing was charged, reconciliation fails them, places back
+    for (const o of more.slice(0, -1)) {
+      const s = await bed.settled(o.buyer, o.order, 60_000);
+      assert.equal(s.state, OrderState.FAILED, `never reached payment: ${o.order}`);
       assert.equal(s.failureReason, "PAYMENT_NOT_COMPLETED");
-      assert.equal((await paymentOf(o.id)).charges, 0);
+      assert.equal((await paymentOf(o.order)).charges, 0);
     }
   });
 });

@@ -14,6 +14,7 @@ import { EventEnvelopeSchema } from "../../gen/boxoffice/common/v1/envelope_pb.j
 import { EventCancelledSchema, EventUpdatedSchema } from "../../gen/boxoffice/event/v1/events_pb.js";
 import { OrderCancelledSchema, OrderRescheduledSchema } from "../../gen/boxoffice/ticket/v1/events_pb.js";
 import { type Order, OrderState } from "../../gen/boxoffice/ticket/v1/order_pb.js";
+import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { eventType } from "../../platform/bus/events.js";
 import { connectNats } from "../../platform/bus/nats.js";
 import { servicePrincipal } from "../../platform/principal/index.js";
@@ -148,26 +149,45 @@ describe("orders: cancel, refunds, reconciliation and the event's facts (order h
     assert.deepEqual(o.ticketIds, []);
   });
 
-  it("payment down: Checkout answers PENDING, the breaker opens, reconciliation fails the orders (nothing charged), a late success is refunded", async () => {
+  it("payment down: Checkout answers UNAVAILABLE (nothing charged, the order waits), the breaker opens, a retry with the same request_id charges it, reconciliation fails the orders nobody retried, a late success is refunded", async () => {
     const ev = await bed.open();
     bed.fake.down = true;
     const pending: Order[] = [];
-    let more: Order;
+    const checkoutDown = async (seat: string, requestId = randomUUID()) => {
+      const hold = await bed.hold(buyer, ev, { seats: [seat] });
+      const e = await rejects(bed.checkout(buyer, hold, "sandbox_ok", requestId), Code.Unavailable, "payment down");
+      assert.equal(reason(e), "PAYMENT_UNAVAILABLE");
+      const orderId = e.findDetails(ErrorInfoSchema)[0]?.metadata.order_id ?? "";
+      const order = await bed.order(buyer, orderId);
+      assert.equal(order.state, OrderState.PENDING_PAYMENT, "the order waits for a retry");
+      return { order, hold, requestId };
+    };
+    let retried: Awaited<ReturnType<typeof checkoutDown>>;
     try {
       // five failed calls in a row open the breaker (a call counts once, whatever its retries)
-      for (let i = 1; i <= 5; i++)
-        pending.push(await bed.checkout(buyer, await bed.hold(buyer, ev, { seats: [`3-${i}`] })));
-      assert.ok(pending.every((o) => o.state === OrderState.PENDING_PAYMENT));
+      for (let i = 1; i <= 5; i++) pending.push((await checkoutDown(`3-${i}`)).order);
       const callsWhileOpen = bed.fake.chargeCalls;
       const fast = Date.now();
-      more = await bed.checkout(buyer, await bed.hold(buyer, ev, { seats: ["3-9"] }));
-      assert.equal(more.state, OrderState.PENDING_PAYMENT);
+      retried = await checkoutDown("3-9");
       assert.equal(bed.fake.chargeCalls, callsWhileOpen, "the breaker is open: payment was not called");
       assert.ok(Date.now() - fast < 2000, "and the answer came at once");
     } finally {
       bed.fake.down = false;
     }
-    for (const o of [...pending, more]) {
+    // payment is back: the buyer's retry with the same request_id (once the breaker lets a call
+    // through) charges the waiting order — one order, one charge
+    const confirmed = await eventually(
+      "the retried Checkout confirmed",
+      async () => {
+        const o = await bed
+          .checkout(buyer, retried.hold, "sandbox_ok", retried.requestId)
+          .catch((e: unknown) => (reason(e as never) === "PAYMENT_UNAVAILABLE" ? undefined : Promise.reject(e)));
+        return o?.state === OrderState.CONFIRMED && o;
+      },
+      15_000,
+    );
+    assert.equal(confirmed.id, retried.order.id, "the same order, not a second one");
+    for (const o of pending) {
       const failed = await eventually(
         `order ${o.id} reconciled`,
         async () => {
@@ -180,7 +200,7 @@ describe("orders: cancel, refunds, reconciliation and the event's facts (order h
     }
     assert.equal(
       await bed.count(
-        "SELECT COUNT(*) n FROM seats WHERE hold_id IN (SELECT hold_id FROM orders WHERE event_id = ?) AND taken_until IS NOT NULL",
+        "SELECT COUNT(*) n FROM seats WHERE hold_id IN (SELECT hold_id FROM orders WHERE event_id = ? AND state = 'FAILED') AND taken_until IS NOT NULL",
         [ev.eventId],
       ),
       0,

@@ -2,7 +2,7 @@
  * The ticket service's refusals, as named domain errors. The RPC layer turns them into canonical
  * codes with `google.rpc.ErrorInfo` (reason + metadata) in one place (platform/errors → the RPC layer).
  */
-import { FailedPreconditionError, InvalidArgumentError } from "../../../platform/errors/index.js";
+import { FailedPreconditionError, InvalidArgumentError, UnavailableError } from "../../../platform/errors/index.js";
 
 /** The event is not on sale now: cancelled, not yet open or already closed. */
 export class SalesClosedError extends FailedPreconditionError {
@@ -67,5 +67,21 @@ export class HoldNotActiveError extends FailedPreconditionError {
     readonly state: string,
   ) {
     super("HOLD_NOT_ACTIVE", `hold ${holdId} is ${state.toLowerCase()}`, { hold_id: holdId, state });
+  }
+}
+
+/**
+ * Checkout could not charge: payment was unreachable or its provider down, and nothing was
+ * charged. The order (`order_id`) waits PENDING_PAYMENT; a retry of Checkout with the same
+ * request_id charges it (reconciliation fails it, places back, when nobody retries).
+ */
+export class PaymentUnavailableError extends UnavailableError {
+  constructor(readonly orderId: string) {
+    super(
+      "PAYMENT_UNAVAILABLE",
+      "payment is unavailable and nothing was charged; retry Checkout with the same request_id",
+      1000,
+    );
+    this.metadata.order_id = orderId;
   }
 }

@@ -80,6 +80,8 @@ function sentence(ce: ConnectError, p: Omit<Problem, "message">, ctx: ProblemCon
       return m.state === "CONVERTED"
         ? "These seats are already in an order."
         : "Your hold has ended (it expired or was released). Please choose your seats again.";
+    case "PAYMENT_UNAVAILABLE":
+      return "We could not reach the payment provider, and nothing was charged. Your seats are kept: press Pay again in a moment.";
     case "BUYER_LIMIT_REACHED":
       return `You can buy at most ${m.limit ?? "a limited number of"} tickets for this event; ${m.remaining ?? "no"} more allowed.`;
     case "ALREADY_CHECKED_IN": {

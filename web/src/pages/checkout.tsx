@@ -35,6 +35,9 @@ export function CheckoutPage(props: { holdId: string }) {
   const [card, setCard] = useState<string>(SANDBOX_CARDS[0].token);
   const [problem, setProblem] = useState<Problem | undefined>();
   const [busy, setBusy] = useState(false);
+  // After PAYMENT_UNAVAILABLE (nothing charged, the order waits) paying again with the same card is
+  // a retry of the same request: it charges that order instead of finding the hold converted.
+  const [retry, setRetry] = useState<{ requestId: string; card: string } | undefined>();
   const [expired, setExpired] = useState(() => (hold ? holdExpired(hold) : false));
   const names = useCall(
     async (signal) => {
@@ -79,7 +82,8 @@ export function CheckoutPage(props: { holdId: string }) {
     e.preventDefault();
     setBusy(true);
     setProblem(undefined);
-    const requestId = newRequestId();
+    const requestId = retry?.card === card ? retry.requestId : newRequestId();
+    setRetry(undefined);
     noteCheckout(hold.id, { checkoutRequestId: requestId });
     try {
       const { order } = await ticketClient.checkout({ requestId, holdId: hold.id, paymentToken: card });
@@ -88,6 +92,7 @@ export function CheckoutPage(props: { holdId: string }) {
       navigate(`/orders/${order.id}`);
     } catch (err) {
       const p = problemOf(err, { sectionName: (id) => names.data?.get(id) });
+      if (p.reason === "PAYMENT_UNAVAILABLE") setRetry({ requestId, card });
       if (p.reason === "HOLD_NOT_ACTIVE" && p.metadata.state === "CONVERTED") {
         const orderId = await findOrder(hold.eventId, hold.id);
         if (orderId) return navigate(`/orders/${orderId}`);

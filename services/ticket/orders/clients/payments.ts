@@ -7,6 +7,7 @@
  * happened is "unknown" and settles later.
  */
 import { type Client, Code, ConnectError } from "@connectrpc/connect";
+import { BrokenCircuitError } from "cockatiel";
 import type { PaymentInternalService } from "../../../../gen/boxoffice/payment/v1/payment_internal_service_pb.js";
 import { type Payment, PaymentState } from "../../../../gen/boxoffice/payment/v1/payment_pb.js";
 import { ErrorInfoSchema } from "../../../../gen/google/rpc/error_details_pb.js";
@@ -14,6 +15,8 @@ import type { PaymentFact } from "../domain/order.js";
 
 export type ChargeResult =
   | { readonly kind: "settled"; readonly payment: Payment }
+  /** Certainly nothing was charged (the call never reached payment, or payment says so): try again. */
+  | { readonly kind: "not_taken"; readonly why: string }
   | { readonly kind: "unknown"; readonly why: string };
 
 export type OutcomeResult =
@@ -57,6 +60,23 @@ const reasonOf = (e: ConnectError) => e.findDetails(ErrorInfoSchema)[0]?.reason 
 const describe = (e: ConnectError) =>
   `${Code[e.code]}${reasonOf(e) ? ` ${reasonOf(e)}` : ""}: ${e.rawMessage}`.slice(0, 280);
 
+/**
+ * True when a failed Charge certainly charged nothing: our breaker on payment is open (the call was
+ * not made), payment refused the connection (it never saw the request), or payment answered
+ * PROVIDER_UNAVAILABLE (its promise: nothing was charged). Anything else — a timeout, a reset
+ * connection, PAYMENT_OUTCOME_UNKNOWN — may have charged, so the order must wait for the outcome.
+ */
+function notTaken(err: ConnectError): boolean {
+  if (err.code !== Code.Unavailable) return false;
+  if (reasonOf(err) === "PROVIDER_UNAVAILABLE") return true;
+  for (let c: unknown = err.cause, depth = 0; c !== null && typeof c === "object" && depth < 5; depth++) {
+    if (c instanceof BrokenCircuitError) return true;
+    if ((c as { code?: unknown }).code === "ECONNREFUSED") return true;
+    c = (c as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 /** The request id of an order's one refund (8–64 of [A-Za-z0-9_-]). */
 export const refundRequestId = (orderId: string) => `refund_${orderId}`;
 
@@ -78,8 +98,10 @@ export function paymentsOver(client: Client<typeof PaymentInternalService>): Pay
           return { kind: "unknown", why: `payment answered ${payment ? PaymentState[payment.state] : "nothing"}` };
         return { kind: "settled", payment };
       } catch (e) {
-        // timeouts, UNAVAILABLE (outcome unknown, provider down, breaker open), a killed process…
-        return { kind: "unknown", why: describe(ConnectError.from(e)) };
+        const err = ConnectError.from(e);
+        if (notTaken(err)) return { kind: "not_taken", why: describe(err) };
+        // timeouts, UNAVAILABLE with an unknown outcome, a process killed mid-call…
+        return { kind: "unknown", why: describe(err) };
       }
     },
 

@@ -97,6 +97,18 @@ export async function updateOrder(tx: Tx, id: string, set: Partial<Omit<OrderRow
   await tx.update(orders).set(set).where(eq(orders.id, id));
 }
 
+/**
+ * A pending order whose buyer was just told to retry Checkout (payment took nothing): the
+ * reconciliation sweeper leaves it alone until `until`, so it does not fail the order under a
+ * buyer who is retrying. One conditional statement; nothing when the order has moved on.
+ */
+export async function postponeCheck(q: Q, id: string, until: Date): Promise<void> {
+  await q
+    .update(orders)
+    .set({ nextCheckTime: until })
+    .where(and(eq(orders.id, id), eq(orders.state, "PENDING_PAYMENT"), isNull(orders.paymentOutcome)));
+}
+
 export interface OrderFilter {
   readonly userId?: string;
   readonly eventId?: string;

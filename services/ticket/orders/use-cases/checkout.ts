@@ -7,9 +7,13 @@
  *    the hold's total, under the client's resilience policy.
  * 3. `settle` (transaction): SUCCEEDED → CONFIRMED + tickets; FAILED → FAILED + places back.
  *
- * An unknown charge outcome (timeout, UNAVAILABLE, breaker open, payment killed) records nothing
- * for step 2: Checkout answers the order as it stands (PENDING_PAYMENT) and the Payment* consumer
- * or the reconciliation sweeper settles it. A repeat with the same request_id replays the steps
+ * A charge that certainly took nothing (payment unreachable, its provider down, our breaker on it
+ * open) records nothing for step 2 and answers UNAVAILABLE `PAYMENT_UNAVAILABLE` with the order id:
+ * the order waits PENDING_PAYMENT, and a retry with the same request_id replays step 1 and charges
+ * then — a payment restart costs the buyer a retry, not the order (reconciliation fails an order
+ * nobody retried, nothing charged). An unknown outcome (a timeout, a process killed mid-call)
+ * records nothing either but answers the order as it stands (PENDING_PAYMENT): the Payment*
+ * consumer or the reconciliation sweeper settles it. A repeat with the same request_id replays the steps
  * already recorded and answers the order as it stands now; a concurrent duplicate waits for step 1
  * on its idempotency record, then for the charge inside payment (same key), up to its deadline.
  */
@@ -20,9 +24,17 @@ import { CheckoutRequestSchema } from "../../../../gen/boxoffice/ticket/v1/ticke
 import { multiStepCommand, type WriteScope } from "../../../../platform/commands/index.js";
 import { InvalidArgumentError, NotFoundError } from "../../../../platform/errors/index.js";
 import { requireUser } from "../../../../platform/principal/index.js";
-import { HoldNotActiveError, SalesClosedError } from "../../domain/errors.js";
+import { HoldNotActiveError, PaymentUnavailableError, SalesClosedError } from "../../domain/errors.js";
 import { factOf } from "../clients/payments.js";
-import { insertOrder, lockOrder, type OrderRow, orderState, orderView, withDetails } from "../db/orders.js";
+import {
+  insertOrder,
+  lockOrder,
+  type OrderRow,
+  orderState,
+  orderView,
+  postponeCheck,
+  withDetails,
+} from "../db/orders.js";
 import { eventCancelled } from "../db/work.js";
 import type { OrdersDeps } from "../deps.js";
 import { linesOf, totalOf } from "../domain/places.js";
@@ -64,6 +76,12 @@ export const checkout = multiStepCommand({
           },
           { timeoutMs: d.settings.chargeTimeoutMs },
         );
+        if (r.kind === "not_taken") {
+          d.logger.info({ orderId, why: r.why }, "payment took nothing: the order waits for a retry of Checkout");
+          const retryWindow = new Date(d.clock.now() + d.settings.reconcileAfterSeconds * 1000);
+          await postponeCheck(d.db.orm, orderId, retryWindow);
+          throw new PaymentUnavailableError(orderId);
+        }
         if (r.kind === "unknown") {
           d.logger.info({ orderId, why: r.why }, "charge outcome unknown: the order stays pending and settles later");
           throw new NoOutcome();
