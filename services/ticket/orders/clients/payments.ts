@@ -62,11 +62,14 @@ const describe = (e: ConnectError) =>
 
 /**
  * True when a failed Charge certainly charged nothing: our breaker on payment is open (the call was
- * not made), payment refused the connection (it never saw the request), or payment answered
- * PROVIDER_UNAVAILABLE (its promise: nothing was charged). Anything else — a timeout, a reset
+ * not made), payment refused the connection (it never saw the request) or could not verify our
+ * token (JWKS_UNAVAILABLE: refused before any work), or payment answered PROVIDER_UNAVAILABLE (its
+ * promise: nothing was charged). Anything else — a timeout, a reset
  * connection, PAYMENT_OUTCOME_UNKNOWN — may have charged, so the order must wait for the outcome.
  */
 function notTaken(err: ConnectError): boolean {
+  // payment could not check our credentials (auth's keys out of reach): refused before any work
+  if (err.code === Code.Unauthenticated) return reasonOf(err) === "JWKS_UNAVAILABLE";
   if (err.code !== Code.Unavailable) return false;
   if (reasonOf(err) === "PROVIDER_UNAVAILABLE") return true;
   for (let c: unknown = err.cause, depth = 0; c !== null && typeof c === "object" && depth < 5; depth++) {
