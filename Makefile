@@ -133,7 +133,7 @@ bench-onsale: gen ## on-sale bench: K buyers at the sales start, all-in-one and 
 chaos: gen build ## fault suite: on-sale rounds in split mode with processes and servers SIGKILLed; invariants table (CHAOS_SEED replays)
 	BENCH_PLATFORM=dist $(NODE) --import tsx test/chaos/run.ts
 
-chaos-short: gen build ## one short fault round, part of make test (CHAOS_SEED replays; docs/onsale.md)
+chaos-short: gen build ## one short fault round, 2–2.5 min (CHAOS_SEED replays); not in make test: its 12-minute budget has no room left (docs/onsale.md)
 	BENCH_PLATFORM=dist $(NODE) --import tsx test/chaos/run.ts --short
 
 # the long runs kept out of make test (prerequisites only; each has its own target)
@@ -147,7 +147,7 @@ format: deps ## apply Biome's formatting and safe fixes
 
 check: lint typecheck lint-proto breaking boundaries
 
-test: check unit test-web bench-smoke chaos-short ## everything CI runs
+test: check unit test-web bench-smoke ## everything CI runs
 
 test-long-outage: gen ## MariaDB stopped for 60 s under load (make test runs the same test with 15 s); docs/data.md
 	BOXOFFICE_OUTAGE_SECONDS=60 $(BIN)/mocha --no-config --node-option import=tsx --extension ts --timeout 20000 --exit \
