@@ -42,7 +42,8 @@ const smoke = process.env.BENCH_SMOKE === "1";
 const seconds = Number(process.env.BENCH_SECONDS ?? (smoke ? 1 : 3));
 const rounds = Number(process.env.BENCH_ROUNDS ?? (smoke ? 1 : 5));
 // unmeasured load before each measurement (twice as long in the first round: JIT)
-const warmupSeconds = Number(process.env.BENCH_WARMUP ?? (smoke ? 1 : 2));
+// the smoke run checks that every scenario runs, not what it measures: no warm-up
+const warmupSeconds = Number(process.env.BENCH_WARMUP ?? (smoke ? 0 : 2));
 const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : undefined;
 const profileDir = process.env.BENCH_PROFILE ? resolve(process.env.BENCH_PROFILE) : undefined;
 const connections = 64;

@@ -28,7 +28,7 @@ import {
 } from "../support/outage-kit.js";
 
 /**
- * MariaDB stopped for BOXOFFICE_OUTAGE_SECONDS (15 in `make test`, 60 in `make test-long`) under a
+ * MariaDB stopped for BOXOFFICE_OUTAGE_SECONDS (10 in `make test`, 60 in `make test-long`) under a
  * steady load of cached reads (GetEvent, GetAvailability of an event nobody writes) and writes
  * (UpdateEvent, HoldSeats, Register: events published to the bus, a welcome email per account),
  * against the all-in-one program in a child process on its own MariaDB, Redis, NATS and SMTP sink.
@@ -36,7 +36,7 @@ import {
  * everything heals by itself within seconds of the restart.
  */
 describe("MariaDB outage under load (own infrastructure, the program in a child process)", function () {
-  const outageMs = Number(process.env.BOXOFFICE_OUTAGE_SECONDS ?? 15) * 1000;
+  const outageMs = Number(process.env.BOXOFFICE_OUTAGE_SECONDS ?? 10) * 1000;
   this.timeout(outageMs + 240_000);
   const dir = mkdtempSync(join(tmpdir(), "boxoffice-outage-"));
   const log = (l: string) => process.stderr.write(`      ${l}\n`);

@@ -150,7 +150,7 @@ describe("event backbone under failure (own MariaDB and NATS)", function () {
       }
     };
 
-    const kills = 6 + Math.floor(random() * 5);
+    const kills = 4 + Math.floor(random() * 3);
     const natsRestartAfter = Math.floor(random() * kills);
     const chaos = async () => {
       for (let k = 0; k < kills; k++) {
