@@ -84,7 +84,7 @@ migrations: deps ## regenerate each service's SQL migrations from its drizzle sc
 proto-baseline: gen ## refresh the breaking-change baseline (a deliberate, reviewed change)
 	$(BIN)/buf build proto -o buf.baseline.binpb
 
-boundaries: deps ## services never import each other; platform never imports a service
+boundaries: gen ## services never import each other; platform never imports a service (reads gen/ too)
 	$(BIN)/depcruise --config .dependency-cruiser.cjs --output-type err cmd platform services harness scripts bench test
 
 unit: gen ## mocha: unit, integration and end-to-end tests
