@@ -86,8 +86,9 @@ export interface ServiceTokenClaims extends BaseTokenClaims {
 export type TokenClaims = AccessTokenClaims | ServiceTokenClaims;
 
 /**
- * The stable `ErrorInfo.reason`s of an UNAUTHENTICATED answer caused by a token. Clients act on
- * them: TOKEN_EXPIRED means "refresh and retry", JWKS_UNAVAILABLE "retry later", the rest "sign in".
+ * The stable `ErrorInfo.reason`s of an answer caused by a token: UNAUTHENTICATED for the token's own
+ * faults (TOKEN_EXPIRED means "refresh and retry", the rest "sign in"), UNAVAILABLE for
+ * JWKS_UNAVAILABLE ("retry later": the keys are out of reach, the token may be fine).
  */
 export const AUTH_REASONS = {
   /** `exp` has passed (beyond the clock tolerance). */

@@ -1,7 +1,7 @@
 import { errors, jwtVerify } from "jose";
 import { type Clock, systemClock } from "../clock/index.js";
 import type { Principal } from "../rpc/access.js";
-import { UnauthenticatedError } from "../rpc/errors.js";
+import { UnauthenticatedError, UnavailableError } from "../rpc/errors.js";
 import type { Authenticator } from "../rpc/interceptors/auth.js";
 import { TokenCache } from "./cache.js";
 import { principalFromClaims, TokenContractError } from "./claims.js";
@@ -118,11 +118,15 @@ function bearerToken(value: string): string {
   return token;
 }
 
-/** jose's verdicts as stable reasons. Messages are fixed strings: nothing of the token leaks. */
-function toUnauthenticated(err: unknown): UnauthenticatedError {
+/**
+ * jose's verdicts as stable reasons. Messages are fixed strings: nothing of the token leaks. Keys out
+ * of reach say nothing about the token: UNAVAILABLE (retry, the mesh does too), not UNAUTHENTICATED,
+ * which a storefront answers by refreshing or signing the buyer out.
+ */
+function toUnauthenticated(err: unknown): UnauthenticatedError | UnavailableError {
   const R = AUTH_REASONS;
   if (err instanceof JwksUnavailableError) {
-    return new UnauthenticatedError("the token signing keys are unavailable; retry later", R.JWKS_UNAVAILABLE);
+    return new UnavailableError(R.JWKS_UNAVAILABLE, "the token signing keys are unavailable; retry later", 1000);
   }
   if (err instanceof errors.JWKSNoMatchingKey) {
     return new UnauthenticatedError("the access token was signed with an unknown key", R.TOKEN_UNKNOWN_KEY);

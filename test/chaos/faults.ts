@@ -15,8 +15,6 @@ import { prng } from "../../bench/onsale/random.js";
 import type { Recorder } from "../../bench/onsale/record.js";
 import type { Stack } from "../../bench/onsale/stack.js";
 import type { SeededUser } from "../../cmd/seed-users.js";
-import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
-import { AUTH_REASONS } from "../../platform/auth/index.js";
 import { sleep } from "../../platform/clock/index.js";
 import { infraNames } from "../../platform/config/names.js";
 import { type Fault, faultName } from "./schedule.js";
@@ -73,7 +71,7 @@ export async function inject(
 /**
  * SetSandboxFaults, retried while the payment process is unreachable, and while it cannot check
  * the admin's token because auth is down too (a payment process restarted during auth's outage has
- * no signing keys yet: UNAUTHENTICATED with reason JWKS_UNAVAILABLE, "retry later").
+ * no signing keys yet: UNAVAILABLE with reason JWKS_UNAVAILABLE, "retry later").
  */
 async function setFaults(
   payments: OnsaleClients["payments"],
@@ -87,11 +85,7 @@ async function setFaults(
       return;
     } catch (e) {
       const err = ConnectError.from(e);
-      const retryLater =
-        err.code === Code.Unavailable ||
-        (err.code === Code.Unauthenticated &&
-          err.findDetails(ErrorInfoSchema)[0]?.reason === AUTH_REASONS.JWKS_UNAVAILABLE);
-      if (!retryLater || Date.now() > deadline) throw err;
+      if (err.code !== Code.Unavailable || Date.now() > deadline) throw err;
       await sleep(200);
     }
   }

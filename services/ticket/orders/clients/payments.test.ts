@@ -33,7 +33,7 @@ describe("ticket's payment client: which failed charges certainly took nothing",
       breaker,
       refused,
       withReason(Code.Unavailable, "PROVIDER_UNAVAILABLE"),
-      withReason(Code.Unauthenticated, "JWKS_UNAVAILABLE"),
+      withReason(Code.Unavailable, "JWKS_UNAVAILABLE"),
     ])
       assert.equal((await charge(err)).kind, "not_taken", err.message);
   });

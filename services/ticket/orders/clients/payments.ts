@@ -68,10 +68,11 @@ const describe = (e: ConnectError) =>
  * connection, PAYMENT_OUTCOME_UNKNOWN — may have charged, so the order must wait for the outcome.
  */
 function notTaken(err: ConnectError): boolean {
-  // payment could not check our credentials (auth's keys out of reach): refused before any work
-  if (err.code === Code.Unauthenticated) return reasonOf(err) === "JWKS_UNAVAILABLE";
   if (err.code !== Code.Unavailable) return false;
-  if (reasonOf(err) === "PROVIDER_UNAVAILABLE") return true;
+  // PROVIDER_UNAVAILABLE: payment's promise; JWKS_UNAVAILABLE: payment could not check our
+  // credentials (auth's keys out of reach), so it refused before any work
+  const reason = reasonOf(err);
+  if (reason === "PROVIDER_UNAVAILABLE" || reason === "JWKS_UNAVAILABLE") return true;
   for (let c: unknown = err.cause, depth = 0; c !== null && typeof c === "object" && depth < 5; depth++) {
     if (c instanceof BrokenCircuitError) return true;
     if ((c as { code?: unknown }).code === "ECONNREFUSED") return true;
