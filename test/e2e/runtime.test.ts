@@ -76,7 +76,11 @@ describe("runtime behaviour on the one port", () => {
       await Promise.all(slow);
       assert.equal((await echo.echo({ message: "d" })).message, "d");
       const metrics = await (await fetch(`${proc.adminUrl}/metrics`)).text();
-      assert.match(metrics, /^rpc_server_shed_total\{reason="overloaded",tier="normal"\} 1$/m, "the shed call is counted");
+      assert.match(
+        metrics,
+        /^rpc_server_shed_total\{reason="overloaded",tier="normal"\} 1$/m,
+        "the shed call is counted",
+      );
     });
 
     it("gives calls without a deadline the default one, and refuses deadlines above the maximum", async () => {
