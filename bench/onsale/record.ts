@@ -4,7 +4,7 @@
  * retry policy buyers follow on the codes that say "try again".
  */
 import { Code, ConnectError } from "@connectrpc/connect";
-import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
+import { ErrorInfoSchema, RetryInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { sleep } from "../../platform/clock/index.js";
 
 /** One answered call (OK or an error), wall-clock milliseconds. */
@@ -92,9 +92,21 @@ export class Recorder {
         const err = e as ConnectError;
         if (!retryableCodes.has(err.code) || Date.now() >= deadlineMs) throw err;
         const backoff = Math.min(2_000, 100 * 2 ** Math.min(attempt, 5));
-        await sleep(Math.min(backoff / 2 + random() * backoff, Math.max(0, deadlineMs - Date.now())));
+        // at least what the server asked for (RetryInfo), as the storefront does (web/src/api/transport.ts)
+        const wait = Math.max(backoff / 2 + random() * backoff, retryAfterMs(err));
+        await sleep(Math.min(wait, Math.max(0, deadlineMs - Date.now())));
       }
     }
+  }
+}
+
+/** The delay a refusal's RetryInfo asks for, 0 when it has none. */
+function retryAfterMs(err: ConnectError): number {
+  try {
+    const d = err.findDetails(RetryInfoSchema)[0]?.retryDelay;
+    return d === undefined ? 0 : Number(d.seconds) * 1000 + Math.round(d.nanos / 1e6);
+  } catch {
+    return 0;
   }
 }
 

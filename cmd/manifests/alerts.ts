@@ -96,7 +96,7 @@ function rules(): Rule[] {
       severity: "warning",
       summary: "Calls are shed at the in-flight limit ({{ $value }}/s RESOURCE_EXHAUSTED)",
       description:
-        "Pods are at BOXOFFICE_MAX_INFLIGHT: the autoscaler is at its maximum or not keeping up. Raise the HPA bounds or the limit.",
+        "Pods are at their admission limits (BOXOFFICE_MAX_INFLIGHT; sheddable reads are refused first, see the tier label): the autoscaler is at its maximum or not keeping up. Raise the HPA bounds.",
     },
     {
       alert: "BoxofficeOutboxStuck",

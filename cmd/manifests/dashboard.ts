@@ -134,10 +134,10 @@ function rows(): [string, Panel[]][] {
         {
           title: "Load shed",
           description:
-            "Calls refused before running: overloaded (RESOURCE_EXHAUSTED at BOXOFFICE_MAX_INFLIGHT), draining (UNAVAILABLE during shutdown).",
+            "Calls refused before running, by reason and admission tier: overloaded (RESOURCE_EXHAUSTED at the tier's share of BOXOFFICE_MAX_INFLIGHT: sheddable reads first, critical calls last), draining (UNAVAILABLE during shutdown), too_many_streams.",
           unit: "reqps",
           stacked: true,
-          targets: { "{{reason}}": `sum by (reason) (rate(rpc_server_shed_total[${rate}]))` },
+          targets: { "{{reason}} {{tier}}": `sum by (reason, tier) (rate(rpc_server_shed_total[${rate}]))` },
         },
         {
           title: "Calls in flight",

@@ -173,6 +173,8 @@ export async function startProcess(opts: ProcessOptions): Promise<RunningProcess
       trustedProxyHops: config.trustedProxyHops,
       drainController,
       maxInflight: config.maxInflight,
+      maxStreams: config.maxStreams,
+      maxStreamsPerConnection: config.maxStreamsPerConnection,
       maxControlStreams: config.maxControlStreams,
       maxControlStreamsPerConnection: config.maxControlStreamsPerConnection,
       defaultDeadlineMs: config.defaultDeadlineMs,

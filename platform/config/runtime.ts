@@ -43,8 +43,18 @@ export const runtimeSpec = {
   ),
   maxInflight: envVar(
     "BOXOFFICE_MAX_INFLIGHT",
-    envTypes.positiveInt(1000),
-    "calls in progress above which new calls get RESOURCE_EXHAUSTED",
+    envTypes.positiveInt(128),
+    "the unary bound: unary calls in progress at which critical calls get RESOURCE_EXHAUSTED; normal ones are refused from 80 % of it, sheddable ones from 50 %, internal ones at 200 % (streams do not count)",
+  ),
+  maxStreams: envVar(
+    "BOXOFFICE_MAX_STREAMS",
+    envTypes.positiveInt(4096),
+    "WatchOrder and WatchAvailability streams open at once (they take no unary slot); more get RESOURCE_EXHAUSTED",
+  ),
+  maxStreamsPerConnection: envVar(
+    "BOXOFFICE_MAX_STREAMS_PER_CONNECTION",
+    envTypes.positiveInt(1024),
+    "the same, per connection (behind the ingress gateway many users share one)",
   ),
   maxControlStreams: envVar(
     "BOXOFFICE_MAX_CONTROL_STREAMS",

@@ -8,7 +8,7 @@ import { createRequestIdGenerator } from "../ids/index.js";
 import type { AccessLog } from "../log/index.js";
 import { countCallsEndingEarly, type Metrics, metricsInterceptor } from "../metrics/index.js";
 import { createReflectionV1, createReflectionV1Alpha } from "../reflection/index.js";
-import { access } from "../rpc/access.js";
+import { access, tierOf } from "../rpc/access.js";
 import { clientAddressKey } from "../rpc/context.js";
 import { errorDomain, toConnectError } from "../rpc/errors.js";
 import { admissionInterceptor, connectionKey } from "../rpc/interceptors/admission.js";
@@ -19,7 +19,7 @@ import { requestLogInterceptor } from "../rpc/interceptors/request-log.js";
 import { carriesTraceKey, tracingInterceptor } from "../rpc/interceptors/tracing.js";
 import { validationInterceptor } from "../rpc/interceptors/validate.js";
 import { callGate } from "../rpc/parse-errors.js";
-import { buildAccessTable, defineService, type ServiceRegistration } from "../rpc/service.js";
+import { buildAccessTable, defineService, procedureOf, type ServiceRegistration } from "../rpc/service.js";
 import { type Tracing, traceContextHeaders } from "../tracing/index.js";
 import { createRpcAdapter, lazyValue } from "./adapter.js";
 import { AdminServer, type ReadinessCheck } from "./admin.js";
@@ -47,7 +47,11 @@ export interface RpcServerOptions {
   services: readonly ServiceRegistration[];
   authenticate?: Authenticator;
   corsOrigins: readonly string[];
+  /** The unary bound: unary calls in progress at which even critical calls are refused (see admission.ts). */
   maxInflight: number;
+  /** Application streams (WatchOrder, WatchAvailability) open at once, in total and per connection (default 4096 and 1024). */
+  maxStreams?: number;
+  maxStreamsPerConnection?: number;
   /** Health.Watch and reflection streams open at once, in total and per connection (default 1000 and 16). */
   maxControlStreams?: number;
   maxControlStreamsPerConnection?: number;
@@ -77,6 +81,8 @@ export interface RpcServer {
   readonly port: number;
   readonly adminPort: number;
   readonly health: HealthRegistry;
+  /** Unary calls in progress and application streams open, as admission counts them. */
+  readonly admission: { unary(): number; streams(): number };
   /** Aborted when the drain starts: long-lived streams end cleanly on it. */
   readonly drainSignal: AbortSignal;
   /**
@@ -119,13 +125,17 @@ export async function startRpcServer(opts: RpcServerOptions): Promise<RpcServer>
   const accessTable = buildAccessTable(allServices);
   const shed = new Counter({
     name: "rpc_server_shed_total",
-    help: "Calls refused before running, by reason: overloaded (RESOURCE_EXHAUSTED at max in-flight), draining (UNAVAILABLE while shutting down), too_many_streams (health/reflection streams)",
-    labelNames: ["reason"],
+    help: "Calls refused before running, by reason — overloaded (RESOURCE_EXHAUSTED: unary calls in progress at the tier's share of BOXOFFICE_MAX_INFLIGHT), draining (UNAVAILABLE while shutting down), too_many_streams (a stream budget full) — and tier (sheddable, normal, critical, internal; stream; control for health/reflection streams)",
+    labelNames: ["reason", "tier"],
     registers: [opts.metrics.registry],
   });
+  const tiers = new Map([...accessTable].map(([procedure, rule]) => [procedure, tierOf(rule)]));
   const admission = admissionInterceptor({
-    onShed: (reason) => shed.inc({ reason }),
-    maxInflight: opts.maxInflight,
+    onShed: (reason, tier) => shed.inc({ reason, tier }),
+    maxUnary: opts.maxInflight,
+    tierOf: (m) => tiers.get(procedureOf(m)) ?? "normal",
+    maxStreams: opts.maxStreams ?? 4096,
+    maxStreamsPerConnection: opts.maxStreamsPerConnection ?? 1024,
     isDraining,
     exempt: controlPlane,
     maxExemptStreams: opts.maxControlStreams ?? 1000,
@@ -238,7 +248,14 @@ export async function startRpcServer(opts: RpcServerOptions): Promise<RpcServer>
     return drained;
   };
 
-  return { port, adminPort, health, drainSignal: drainController.signal, drain };
+  return {
+    port,
+    adminPort,
+    health,
+    admission: { unary: admission.unary, streams: admission.streams },
+    drainSignal: drainController.signal,
+    drain,
+  };
 }
 
 /**

@@ -54,7 +54,8 @@ describe("runtime behaviour on the one port", () => {
     before(async () => {
       proc = await startTestProcess({
         env: {
-          BOXOFFICE_MAX_INFLIGHT: "2",
+          // echo is a normal-tier RPC: refused from 80 % of the bound, i.e. with 2 in progress
+          BOXOFFICE_MAX_INFLIGHT: "3",
           BOXOFFICE_DEFAULT_DEADLINE_MS: "300",
           BOXOFFICE_MAX_DEADLINE_MS: "60000",
           BOXOFFICE_CORS_ORIGINS: "https://shop.example",
@@ -75,7 +76,11 @@ describe("runtime behaviour on the one port", () => {
       await Promise.all(slow);
       assert.equal((await echo.echo({ message: "d" })).message, "d");
       const metrics = await (await fetch(`${proc.adminUrl}/metrics`)).text();
-      assert.match(metrics, /^rpc_server_shed_total\{reason="overloaded"\} 1$/m, "the shed call is counted");
+      assert.match(
+        metrics,
+        /^rpc_server_shed_total\{reason="overloaded",tier="normal"\} 1$/m,
+        "the shed call is counted",
+      );
     });
 
     it("gives calls without a deadline the default one, and refuses deadlines above the maximum", async () => {

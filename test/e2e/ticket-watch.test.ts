@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { type CallOptions, type Client, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { SeatState } from "../../gen/boxoffice/ticket/v1/availability_pb.js";
+import { OrderState } from "../../gen/boxoffice/ticket/v1/order_pb.js";
 import { TicketService, type WatchAvailabilityResponse } from "../../gen/boxoffice/ticket/v1/ticket_service_pb.js";
 import { freePort } from "../../harness/system.js";
 import { sleep } from "../../platform/clock/index.js";
@@ -122,7 +123,15 @@ describe("ticket: WatchAvailability across two ticket processes", function () {
   let onChild: Client<typeof TicketService>;
 
   before(async () => {
-    const stack = await stackEnv({ BOXOFFICE_TICKET_WATCH_HEARTBEAT_SECONDS: "1" });
+    const stack = await stackEnv({
+      BOXOFFICE_TICKET_WATCH_HEARTBEAT_SECONDS: "1",
+      // WatchOrder: a slow charge leaves an order PENDING_PAYMENT for a few seconds; the safety
+      // re-read is out of reach, so only a change notice can bring its settlement within 1.5 s
+      BOXOFFICE_TICKET_CHARGE_TIMEOUT_MS: "800",
+      BOXOFFICE_SANDBOX_SLOW_MS: "2500",
+      BOXOFFICE_PAYMENT_SETTLE_EVERY_MS: "300",
+      BOXOFFICE_TICKET_WATCH_POLL_MS: "60000",
+    });
     mint = stack.mint;
     main = await startTestProcess({ env: stack.env, echo: false });
     onMain = clientsOf(main);
@@ -268,6 +277,31 @@ describe("ticket: WatchAvailability across two ticket processes", function () {
       `      hold answered → change seen on the other process: ${latencies.map((x) => x.toFixed(0)).join(", ")} ms\n`,
     );
     for (const l of latencies) assert.ok(l <= 1500, `seen within 1.5 s (${l.toFixed(0)} ms)`);
+  });
+
+  it("WatchOrder on both processes sees an order settled by either within 1.5 s of the other (Redis notices, no polling)", async () => {
+    const buyer = await mint.as();
+    const { hold: h } = await hold(onMain.grpc, buyer, [seat(STALLS, "9", "9")]);
+    const { order } = await onMain.grpc.checkout(
+      { requestId: randomUUID(), holdId: h.id, paymentToken: "sandbox_slow" },
+      buyer,
+    );
+    assert.equal(order?.state, OrderState.PENDING_PAYMENT, "the charge outlived the charge timeout");
+    // the PaymentSucceeded consumer of one process or the other confirms it: the other one hears
+    // of the change only through the notice
+    const follow = async (on: Client<typeof TicketService>) => {
+      const states: OrderState[] = [];
+      for await (const u of on.watchOrder({ orderId: order!.id }, { ...buyer, timeoutMs: 20_000 }))
+        if (u.update.case === "order") states.push(u.update.value.state);
+      return { states, at: performance.now() };
+    };
+    const [onM, onC] = await Promise.all([follow(onMain.grpc), follow(onChild)]);
+    for (const w of [onM, onC]) {
+      assert.equal(w.states[0], OrderState.PENDING_PAYMENT, "watched while pending");
+      assert.equal(w.states.at(-1), OrderState.CONFIRMED);
+    }
+    const apart = Math.abs(onM.at - onC.at);
+    assert.ok(apart < 1_500, `the two streams saw CONFIRMED ${Math.round(apart)} ms apart`);
   });
 
   it("a quiet stream gets heartbeats", async () => {

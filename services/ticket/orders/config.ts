@@ -52,8 +52,8 @@ export const ordersSpec = {
   ),
   watchPollMs: envVar(
     "BOXOFFICE_TICKET_WATCH_POLL_MS",
-    envTypes.positiveInt(1000),
-    "WatchOrder re-reads the order this often (changes made in this process are sent at once)",
+    envTypes.positiveInt(20_000),
+    "WatchOrder's safety re-read of the order (±25 %): changes are sent at once when made in this process or announced by another replica through Redis; this catches notices lost while Redis was away",
   ),
   watchHeartbeatMs: envVar(
     "BOXOFFICE_TICKET_WATCH_HEARTBEAT_MS",

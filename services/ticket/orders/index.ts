@@ -65,6 +65,12 @@ export async function createOrders<S extends OrdersSettings>(
   const kickOf = (job: keyof typeof jobs) => () => {
     void jobs[job]?.runNow();
   };
+  const watch = new OrderWatch({
+    redis: ctx.redis(),
+    names: ctx.names,
+    logger: ctx.logger.child({ part: "order-watch" }),
+  });
+  await watch.start();
   const deps: OrdersDeps = {
     db: ctx.database(),
     commands: ctx.commands(),
@@ -76,7 +82,7 @@ export async function createOrders<S extends OrdersSettings>(
     inventory: inv,
     payments: paymentsOver(ctx.client(PaymentInternalService, "payment")),
     keys,
-    watch: new OrderWatch(),
+    watch,
     kick: { refunds: kickOf("refunds"), eventJobs: kickOf("eventJobs") },
   };
   jobs.reconcile = ctx.every({
@@ -117,5 +123,6 @@ export async function createOrders<S extends OrdersSettings>(
         respond(res, 200, { "content-type": "application/json", "cache-control": "public, max-age=300" }, published),
     },
     internals: { deps, jobs: jobs as OrdersPart["internals"]["jobs"] },
+    close: () => watch.stop(),
   };
 }
