@@ -322,6 +322,44 @@ describe("command pipeline: copies of one request under a small pool (real Maria
   });
 });
 
+describe("command pipeline: copies of a refused request (real MariaDB)", () => {
+  const clock = new ManualClock(Date.UTC(2030, 0, 1));
+  const bed = commandBed(clock, [], { poolSize: 4 });
+  const alice = userPrincipal("alice", ["CUSTOMER"]);
+  let inFlight = 0;
+  let most = 0;
+  const refusing = command({
+    name: "cmdtest.AlwaysRefused",
+    input: EchoRequestSchema,
+    output: EchoResponseSchema,
+    requestId: (req) => req.requestId,
+    // as HoldSeats: no record first, so copies would meet only on the change's own locks
+    recordAtEnd: true,
+    async execute(_d: CommandDeps, w, req): Promise<{ message: string }> {
+      most = Math.max(most, ++inFlight);
+      try {
+        await w.tx.execute(sql`DO SLEEP(${req.delayMs / 1000})`);
+      } finally {
+        inFlight--;
+      }
+      throw new FailedPreconditionError("SOLD_OUT", "nothing left");
+    },
+  });
+
+  it("copies of a request whose first run refuses act one at a time, not all at once", async () => {
+    // a refusal records nothing, so each copy acts; at once they met on the change's first lock
+    const req = create(EchoRequestSchema, { message: "refused", requestId: rid(), delayMs: 100 });
+    const copies = await Promise.allSettled(
+      Array.from({ length: 5 }, () => bed.commands.run(refusing, { commands: bed.commands }, alice, req)),
+    );
+    assert.deepEqual(
+      copies.map((c) => c.status === "rejected" && (c.reason as FailedPreconditionError).reason),
+      Array(5).fill("SOLD_OUT"),
+    );
+    assert.equal(most, 1, "at most one copy in its transaction at a time");
+  });
+});
+
 /**
  * Two "instances" (two pipelines, each with its own pool, on one database) and commands whose record
  * is written once, at the end (`recordAtEnd`), beside the same commands with the record first. Each
