@@ -328,6 +328,7 @@ describe("command pipeline: copies of a refused request (real MariaDB)", () => {
   const alice = userPrincipal("alice", ["CUSTOMER"]);
   let inFlight = 0;
   let most = 0;
+  let runs = 0;
   const refusing = command({
     name: "cmdtest.AlwaysRefused",
     input: EchoRequestSchema,
@@ -336,6 +337,7 @@ describe("command pipeline: copies of a refused request (real MariaDB)", () => {
     // as HoldSeats: no record first, so copies would meet only on the change's own locks
     recordAtEnd: true,
     async execute(_d: CommandDeps, w, req): Promise<{ message: string }> {
+      runs++;
       most = Math.max(most, ++inFlight);
       try {
         await w.tx.execute(sql`DO SLEEP(${req.delayMs / 1000})`);
@@ -346,8 +348,8 @@ describe("command pipeline: copies of a refused request (real MariaDB)", () => {
     },
   });
 
-  it("copies of a request whose first run refuses act one at a time, not all at once", async () => {
-    // a refusal records nothing, so each copy acts; at once they met on the change's first lock
+  it("copies waiting for a first run that refuses get its refusal: none acts", async () => {
+    // a refusal records nothing; when each copy then acted, they all met on the change's first lock
     const req = create(EchoRequestSchema, { message: "refused", requestId: rid(), delayMs: 100 });
     const copies = await Promise.allSettled(
       Array.from({ length: 5 }, () => bed.commands.run(refusing, { commands: bed.commands }, alice, req)),
@@ -357,6 +359,10 @@ describe("command pipeline: copies of a refused request (real MariaDB)", () => {
       Array(5).fill("SOLD_OUT"),
     );
     assert.equal(most, 1, "at most one copy in its transaction at a time");
+    assert.equal(runs, 1, "the change ran once");
+    // a later retry (not a copy in flight) acts again
+    await assert.rejects(bed.commands.run(refusing, { commands: bed.commands }, alice, req));
+    assert.equal(runs, 2);
   });
 });
 

@@ -86,16 +86,17 @@ export class CommandPipeline {
   readonly #o: CommandPipelineOptions;
   readonly #pub: Publisher;
   /**
-   * The last run of this process per idempotency key (caller, command, request id). A duplicate
-   * that arrives while one is running waits here, in memory, behind the one before it, and then
-   * runs: it finds the committed record and replays. Without this, each concurrent copy (a double
-   * click, a client retry) would take a pool connection and wait on the first one's record lock,
-   * so a burst of copies could hold the whole pool while one of them works. Copies go one at a
-   * time, not all at once after the first: when the first one refuses or fails it records nothing,
-   * and the copies then act themselves — at once, they met on the change's own first lock (a
-   * HoldSeats buyer row) each holding a connection, and in the 2,000-call race such a queue
-   * outlived the statement timeout (UNAVAILABLE). The database stays the source of truth: copies
-   * on other instances still meet at the record.
+   * Runs of this process per idempotency key (caller, command, request id). A duplicate that
+   * arrives while the first is running waits here, in memory, for its outcome: a success it reads
+   * back from the committed record (replays); a failure — a refusal, a shed, a fault, none of which
+   * records anything — is its answer too, since it is the same request at the same moment. Without
+   * the wait, each concurrent copy (a double click, a client retry) would take a pool connection
+   * and wait on the first one's record lock, so a burst of copies could hold the whole pool while
+   * one of them works. Nor do copies act after a failed first: they then all ran at once, each on a
+   * connection, and met on the change's own first lock (a HoldSeats buyer row) — in the 2,000-call
+   * race such a queue outlived the statement timeout (UNAVAILABLE); run one after another instead,
+   * each copy waited for every one before it (that race then had calls of 50–60 s). The client's
+   * retry acts again. The database stays the source of truth: copies on other instances meet at the record.
    */
   readonly #running = new Map<string, Promise<unknown>>();
 
@@ -142,16 +143,16 @@ export class CommandPipeline {
     if (base === undefined || opts.within !== undefined) return this.#run(cmd, deps, principal, input, opts, base);
     const key = `${base.caller}\u0000${base.method}\u0000${base.requestId}`;
     const ahead = this.#running.get(key);
-    const mine =
-      ahead === undefined
-        ? this.#run(cmd, deps, principal, input, opts, base)
-        : // its outcome is the one before's; ours is read from the record, or made alone
-          ahead.catch(() => undefined).then(() => this.#run(cmd, deps, principal, input, opts, base, true));
+    if (ahead !== undefined) {
+      await ahead; // its failure is ours; its success is read back from the record
+      return this.#run(cmd, deps, principal, input, opts, base, true);
+    }
+    const mine = this.#run(cmd, deps, principal, input, opts, base);
     this.#running.set(key, mine);
     try {
       return await mine;
     } finally {
-      if (this.#running.get(key) === mine) this.#running.delete(key);
+      this.#running.delete(key);
     }
   }
 
