@@ -322,6 +322,50 @@ describe("command pipeline: copies of one request under a small pool (real Maria
   });
 });
 
+describe("command pipeline: copies of a refused request (real MariaDB)", () => {
+  const clock = new ManualClock(Date.UTC(2030, 0, 1));
+  const bed = commandBed(clock, [], { poolSize: 4 });
+  const alice = userPrincipal("alice", ["CUSTOMER"]);
+  let inFlight = 0;
+  let most = 0;
+  let runs = 0;
+  const refusing = command({
+    name: "cmdtest.AlwaysRefused",
+    input: EchoRequestSchema,
+    output: EchoResponseSchema,
+    requestId: (req) => req.requestId,
+    // as HoldSeats: no record first, so copies would meet only on the change's own locks
+    recordAtEnd: true,
+    async execute(_d: CommandDeps, w, req): Promise<{ message: string }> {
+      runs++;
+      most = Math.max(most, ++inFlight);
+      try {
+        await w.tx.execute(sql`DO SLEEP(${req.delayMs / 1000})`);
+      } finally {
+        inFlight--;
+      }
+      throw new FailedPreconditionError("SOLD_OUT", "nothing left");
+    },
+  });
+
+  it("copies waiting for a first run that refuses get its refusal: none acts", async () => {
+    // a refusal records nothing; when each copy then acted, they all met on the change's first lock
+    const req = create(EchoRequestSchema, { message: "refused", requestId: rid(), delayMs: 100 });
+    const copies = await Promise.allSettled(
+      Array.from({ length: 5 }, () => bed.commands.run(refusing, { commands: bed.commands }, alice, req)),
+    );
+    assert.deepEqual(
+      copies.map((c) => c.status === "rejected" && (c.reason as FailedPreconditionError).reason),
+      Array(5).fill("SOLD_OUT"),
+    );
+    assert.equal(most, 1, "at most one copy in its transaction at a time");
+    assert.equal(runs, 1, "the change ran once");
+    // a later retry (not a copy in flight) acts again
+    await assert.rejects(bed.commands.run(refusing, { commands: bed.commands }, alice, req));
+    assert.equal(runs, 2);
+  });
+});
+
 /**
  * Two "instances" (two pipelines, each with its own pool, on one database) and commands whose record
  * is written once, at the end (`recordAtEnd`), beside the same commands with the record first. Each

@@ -87,11 +87,16 @@ export class CommandPipeline {
   readonly #pub: Publisher;
   /**
    * Runs of this process per idempotency key (caller, command, request id). A duplicate that
-   * arrives while the first is running waits here, in memory, and then runs: it finds the committed
-   * record and replays. Without this, each concurrent copy (a double click, a client retry) would
-   * take a pool connection and wait on the first one's record lock, so a burst of copies could hold
-   * the whole pool while one of them works. The database stays the source of truth: copies on
-   * other instances still meet at the record, and a first run that failed leaves the copy to act.
+   * arrives while the first is running waits here, in memory, for its outcome: a success it reads
+   * back from the committed record (replays); a failure — a refusal, a shed, a fault, none of which
+   * records anything — is its answer too, since it is the same request at the same moment. Without
+   * the wait, each concurrent copy (a double click, a client retry) would take a pool connection
+   * and wait on the first one's record lock, so a burst of copies could hold the whole pool while
+   * one of them works. Nor do copies act after a failed first: they then all ran at once, each on a
+   * connection, and met on the change's own first lock (a HoldSeats buyer row) — in the 2,000-call
+   * race such a queue outlived the statement timeout (UNAVAILABLE); run one after another instead,
+   * each copy waited for every one before it (that race then had calls of 50–60 s). The client's
+   * retry acts again. The database stays the source of truth: copies on other instances meet at the record.
    */
   readonly #running = new Map<string, Promise<unknown>>();
 
@@ -139,7 +144,7 @@ export class CommandPipeline {
     const key = `${base.caller}\u0000${base.method}\u0000${base.requestId}`;
     const ahead = this.#running.get(key);
     if (ahead !== undefined) {
-      await ahead.catch(() => undefined); // its outcome is the first run's; ours is read from the record
+      await ahead; // its failure is ours; its success is read back from the record
       return this.#run(cmd, deps, principal, input, opts, base, true);
     }
     const mine = this.#run(cmd, deps, principal, input, opts, base);

@@ -123,6 +123,34 @@ describe("database calls are bounded (MariaDB black-holed behind a proxy)", func
     }
   });
 
+  it("every connection in a long transaction while the server answers is overload too, though none is released", async () => {
+    // the first second of an on-sale: each open connection runs a multi-statement transaction and
+    // none comes back within the wait, yet the server answers all along (it was UNAVAILABLE)
+    proxy.hole(false);
+    const busy = createDb({ url: infraUrls().mariadbUrl, database, poolSize: 2, acquireTimeoutMs: 300 });
+    try {
+      const [a, b] = await Promise.all([busy.pool.getConnection(), busy.pool.getConnection()]);
+      let stop = false;
+      const chatter = (async () => {
+        while (!stop) {
+          await a.query("SELECT 1");
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      })();
+      const err = await busy.pool.getConnection().then(
+        () => assert.fail("no connection was free"),
+        (e: unknown) => e,
+      );
+      stop = true;
+      await chatter;
+      assert.ok(isDatabaseBusy(err), `overload: ${String(err)}`);
+      a.release();
+      b.release();
+    } finally {
+      await busy.close();
+    }
+  });
+
   it("a connection its holder destroys gives its permit back (once), so the pool never runs dry", async () => {
     proxy.hole(false);
     const small = createDb({ url: infraUrls().mariadbUrl, database, poolSize: 2, acquireTimeoutMs: 300 });

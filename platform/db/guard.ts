@@ -23,8 +23,9 @@ export class PoolTimeoutError extends Error {
 
 /**
  * The wait for a connection failed (timed out, or the queue was full) while the database kept
- * answering: connections were coming back healthy during the wait, so the pool is saturated by
- * this process's own work — overload (RESOURCE_EXHAUSTED at the RPC layer), not an outage.
+ * answering — statements answered or connections came back healthy during the wait — so the pool
+ * is saturated by this process's own work: overload (RESOURCE_EXHAUSTED at the
+ * RPC layer), not an outage.
  */
 export class PoolBusyError extends Error {
   readonly code = "POOL_BUSY";
@@ -74,8 +75,12 @@ export function guardPool(pool: Pool, limits: DbLimits): Pool {
       next.value();
     }
   };
-  // When a connection last came back healthy: a failed wait with one since it began was overload.
-  let lastHealthyRelease = Number.NEGATIVE_INFINITY;
+  // When the server last showed it was there — a statement answered (a result or the server's
+  // error) or a connection came back healthy: a failed wait with one since it began was overload. Releases alone were not enough: at an on-sale's first second the pool is
+  // still opening its connections and every one that is open runs a multi-statement transaction,
+  // so for 3 s nothing is released while the server answers all along — the 2,000-call race
+  // answered those waits UNAVAILABLE "the database is unavailable".
+  let lastAnswer = Number.NEGATIVE_INFINITY;
   const wrapConnection = (conn: PoolConnection): PoolConnection => {
     let broken: unknown;
     let released = false;
@@ -86,13 +91,15 @@ export function guardPool(pool: Pool, limits: DbLimits): Pool {
           return async (q: Query, v?: unknown) => {
             if (broken !== undefined) throw broken;
             try {
-              return await fn.call(target, timed(q, limits.queryTimeoutMs), v);
+              const result = await fn.call(target, timed(q, limits.queryTimeoutMs), v);
+              lastAnswer = performance.now();
+              return result;
             } catch (e) {
               const { code, fatal } = e as { code?: unknown; fatal?: unknown };
               if (code === "PROTOCOL_SEQUENCE_TIMEOUT" || fatal === true) {
                 broken = e;
                 target.destroy();
-              }
+              } else lastAnswer = performance.now(); // the server's own error is an answer
               throw e;
             }
           };
@@ -102,7 +109,7 @@ export function guardPool(pool: Pool, limits: DbLimits): Pool {
             if (released) return;
             released = true;
             if (broken === undefined) {
-              lastHealthyRelease = performance.now();
+              lastAnswer = performance.now();
               target.release();
             }
             givePermit();
@@ -125,9 +132,9 @@ export function guardPool(pool: Pool, limits: DbLimits): Pool {
     });
   };
 
-  /** A failed wait: overload when connections kept coming back healthy meanwhile, else the error as it is. */
+  /** A failed wait: overload when the server kept answering meanwhile, else the error as it is. */
   const waitFailed = (e: Error, since: number, queueFull: boolean): Error => {
-    const busy = queueFull ? lastHealthyRelease >= since - limits.acquireTimeoutMs : lastHealthyRelease >= since;
+    const busy = queueFull ? lastAnswer >= since - limits.acquireTimeoutMs : lastAnswer >= since;
     return busy ? new PoolBusyError(`every database connection is busy (${e.message})`, { cause: e }) : e;
   };
 

@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { Code } from "@connectrpc/connect";
+import { sql } from "drizzle-orm";
 import { type Db, withTransaction } from "../../platform/db/index.js";
 import { DomainError } from "../../platform/rpc/errors.js";
 import { seatStates, sectionCounts } from "../../services/ticket/db/availability.js";
+import { STRIPE_WAIT_SECONDS } from "../../services/ticket/db/ga.js";
 import { loadHold, placeHold } from "../../services/ticket/db/holds.js";
 import { cancelSales, type Inventory } from "../../services/ticket/db/inventory.js";
 import {
@@ -12,6 +14,7 @@ import {
   returnOrderPlaces,
   transitionHold,
 } from "../../services/ticket/db/lifecycle.js";
+import { SectionBusyError } from "../../services/ticket/domain/errors.js";
 import { type HoldItemInput, normaliseItems } from "../../services/ticket/domain/items.js";
 import { assertInvariants, id, layoutOf, openSales, ticketDb } from "./ticket-kit.js";
 
@@ -137,7 +140,11 @@ describe("ticket holds on real MariaDB: claims, limits, lifecycle, lazy expiry",
     const started = Date.now();
     const dave = await hold(inv, "dave", [seat(inv, 0, "3", "2")]);
     assert.equal(dave.hold.state, "ACTIVE");
-    await refused(hold(inv, "erin", [seat(inv, 0, "3", "1"), seat(inv, 0, "3", "3")]), "SEATS_UNAVAILABLE");
+    // carol's claim is not committed: her seat still counts as free, and erin's statement (3-3
+    // included) was rolled back whole on the busy seat
+    await refused(hold(inv, "erin", [seat(inv, 0, "3", "1"), seat(inv, 0, "3", "3")]), "SEATS_UNAVAILABLE", {
+      available: "17",
+    });
     assert.ok(Date.now() - started < 2_000, "neither waited for carol's claim");
     commit();
     assert.equal((await carol).hold.state, "ACTIVE");
@@ -180,6 +187,39 @@ describe("ticket holds on real MariaDB: claims, limits, lifecycle, lazy expiry",
     await refused(hold(inv, "bob", [ga(inv, 1, 9)]), "INVALID_ARGUMENT");
   });
 
+  it("a refusal counts what is left from the free seats alone: expired ones count, held and sold ones do not, up to 250", async () => {
+    // claim_seats counts through the index of free seats (migration 0009), whatever is taken
+    const inv = await openSales(
+      db,
+      layoutOf(
+        [
+          { kind: "reserved", rows: 3, seats: 6 },
+          { kind: "reserved", rows: 30, seats: 10 },
+        ],
+        { now: t0, maxPerOrder: 8 },
+      ),
+      { now: at() },
+    );
+    const gone = (await hold(inv, "carol", [seat(inv, 0, "1", "1"), seat(inv, 0, "1", "2")], at(), 1_000)).hold; // 1 s
+    const sold = (await hold(inv, "dave", [seat(inv, 0, "1", "3")])).hold;
+    await withTransaction(db, async (tx) => {
+      await convertHold(tx, sold.id, id(), at());
+      await markHoldSold(tx, sold.id);
+    });
+    await hold(inv, "erin", [seat(inv, 0, "2", "1")]);
+    const later = at(2_000);
+    // 18 seats − dave's sold one − erin's held one; frank's own free seat (2-2) counts
+    await refused(hold(inv, "frank", [seat(inv, 0, "2", "1"), seat(inv, 0, "2", "2")], later), "SEATS_UNAVAILABLE", {
+      section_id: inv.sections[0]!.sectionId,
+      available: "16",
+    });
+    assert.deepEqual((await counts(inv, later))[0], [16, 1, 1], "the same as the section's counts");
+    await hold(inv, "gina", [seat(inv, 1, "30", "10")]);
+    await refused(hold(inv, "hal", [seat(inv, 1, "30", "10")]), "SEATS_UNAVAILABLE", { available: "250" });
+    await assertInvariants(db, inv.invId, later);
+    await withTransaction(db, (tx) => transitionHold(tx, gone.id, "expire", later)); // swept: not due for the tests after
+  });
+
   it("best available: front row, together, no orphan when avoidable; a gap is respected", async () => {
     const inv = await openSales(db, layoutOf([{ kind: "reserved", rows: 3, seats: 8, gapsAfter: [4] }], { now: t0 }), {
       now: at(),
@@ -211,6 +251,46 @@ describe("ticket holds on real MariaDB: claims, limits, lifecycle, lazy expiry",
     await refused(hold(inv, "later", [ga(inv, 1, 1)]), "SEATS_UNAVAILABLE", { available: "0" });
     const [stripes] = await db.pool.query("SELECT SUM(available) AS a FROM ga_stripes WHERE inv_id = ?", [inv.invId]);
     assert.equal(Number((stripes as Array<{ a: number }>)[0]?.a), 0);
+    await assertInvariants(db, inv.invId, at());
+  });
+
+  it("a GA hold that waits its bound for stripes other buyers keep locked is shed (RESOURCE_EXHAUSTED), holding nothing", async () => {
+    // without the bound the server waited 50 s while the client gave up at 10 s and dropped the
+    // connection (UNAVAILABLE); see STRIPE_WAIT_SECONDS
+    const inv = await smallEvent();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let locked!: () => void;
+    const allLocked = new Promise<void>((r) => {
+      locked = r;
+    });
+    const blocker = withTransaction(db, async (tx) => {
+      await tx.execute(sql`SELECT stripe FROM ga_stripes WHERE inv_id = ${inv.invId} FOR UPDATE`);
+      locked();
+      await gate;
+    });
+    await allLocked;
+    const started = Date.now();
+    await assert.rejects(hold(inv, "ivan", [ga(inv, 1, 2)]), (e: unknown) => {
+      assert.ok(e instanceof SectionBusyError, String(e));
+      assert.equal(e.code, Code.ResourceExhausted);
+      assert.equal(e.reason, "SECTION_BUSY");
+      assert.equal(e.metadata.section_id, inv.sections[1]!.sectionId);
+      assert.equal(e.retryAfterMs, 500);
+      return true;
+    });
+    const waited = Date.now() - started;
+    assert.ok(waited >= STRIPE_WAIT_SECONDS * 1000 - 50 && waited < 8_000, `waited ${waited} ms`);
+    release();
+    await blocker;
+    assert.deepEqual(await counts(inv), [
+      [18, 0, 0],
+      [20, 0, 0],
+    ]);
+    // the pool's connections are healthy: the same hold is granted now
+    assert.equal((await hold(inv, "ivan", [ga(inv, 1, 2)])).hold.state, "ACTIVE");
     await assertInvariants(db, inv.invId, at());
   });
 

@@ -13,33 +13,9 @@ import { sql } from "drizzle-orm";
 import type { Tx } from "../../../platform/db/index.js";
 import { allocateBestAvailable, type RowSeats } from "../domain/allocation.js";
 import type { SectionInfo } from "./inventory.js";
-import { called, type Q, rows, run } from "./sql.js";
+import { called, rows, run } from "./sql.js";
 
 const free = (now: Date) => sql`(taken_until IS NULL OR taken_until <= ${now})`;
-const sectionRange = (s: SectionInfo) => sql`seat_no >= ${s.firstSeat} AND seat_no < ${s.firstSeat + s.capacity}`;
-
-/**
- * Free seats of a reserved section now (lazy expiry included), counted up to `cap`: a refusal
- * must not cost a scan of a 10,000-seat section (~3-7 ms here), and below the cap — where a buyer
- * decides what to ask for next — the number is exact. `exceptHold`: seats this hold took in the
- * current transaction count as free (it is about to roll back).
- */
-export async function countFreeSeats(
-  q: Q,
-  invId: number,
-  section: SectionInfo,
-  now: Date,
-  opts: { exceptHold?: string; cap?: number } = {},
-): Promise<number> {
-  const mine = opts.exceptHold === undefined ? sql`` : sql` OR hold_id = ${opts.exceptHold}`;
-  const [r] = await rows<{ n: number }>(
-    q,
-    sql`SELECT COUNT(*) AS n FROM (
-          SELECT 1 FROM seats WHERE inv_id = ${invId} AND ${sectionRange(section)} AND (${free(now)}${mine})
-          ${opts.cap === undefined ? sql`` : sql`LIMIT ${opts.cap}`}) AS f`,
-  );
-  return Number(r?.n ?? 0);
-}
 
 export interface ClaimTarget {
   readonly invId: number;
@@ -73,10 +49,11 @@ const LABEL_MAX = 8;
 
 /**
  * Specific seats of one section by their labels, all or nothing, in one round trip (procedure
- * `claim_seats`, custom migration 0007): the conditional UPDATE through the unique label index with
+ * `claim_seats`, custom migrations 0007 and 0009): the conditional UPDATE through the unique label index with
  * a zero lock-wait timeout (a seat another transaction is claiming counts as taken, no wait), then,
  * when every seat was free, the hold's `hold_seats` rows; otherwise which labels exist and the
- * section's free seats counted up to `cap` — what the refusal says. On a refusal the caller rolls
+ * section's free seats counted up to `cap` through the index of free seats (reading no taken one,
+ * so a refusal near a sell-out costs what it costs in an empty section) — what the refusal says. On a refusal the caller rolls
  * back (what the UPDATE matched may be the hold's now).
  */
 export async function claimSeats(

@@ -12,10 +12,24 @@
  */
 import { sql } from "drizzle-orm";
 import type { Tx } from "../../../platform/db/index.js";
+import { SectionBusyError } from "../domain/errors.js";
 import { planTake, type StripeTake, tryOrder } from "../domain/stripes.js";
 import type { ClaimTarget } from "./claims.js";
 import type { SectionInfo } from "./inventory.js";
 import { isBusy, type Q, rows, run } from "./sql.js";
+
+/**
+ * The longest a taker waits for a stripe other buyers are writing, in seconds (MariaDB's unit).
+ * In normal operation a wait is the tail of one transaction, milliseconds. Without a bound of its
+ * own the server would wait 50 s (innodb_lock_wait_timeout) while the client gives up at its 10 s
+ * statement timeout and drops the connection: the race through the one port (2,000 calls in
+ * flight) saw exactly that — the rollback then failed on the dropped connection and the call
+ * answered UNAVAILABLE "the database is unavailable", and the dropped session's stripe locks stayed
+ * until the server's own timeout, stalling the section for every buyer. Bounded here, the server
+ * ends the wait itself (1205: only that statement is rolled back, the connection stays healthy) and
+ * the hold is shed as SectionBusyError (RESOURCE_EXHAUSTED with RetryInfo).
+ */
+export const STRIPE_WAIT_SECONDS = 2;
 
 /** taken_until of released GA items: free by time for every clock. */
 export const FREED = new Date(1_000);
@@ -34,7 +48,8 @@ export type GaTakeResult =
  * 2. when those are busy or short: one read of every stripe and of freed places not yet back
  *    on a stripe — fewer than asked refuses at once (no wait, no retry); freed places are adopted;
  *    then the rest from one stripe that has enough (picked by the hint among them, so waiters
- *    spread over the stripes), waiting for it if another buyer is writing it;
+ *    spread over the stripes), waiting for it if another buyer is writing it — at most
+ *    STRIPE_WAIT_SECONDS, then the hold is shed (SectionBusyError), as in 3.;
  * 3. when that is still not enough (no stripe alone has it, or it ran short meanwhile): every
  *    stripe from there up is locked in order, the ones below only if none is busy (zero timeout),
  *    and the rest is taken across them — or refused with what they hold (near sell-out, a busy
@@ -51,10 +66,19 @@ export async function takeGa(
   const decrement = (stripe: number, q: number, wait: boolean) =>
     run(
       tx,
-      sql`${wait ? sql`` : sql`SET STATEMENT innodb_lock_wait_timeout = 0 FOR`}
+      sql`SET STATEMENT innodb_lock_wait_timeout = ${sql.raw(String(wait ? STRIPE_WAIT_SECONDS : 0))} FOR
           UPDATE ga_stripes SET available = available - ${q}
           WHERE ${where} AND stripe = ${stripe} AND available >= ${q}`,
     );
+  /** A waiting statement that reached STRIPE_WAIT_SECONDS sheds the hold (no retry: see there). */
+  const bounded = async <T>(p: Promise<T>): Promise<T> => {
+    try {
+      return await p;
+    } catch (e) {
+      if (isBusy(e)) throw new SectionBusyError(section.sectionId);
+      throw e;
+    }
+  };
   // the stripe the hint picks, and when another buyer is writing it, the next one — both without
   // waiting; a stripe too short for the quantity goes straight to the read below
   const [first, second] = tryOrder(section.stripes, hint, 2) as [number, number | undefined];
@@ -88,15 +112,18 @@ export async function takeGa(
   let from = first;
   if (roomy.length > 0) {
     const pick = roomy[tryOrder(roomy.length, hint, 1)[0]!]!.stripe;
-    if ((await decrement(pick, need, true)).affectedRows === 1) {
+    if ((await bounded(decrement(pick, need, true))).affectedRows === 1) {
       takes.push({ stripe: pick, quantity: need });
       return { ok: true, takes };
     }
     from = pick; // it waited and ran short: this transaction holds it now, so go up from it
   }
-  const above = await rows<{ stripe: number; available: number }>(
-    tx,
-    sql`SELECT stripe, available FROM ga_stripes WHERE ${where} AND stripe >= ${from} ORDER BY stripe FOR UPDATE`,
+  const above = await bounded(
+    rows<{ stripe: number; available: number }>(
+      tx,
+      sql`SET STATEMENT innodb_lock_wait_timeout = ${sql.raw(String(STRIPE_WAIT_SECONDS))} FOR
+          SELECT stripe, available FROM ga_stripes WHERE ${where} AND stripe >= ${from} ORDER BY stripe FOR UPDATE`,
+    ),
   );
   // Below `from` only without waiting (that would go down the stripe order). Not SKIP LOCKED: on
   // this server it was seen waiting here (in a deadlock report), while a zero timeout never waits.

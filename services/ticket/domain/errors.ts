@@ -2,7 +2,12 @@
  * The ticket service's refusals, as named domain errors. The RPC layer turns them into canonical
  * codes with `google.rpc.ErrorInfo` (reason + metadata) in one place (platform/errors → the RPC layer).
  */
-import { FailedPreconditionError, InvalidArgumentError, UnavailableError } from "../../../platform/errors/index.js";
+import {
+  FailedPreconditionError,
+  InvalidArgumentError,
+  ResourceExhaustedError,
+  UnavailableError,
+} from "../../../platform/errors/index.js";
 
 /** The event is not on sale now: cancelled, not yet open or already closed. */
 export class SalesClosedError extends FailedPreconditionError {
@@ -27,6 +32,20 @@ export class SeatsUnavailableError extends FailedPreconditionError {
       section_id: sectionId,
       available: String(available),
     });
+  }
+}
+
+/**
+ * Too many buyers at once on one general-admission section: the hold waited its bound for a counter
+ * row other buyers kept locked, and nothing was held. RESOURCE_EXHAUSTED, not UNAVAILABLE: the
+ * database is fine and the section is not sold out; the server's capacity for this section is
+ * used up right now, so the client backs off for the RetryInfo pause and asks again (retries that
+ * UNAVAILABLE would trigger at once — the mesh's, a client library's — only lengthen the queue).
+ */
+export class SectionBusyError extends ResourceExhaustedError {
+  constructor(readonly sectionId: string) {
+    super("SECTION_BUSY", `too many buyers at once in section ${sectionId}; try again shortly`, 500);
+    this.metadata.section_id = sectionId;
   }
 }
 

@@ -1,0 +1,1 @@
+CREATE INDEX `seats_free` ON `seats` (`inv_id`,`section_no`,`taken_until`);
