@@ -87,7 +87,9 @@ proto-baseline: gen ## refresh the breaking-change baseline (a deliberate, revie
 boundaries: gen ## services never import each other; platform never imports a service (reads gen/ too)
 	$(BIN)/depcruise --config .dependency-cruiser.cjs --output-type err cmd platform services harness scripts bench test
 
-unit: gen ## mocha: unit, integration and end-to-end tests
+# Two test files at a time (.mocharc.json: parallel, 2 jobs; the longest folders first so both
+# workers finish together); each worker gets the fixture's servers through the environment.
+unit: gen ## mocha: unit, integration and end-to-end tests, two files at a time
 	$(BIN)/mocha
 
 test-long-notification: gen ## notification's 2,000-order event cancellation with a SIGKILL
@@ -133,8 +135,10 @@ bench-onsale: gen ## on-sale bench: K buyers at the sales start, all-in-one and 
 chaos: gen build ## fault suite: on-sale rounds in split mode with processes and servers SIGKILLed; invariants table (CHAOS_SEED replays)
 	BENCH_PLATFORM=dist $(NODE) --import tsx test/chaos/run.ts
 
-chaos-short: gen build ## one short fault round, 2–2.5 min (CHAOS_SEED replays); not in make test: its 12-minute budget has no room left (docs/onsale.md)
-	BENCH_PLATFORM=dist $(NODE) --import tsx test/chaos/run.ts --short
+# make test runs the same command once dist/ is built (beside the static checks)
+CHAOS_SHORT := BENCH_PLATFORM=dist $(NODE) --import tsx test/chaos/run.ts --short
+chaos-short: gen build ## one short fault round, 2–2.5 min (CHAOS_SEED replays); the last step of make test (docs/onsale.md)
+	$(CHAOS_SHORT)
 
 # the long runs kept out of make test (prerequisites only; each has its own target)
 test-long: test-long-checkout test-long-notification test-long-ticket-race test-long-outage test-long-event-cache chaos bench-onsale
@@ -147,10 +151,14 @@ format: deps ## apply Biome's formatting and safe fixes
 
 check: lint typecheck lint-proto breaking boundaries
 
-# The static checks are independent of each other and of timing: two at a time on the two cores.
+# The static checks and the builds (dist/ for the fault round, the storefront, Chromium) are
+# independent of each other and of timing: two at a time on the two cores. Then the timed parts one
+# after another (mocha runs two test files at a time itself, .mocharc.json): each of them is
+# sensitive to a starved CPU, the fault round most of all.
 test: ## everything CI runs
-	$(MAKE) --no-print-directory -j2 --output-sync=target check
+	$(MAKE) --no-print-directory -j2 --output-sync=target check build web chromium
 	$(MAKE) --no-print-directory unit test-web bench-smoke
+	$(CHAOS_SHORT)
 
 test-long-outage: gen ## MariaDB stopped for 60 s under load (make test runs the same test with 10 s); docs/data.md
 	BOXOFFICE_OUTAGE_SECONDS=60 $(BIN)/mocha --no-config --node-option import=tsx --extension ts --timeout 20000 --exit \

@@ -35,7 +35,12 @@ export async function startMariaDb(o: StartServerOptions): Promise<EmbeddedServe
   let socket = join(dir, "mariadb.sock");
   if (Buffer.byteLength(socket) > 100) socket = join("/tmp", `boxoffice-mariadb-${process.pid}-${Date.now()}.sock`);
 
-  if (!existsSync(join(dir, "mysql"))) await installDb(bins["mariadb-install-db"]!, dir, logFile, log);
+  // A temp dir of its own: at start-up mariadbd deletes every `#sql*` file in its tmpdir, so with the
+  // default /tmp one instance starting removed another's temporary tables (a bootstrap of a parallel
+  // test run failed with "Error on delete of '/tmp/#sql-temptable-…'").
+  const tmpdir = join(dir, "tmp");
+  mkdirSync(tmpdir, { recursive: true });
+  if (!existsSync(join(dir, "mysql"))) await installDb(bins["mariadb-install-db"]!, dir, tmpdir, logFile, log);
 
   return launch(
     {
@@ -48,6 +53,7 @@ export async function startMariaDb(o: StartServerOptions): Promise<EmbeddedServe
         "--no-defaults", // first: keeps /etc/mysql and ~/.my.cnf out
         "--user=root",
         `--datadir=${dir}`,
+        `--tmpdir=${tmpdir}`,
         `--port=${port}`,
         "--bind-address=127.0.0.1",
         `--socket=${socket}`,
@@ -86,7 +92,13 @@ async function probe(port: number, dir: string, signal: AbortSignal): Promise<vo
   }
 }
 
-async function installDb(bin: string, dir: string, logFile: string, log: (line: string) => void): Promise<void> {
+async function installDb(
+  bin: string,
+  dir: string,
+  tmpdir: string,
+  logFile: string,
+  log: (line: string) => void,
+): Promise<void> {
   log(`mariadb: initialising system tables in ${dir}`);
   const t0 = Date.now();
   const fd = openSync(logFile, "a");
@@ -98,6 +110,7 @@ async function installDb(bin: string, dir: string, logFile: string, log: (line: 
           "--no-defaults",
           "--auth-root-authentication-method=normal", // root with no password over TCP
           `--datadir=${dir}`,
+          `--tmpdir=${tmpdir}`,
           "--user=root",
           "--skip-test-db",
           ...INNODB,

@@ -6,15 +6,16 @@ import { fileURLToPath } from "node:url";
 import { Code, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { EchoService } from "../../gen/boxoffice/testing/v1/echo_service_pb.js";
-import { sleep } from "../../platform/clock/index.js";
 import { Health, ServingStatus } from "../../platform/health/index.js";
 import { failure } from "../support/assert.js";
+import { echoInFlight } from "../support/echo.js";
 
 const serverScript = fileURLToPath(new URL("../support/echo-server.ts", import.meta.url));
 
 interface Child {
   proc: ChildProcess;
   baseUrl: string;
+  adminUrl: string;
   exited: Promise<{ code: number | null; at: number }>;
 }
 
@@ -29,12 +30,13 @@ async function startChild(env: Record<string, string>): Promise<Child> {
     lines.on("line", (l) => l.startsWith("READY ") && resolve(l.slice(6))),
   );
   const line = await Promise.race([ready, exited.then(() => assert.fail("server exited before serving"))]);
-  const { port } = JSON.parse(line) as { port: number };
-  return { proc, baseUrl: `http://127.0.0.1:${port}`, exited };
+  const { port, adminPort } = JSON.parse(line) as { port: number; adminPort: number };
+  return { proc, baseUrl: `http://127.0.0.1:${port}`, adminUrl: `http://127.0.0.1:${adminPort}`, exited };
 }
 
 describe("graceful drain on SIGTERM (a real child process)", function () {
-  this.timeout(30_000);
+  // a tsx child process takes 5–25 s to serve on a busy machine; the bounds that matter are asserted
+  this.timeout(60_000);
   let child: Child | undefined;
   afterEach(() => {
     if (child && child.proc.exitCode === null) child.proc.kill("SIGKILL");
@@ -55,7 +57,7 @@ describe("graceful drain on SIGTERM (a real child process)", function () {
     })();
 
     const slow = echo.echo({ message: "in flight", delayMs: 1_500 });
-    await sleep(300);
+    await echoInFlight(child.adminUrl);
     const sentAt = Date.now();
     child.proc.kill("SIGTERM");
 
@@ -84,7 +86,7 @@ describe("graceful drain on SIGTERM (a real child process)", function () {
     child = await startChild({ BOXOFFICE_SHUTDOWN_GRACE_MS: String(graceMs) });
     const echo = createClient(EchoService, createGrpcTransport({ baseUrl: child.baseUrl }));
     const stuck = failure(echo.echo({ message: "too slow", delayMs: 20_000 }));
-    await sleep(300);
+    await echoInFlight(child.adminUrl);
     const sentAt = Date.now();
     child.proc.kill("SIGTERM");
     const err = await stuck;

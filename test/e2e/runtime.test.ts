@@ -14,6 +14,7 @@ import { Health, ServingStatus } from "../../platform/health/index.js";
 import { access } from "../../platform/rpc/access.js";
 import { defineService, MissingAccessError, type ServiceRegistration } from "../../platform/rpc/service.js";
 import { failure } from "../support/assert.js";
+import { echoInFlight } from "../support/echo.js";
 import { startTestProcess } from "../support/process.js";
 import { grpcFrame, rawRequest } from "../support/raw-http.js";
 
@@ -210,8 +211,9 @@ describe("runtime behaviour on the one port", () => {
   it("reports not ready on /readyz while draining", async () => {
     const proc = await startTestProcess();
     const echo = createClient(EchoService, createGrpcTransport({ baseUrl: proc.baseUrl }));
-    const slow = echo.echo({ message: "x", delayMs: 400 });
-    await sleep(50);
+    // in progress before the stop, and long enough to ask /readyz while it drains on a busy machine
+    const slow = echo.echo({ message: "x", delayMs: 2_000 });
+    await echoInFlight(proc.adminUrl);
     const stopping = proc.stop();
     const ready = await fetch(`${proc.adminUrl}/readyz`);
     assert.equal(ready.status, 503);

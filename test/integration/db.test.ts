@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { sql } from "drizzle-orm";
 import { createDb, type Db, ensureDatabase, mysqlErrno, withTransaction } from "../../platform/db/index.js";
 import { dropPrefix, infraUrls, testPrefix } from "../support/infra.js";
+import { countErrors } from "../support/statements.js";
 
 describe("service databases (real MariaDB)", () => {
   const prefix = testPrefix();
@@ -56,8 +57,15 @@ describe("service databases (real MariaDB)", () => {
         }
         await tx.execute(sql`UPDATE accounts SET balance = balance + 10 WHERE id = ${to}`);
       });
-    await Promise.all([transfer(1, 2), transfer(2, 1)]);
+    // the victim's 1213 as the driver saw it: how the ticket races count their deadlocks
+    const victims = countErrors(db.name, 1213);
+    try {
+      await Promise.all([transfer(1, 2), transfer(2, 1)]);
+    } finally {
+      victims.stop();
+    }
     assert.ok(attempts >= 3, `one transaction was retried (attempts: ${attempts})`);
+    assert.equal(victims.count(), 1, "one deadlock victim on this database");
     const [rows] = await db.pool.query("SELECT SUM(balance) AS total FROM accounts");
     assert.equal(Number((rows as Array<{ total: number }>)[0]?.total), 200, "money neither created nor lost");
   });

@@ -15,11 +15,14 @@ import { dropPrefix, infraUrls, testPrefix } from "../support/infra.js";
 const migrations = fileURLToPath(new URL("../../services/ticket/db/migrations", import.meta.url));
 
 /** A migrated ticket database under a fresh prefix; `close()` drops it. */
-export async function ticketDb(poolSize: number): Promise<{ db: Db; close: () => Promise<void> }> {
+export async function ticketDb(
+  poolSize: number,
+  opts: { acquireTimeoutMs?: number } = {},
+): Promise<{ db: Db; close: () => Promise<void> }> {
   const prefix = testPrefix();
   const database = `${prefix}_ticket`;
   await migrate({ url: infraUrls().mariadbUrl, database, migrationsFolder: migrations });
-  const db = createDb({ url: infraUrls().mariadbUrl, database, poolSize });
+  const db = createDb({ url: infraUrls().mariadbUrl, database, poolSize, acquireTimeoutMs: opts.acquireTimeoutMs });
   return {
     db,
     close: async () => {

@@ -20,3 +20,19 @@ export const echoService: ServiceRegistration = defineService(
     },
   },
 );
+
+/**
+ * Resolves once the server behind `adminUrl` has an Echo call in progress (its rpc_server_inflight
+ * gauge): what a drain test waits for before it stops the server, instead of a fixed sleep that a
+ * busy machine outlasts before the call arrives.
+ */
+export async function echoInFlight(adminUrl: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const text = await (await fetch(`${adminUrl}/metrics`)).text();
+    const n = /^rpc_server_inflight\{service="[^"]*EchoService"\} (\d+)/m.exec(text)?.[1];
+    if (Number(n ?? 0) > 0) return;
+    if (Date.now() > deadline) throw new Error(`no Echo call in progress after ${timeoutMs} ms`);
+    await sleep(20);
+  }
+}
