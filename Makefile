@@ -172,8 +172,8 @@ test-long-event-cache: gen ## 10,000 GetEvent over 100 unknown ids, at most 100 
 	EVENT_CACHE_NEGATIVE_CALLS=10000 $(BIN)/mocha --no-config --node-option import=tsx --extension ts --timeout 20000 --exit \
 	  --require test/support/global-infra.ts test/e2e/event-cache.test.ts
 
-test-long-ticket-race: gen ## the on-sale race with 2,000 concurrent HoldSeats (each of 500 buyers' first request 4× at once)
-	TICKET_RACE_COPIES=4 $(BIN)/mocha --no-config --node-option import=tsx --extension ts --timeout 20000 --exit \
+test-long-ticket-race: gen ## the on-sale race with 4,000 concurrent HoldSeats (each of 500 buyers' first request 8× at once; make test sends 4×)
+	TICKET_RACE_COPIES=8 $(BIN)/mocha --no-config --node-option import=tsx --extension ts --timeout 20000 --exit \
 	  --require test/support/global-infra.ts test/e2e/ticket-race.test.ts
 
 build: gen ## compile the program to dist/ (what the container image runs: node dist/cmd/boxoffice.js)

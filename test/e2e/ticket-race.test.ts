@@ -39,10 +39,10 @@ const TTL_SECONDS = 300;
 const BUYERS = 500;
 /**
  * Copies of each buyer's first HoldSeats sent at once with one request_id (a double click, a client
- * retry). `make test` sends 2 (1,000 calls in flight at the start, ~45 s on the shared box);
- * `make test-long-ticket-race` sends the issue's 4 (2,000 in flight; ~80 s or more on a loaded box).
+ * retry). `make test` sends the issue's 4 (2,000 calls in flight at the start; ~10 s more than 2
+ * copies, docs/ticket.md); `make test-long-ticket-race` sends 8 (4,000 in flight).
  */
-const COPIES = Number(process.env.TICKET_RACE_COPIES ?? 2);
+const COPIES = Number(process.env.TICKET_RACE_COPIES ?? 4);
 
 type Item = HoldSeatsRequest["items"][number];
 type Outcome =
