@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { sleep } from "../../platform/clock/index.js";
 import { type Db, withTransaction } from "../../platform/db/index.js";
 import { DomainError } from "../../platform/rpc/errors.js";
 import { seatStates, sectionCounts } from "../../services/ticket/db/availability.js";
@@ -59,6 +60,7 @@ describe("ticket holds racing on real MariaDB", () => {
     const refusals = new Map<string, number>();
     const unexpected: unknown[] = [];
     const wins: PlacedHold[] = [];
+    let sectionBusy = 0;
 
     const tryHold = async (buyer: string, items: HoldItemInput[]) => {
       attempts++;
@@ -101,6 +103,13 @@ describe("ticket holds racing on real MariaDB", () => {
           wins.push(await tryHold(name, items));
           return;
         } catch (e) {
+          // a GA stripe another buyer held for over 2 s (a starved box): shed, nothing held; the
+          // buyer waits what the RetryInfo says and asks again, as a client does
+          if (e instanceof DomainError && e.reason === "SECTION_BUSY") {
+            sectionBusy++;
+            await sleep(e.retryAfterMs ?? 500);
+            continue;
+          }
           if (!(e instanceof DomainError) || e.reason !== "SEATS_UNAVAILABLE") {
             unexpected.push(e);
             return;
@@ -120,7 +129,7 @@ describe("ticket holds racing on real MariaDB", () => {
     const waits = (await status("Innodb_row_lock_waits")) - waitsBefore;
     process.stdout.write(
       `      ${attempts} hold attempts (${wins.length} granted) in ${(ms / 1000).toFixed(1)} s; ` +
-        `refusals ${[...refusals.values()].join("/")}; deadlocks ${deadlocks}; row lock waits ${waits} (server-wide)\n`,
+        `refusals ${[...refusals.values()].join("/")}; ${sectionBusy} SECTION_BUSY; deadlocks ${deadlocks}; row lock waits ${waits} (server-wide)\n`,
     );
     assert.deepEqual(unexpected, [], "every refusal is SEATS_UNAVAILABLE");
     await assertInvariants(db, inv.invId, now);
@@ -181,7 +190,10 @@ describe("ticket holds racing on real MariaDB", () => {
           );
           granted++;
         } catch (e) {
-          if (!(e instanceof DomainError) || e.reason !== "SEATS_UNAVAILABLE") unexpected.push(e);
+          // SEATS_UNAVAILABLE, or SECTION_BUSY (a GA stripe held over 2 s on a starved box): both
+          // clean refusals that leave the previous hold as it was; the buyer moves on
+          if (!(e instanceof DomainError) || (e.reason !== "SEATS_UNAVAILABLE" && e.reason !== "SECTION_BUSY"))
+            unexpected.push(e);
         }
       }
     };
